@@ -1,0 +1,114 @@
+package darkknowledge.core;
+
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+
+/**
+ * One run's directory, {@code runs/<experiment>/<yyyyMMdd-HHmmss>-<confighash>/}, holding
+ * {@code config.properties} (written first, before any training), {@code provenance.properties},
+ * {@code metrics.csv} (a row per epoch per model), {@code result.properties} (the final figures)
+ * and the saved models. Every file is written atomically.
+ */
+public final class RunRecord {
+    public static final String CONFIG = "config.properties";
+    public static final String PROVENANCE = "provenance.properties";
+    public static final String METRICS = "metrics.csv";
+    public static final String RESULT = "result.properties";
+
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+
+    private final Path dir;
+    private final List<MetricRow> metrics = new ArrayList<>();
+
+    /** One epoch of one model. Time is wall-clock seconds of the epoch's training only. */
+    public record MetricRow(String model, int epoch, double loss, int validationErrors, int validationExamples,
+                            double learningRate, double seconds, double examplesPerSecond) {
+        static final String[] HEADER = {"model", "epoch", "loss", "validation_errors", "validation_examples",
+            "validation_error_rate", "learning_rate", "seconds", "examples_per_second"};
+
+        List<Object> values() {
+            double rate = validationExamples == 0 ? Double.NaN : (double) validationErrors / validationExamples;
+            return List.of(model, epoch, loss, validationErrors, validationExamples, rate, learningRate, seconds,
+                    examplesPerSecond);
+        }
+    }
+
+    private RunRecord(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Creates the run directory and writes the resolved config into it. */
+    public static RunRecord create(Path runsRoot, String experiment, SortedMap<String, String> resolvedConfig) {
+        String id = LocalDateTime.now().format(STAMP) + "-" + Configs.hash(resolvedConfig);
+        Path dir = runsRoot.resolve(experiment).resolve(id);
+        for (int i = 2; Files.exists(dir); i++) {
+            dir = runsRoot.resolve(experiment).resolve(id + "-" + i);
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create run directory " + dir, e);
+        }
+        RunRecord r = new RunRecord(dir);
+        AtomicFiles.writeString(dir.resolve(CONFIG), Configs.toText(resolvedConfig));
+        return r;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public String id() {
+        return dir.getFileName().toString();
+    }
+
+    public void writeProvenance(Provenance provenance) {
+        AtomicFiles.writeString(dir.resolve(PROVENANCE), Configs.toText(provenance.entries()));
+    }
+
+    /** Appends a row and rewrites {@code metrics.csv} atomically (small file; never half-written). */
+    public synchronized void metric(MetricRow row) {
+        metrics.add(row);
+        List<MetricRow> snapshot = List.copyOf(metrics);
+        AtomicFiles.write(dir.resolve(METRICS), out -> {
+            var w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+            try (CSVPrinter csv = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setHeader(MetricRow.HEADER).build())) {
+                for (MetricRow m : snapshot) {
+                    csv.printRecord(m.values());
+                }
+                csv.flush();
+            }
+        });
+    }
+
+    public void writeResult(SortedMap<String, String> result) {
+        AtomicFiles.writeString(dir.resolve(RESULT), Configs.toText(result));
+    }
+
+    /** Reads a properties file of a run; a missing file is an error naming it. */
+    public static SortedMap<String, String> readProperties(Path file) {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+        SortedMap<String, String> m = new TreeMap<>();
+        p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k)));
+        return m;
+    }
+}

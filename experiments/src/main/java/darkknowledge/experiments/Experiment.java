@@ -1,0 +1,34 @@
+package darkknowledge.experiments;
+
+import darkknowledge.core.ResultTables;
+import darkknowledge.core.Scale;
+import java.util.Map;
+import java.util.SortedMap;
+
+/**
+ * One experiment: its card, its config (a record whose defaults are the full-scale, paper-like
+ * setting), the presets that shrink it, the table its runs feed, and {@link #run}, which returns
+ * the final figures written to {@code result.properties}.
+ *
+ * @param <C> the experiment's config record
+ */
+public interface Experiment<C extends Record> {
+
+    /** The name used on the command line and as the run directory, e.g. {@code mnist-distillation}. */
+    String name();
+
+    /** One line: what it reproduces and the paper's figure. */
+    String card();
+
+    /** The full-scale configuration. */
+    C defaults();
+
+    /** Config overrides that make the {@code small} or {@code tiny} twin (empty for full). */
+    Map<String, String> preset(Scale scale);
+
+    /** The table that {@code ./dk tables} builds from this experiment's runs. */
+    ResultTables.Spec table();
+
+    /** Runs it; the returned figures go to {@code result.properties}. */
+    SortedMap<String, String> run(C config, RunContext context);
+}

@@ -1,0 +1,157 @@
+package darkknowledge.experiments;
+
+import darkknowledge.core.ConfigException;
+import darkknowledge.core.Configs;
+import darkknowledge.core.Provenance;
+import darkknowledge.core.ResultTables;
+import darkknowledge.core.Scale;
+import darkknowledge.data.DataFileException;
+import darkknowledge.data.DataStore;
+import darkknowledge.data.DatasetSource;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The command line behind {@code ./dk}: run, list, tables, fetch-data. */
+@Command(name = "dk", mixinStandardHelpOptions = true, version = "dark-knowledge 0.1",
+        description = "Dark Knowledge: Hinton, Vinyals & Dean (2015), reproduced and extended.",
+        subcommands = {Main.Run.class, Main.ListCmd.class, Main.Tables.class, Main.FetchData.class})
+public final class Main implements Callable<Integer> {
+
+    @Override
+    public Integer call() {
+        new CommandLine(this).usage(System.out);
+        return 0;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof ConfigException || e instanceof DataFileException || e instanceof IllegalArgumentException) {
+                cmd.getErr().println("error: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return cl;
+    }
+
+    /** For an experiment's own {@code main}: the same as {@code ./dk run <name> args...}. */
+    static void runExperiment(Experiment<?> experiment, String[] args) {
+        List<String> all = new ArrayList<>(List.of("run", experiment.name()));
+        all.addAll(List.of(args));
+        main(all.toArray(String[]::new));
+    }
+
+    static Path repoPath(String first) {
+        return Provenance.repoDir().resolve(first);
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Run an experiment (default: " + Experiments.DEFAULT + " at small scale) and write a run record.")
+    static final class Run implements Callable<Integer> {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "EXPERIMENT", description = "See `dk list`.")
+        String experiment = Experiments.DEFAULT;
+
+        @Option(names = "--scale", description = "tiny, small or full (default: run.scale of --config, else small).",
+                converter = ScaleConverter.class)
+        Scale scale;
+
+        @Option(names = "--config", paramLabel = "FILE", description = "A .properties file of config keys.")
+        Path config;
+
+        @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one config key (repeatable).")
+        List<String> sets = new ArrayList<>();
+
+        @Option(names = "--runs-dir", paramLabel = "DIR", description = "Where run records go (default: runs/ in the repo).")
+        Path runsDir;
+
+        @Option(names = "--print-config", description = "Print the resolved config and exit without running.")
+        boolean printConfig;
+
+        @Override
+        public Integer call() {
+            Experiment<?> e = Experiments.byName(experiment).orElseThrow(() -> new IllegalArgumentException(
+                    "unknown experiment '" + experiment + "'; known: "
+                            + Experiments.all().stream().map(Experiment::name).toList()));
+            return go(e);
+        }
+
+        private <C extends Record> int go(Experiment<C> e) {
+            C cfg = Runner.resolve(e, scale, config, sets);
+            if (printConfig) {
+                System.out.print(Configs.toText(Configs.write("", cfg)));
+                return 0;
+            }
+            DataStore store = new DataStore(DataStore.defaultCacheDir());
+            boolean interactive = System.console() != null && System.console().isTerminal();
+            Runner.run(e, cfg, runsDir != null ? runsDir : repoPath("runs"), store, interactive);
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List the experiments with their cards.")
+    static final class ListCmd implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            for (Experiment<?> e : Experiments.all()) {
+                System.out.printf("%-28s %s%n", e.name(), e.card());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "tables", mixinStandardHelpOptions = true,
+            description = "Regenerate results/<experiment>.csv and .md from the run records, and the README's tables.")
+    static final class Tables implements Callable<Integer> {
+        @Option(names = "--runs-dir", paramLabel = "DIR") Path runsDir;
+        @Option(names = "--results-dir", paramLabel = "DIR") Path resultsDir;
+
+        @Override
+        public Integer call() {
+            Path runs = runsDir != null ? runsDir : repoPath("runs");
+            Path results = resultsDir != null ? resultsDir : repoPath("results");
+            for (Experiment<?> e : Experiments.all()) {
+                ResultTables.Generated g = ResultTables.generate(runs, results, e.table(), "./dk tables");
+                boolean inReadme = ResultTables.updateReadme(repoPath("README.md"), e.name(), g.markdown());
+                System.out.printf("%-28s %d runs -> %s%s%n", e.name(), g.runs(), g.markdownFile(),
+                        inReadme ? " (+ README)" : "");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "fetch-data", mixinStandardHelpOptions = true,
+            description = "Fetch and verify the datasets (MNIST, Fashion-MNIST) into the data cache.")
+    static final class FetchData implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            DataStore store = new DataStore(DataStore.defaultCacheDir());
+            for (DatasetSource s : DatasetSource.values()) {
+                System.out.printf("%-14s %s%n", s, store.ensure(s));
+            }
+            return 0;
+        }
+    }
+
+    static final class ScaleConverter implements CommandLine.ITypeConverter<Scale> {
+        @Override
+        public Scale convert(String value) {
+            for (Scale s : Scale.values()) {
+                if (s.name().equalsIgnoreCase(value)) {
+                    return s;
+                }
+            }
+            throw new CommandLine.TypeConversionException("expected tiny, small or full, got '" + value + "'");
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package darkknowledge.experiments;
+
+import darkknowledge.distill.DistillConfig;
+import darkknowledge.distill.SoftTargets;
+import darkknowledge.distill.Teacher;
+import darkknowledge.generalist.Classifier;
+import darkknowledge.generalist.MlpConfig;
+import darkknowledge.generalist.Trainer;
+import java.util.Locale;
+import java.util.SortedMap;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Trains, evaluates, saves and records the networks of an experiment. */
+final class Nets {
+    private Nets() {
+    }
+
+    /** A trained net and how its training went. */
+    record Trained(String name, Classifier model, Trainer.Outcome outcome) {
+        int testErrors(Splits s) {
+            return model.errors(s.testX(), s.test().labels());
+        }
+    }
+
+    /** Trains {@code name} on the hard labels of the training split. */
+    static Trained trainOnLabels(RunContext ctx, String name, MlpConfig cfg, Splits s) {
+        long seed = ctx.seeds().derive(name);
+        Classifier model = Classifier.create(cfg, s.train().numFeatures(), s.train().numClasses(), null, seed);
+        Trainer.TrainingData data = new Trainer.TrainingData(s.trainX(), s.trainY(), s.train().imageWidth(),
+                s.train().imageHeight());
+        return finish(ctx, name, model, Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress()));
+    }
+
+    /**
+     * Trains student {@code name} on the teacher's soft targets at {@code distill.temperature()}
+     * (plus the hard labels, weighted by {@code distill.hardWeight()}) over the given rows of the
+     * training split, the transfer set. {@code labeled = false} drops the hard term.
+     */
+    static Trained distill(RunContext ctx, String name, MlpConfig cfg, DistillConfig distill, Teacher teacher,
+                           Splits s, int[] transferRows, boolean labeled) {
+        long seed = ctx.seeds().derive(name);
+        INDArray x = s.trainX().getRows(transferRows);
+        INDArray y = labeled ? s.trainY().getRows(transferRows) : s.trainY().getRows(transferRows).muli(0);
+        INDArray targets;
+        if (distill.objective() == DistillConfig.Objective.SOFT_TARGETS) {
+            targets = SoftTargets.compute(teacher, x, distill.temperature()).withHardLabels(y);
+        } else {
+            // Logit matching regresses on the teacher's centred logits; T log p recovers them up to a
+            // per-row constant, which the loss removes by centring. A high T keeps p from underflowing.
+            double t = 100;
+            targets = org.nd4j.linalg.ops.transforms.Transforms.log(
+                    SoftTargets.compute(teacher, x, t).probabilities(), false).muli(t);
+        }
+        ctx.provenance().put("model." + name + ".teacher", teacher.id());
+        Classifier model = Classifier.create(cfg, s.train().numFeatures(), s.train().numClasses(), distill.loss(), seed);
+        Trainer.TrainingData data = new Trainer.TrainingData(x, targets, s.train().imageWidth(), s.train().imageHeight());
+        return finish(ctx, name, model, Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress()));
+    }
+
+    /**
+     * The teacher of an experiment: loaded from {@code checkpoint} when one is given (its hash and
+     * path recorded), else trained here on hard labels with {@code cfg}.
+     */
+    static Trained teacher(RunContext ctx, String checkpoint, MlpConfig cfg, Splits s) {
+        if (checkpoint == null || checkpoint.isBlank()) {
+            return trainOnLabels(ctx, "teacher", cfg, s);
+        }
+        java.nio.file.Path path = java.nio.file.Path.of(checkpoint);
+        if (!java.nio.file.Files.isRegularFile(path)) {
+            throw new darkknowledge.core.ConfigException("inputs.teacher: checkpoint not found: " + path.toAbsolutePath());
+        }
+        Classifier model = Classifier.load(path);
+        if (model.numInputs() != s.train().numFeatures() || model.numClasses() != s.train().numClasses()) {
+            throw new darkknowledge.core.ConfigException("inputs.teacher: " + path + " maps " + model.numInputs()
+                    + " inputs to " + model.numClasses() + " classes; this data has " + s.train().numFeatures()
+                    + " and " + s.train().numClasses());
+        }
+        ctx.provenance().put("model.teacher.checkpoint", path.toAbsolutePath().toString())
+                .put("model.teacher.sha256", model.fingerprint());
+        int errors = model.errors(s.validationX(), s.validation().labels());
+        return new Trained("teacher", model, new Trainer.Outcome(-1, errors, 0, 0, java.util.List.of()));
+    }
+
+    /** The teacher that {@code trained} is, at any temperature. */
+    static Teacher asTeacher(Trained trained) {
+        return Teacher.single(trained.name() + ":" + trained.model().fingerprint().substring(0, 16),
+                trained.model().numClasses(), trained.model()::logits);
+    }
+
+    private static Trainer.Validation validation(Splits s) {
+        return new Trainer.Validation(s.validationX(), s.validation().labels());
+    }
+
+    private static Trained finish(RunContext ctx, String name, Classifier model, Trainer.Outcome outcome) {
+        model.save(ctx.modelPath(name));
+        ctx.provenance().put("model." + name + ".sha256", model.fingerprint())
+                .put("model." + name + ".seed", Long.toString(ctx.seeds().derive(name)));
+        return new Trained(name, model, outcome);
+    }
+
+    /** Records a trained net's training figures under {@code name.*}. */
+    static void report(SortedMap<String, String> result, Trained t) {
+        Trainer.Outcome o = t.outcome();
+        if (o.epochsRun() == 0) {
+            result.put(t.name() + ".validation_errors", Integer.toString(o.bestValidationErrors()));
+            result.put(t.name() + ".reused", "true");
+            return;
+        }
+        result.put(t.name() + ".epochs", Integer.toString(o.epochsRun()));
+        result.put(t.name() + ".best_epoch", Integer.toString(o.bestEpoch() + 1));
+        result.put(t.name() + ".validation_errors", Integer.toString(o.bestValidationErrors()));
+        result.put(t.name() + ".train_seconds", fmt(o.trainSeconds()));
+        result.put(t.name() + ".seconds_per_epoch", fmt(o.trainSeconds() / o.epochsRun()));
+    }
+
+    static String fmt(double v) {
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+}

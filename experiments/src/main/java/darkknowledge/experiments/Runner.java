@@ -1,0 +1,90 @@
+package darkknowledge.experiments;
+
+import darkknowledge.core.Configs;
+import darkknowledge.core.Provenance;
+import darkknowledge.core.RunRecord;
+import darkknowledge.core.Scale;
+import darkknowledge.core.Settings;
+import darkknowledge.data.DataStore;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Resolves an experiment's configuration (defaults &lt; scale preset &lt; {@code --config file}
+ * &lt; {@code --set key=value}), writes it to a new run record before anything trains, runs the
+ * experiment, and writes its provenance and result.
+ */
+public final class Runner {
+    private static final Logger LOG = LoggerFactory.getLogger(Runner.class);
+
+    private Runner() {
+    }
+
+    /** A finished run: its directory and its figures. */
+    public record Outcome(Path dir, SortedMap<String, String> result) {
+    }
+
+    /** The resolved configuration of {@code experiment}; unknown keys and bad values fail here. */
+    public static <C extends Record> C resolve(Experiment<C> experiment, Scale scale, Path configFile,
+                                               List<String> sets) {
+        Map<String, String> file = configFile == null ? Map.of() : Settings.readFile(configFile);
+        Scale effective = scale != null ? scale
+                : file.containsKey("run.scale") ? parseScale(file.get("run.scale"), "--config " + configFile)
+                : Scale.SMALL;
+        Settings s = Settings.empty().overlay(experiment.preset(effective), "the " + lower(effective) + " preset");
+        s = s.overlay(file, "--config " + configFile);
+        s = s.overlay(Map.of("run.scale", lower(effective)), "--scale");
+        for (String set : sets) {
+            var kv = Settings.parseAssignment(set);
+            s = s.overlay(Map.of(kv.getKey(), kv.getValue()), "--set " + set);
+        }
+        C config = Configs.read(s, "", experiment.defaults());
+        s.requireAllKnown(Configs.keys("", experiment.defaults()));
+        return config;
+    }
+
+    public static <C extends Record> Outcome run(Experiment<C> experiment, C config, Path runsRoot, DataStore data,
+                                                 boolean interactive) {
+        SortedMap<String, String> resolved = Configs.write("", config);
+        RunRecord record = RunRecord.create(runsRoot, experiment.name(), resolved);
+        LOG.info("{}: run record {}", experiment.name(), record.dir());
+        Provenance provenance = Provenance.capture(Provenance.repoDir())
+                .put("experiment", experiment.name())
+                .put("config.hash", Configs.hash(resolved))
+                .put("run.id", record.id());
+        record.writeProvenance(provenance);
+        long seed = Long.parseLong(resolved.get("run.seed"));
+        RunContext ctx = new RunContext(record, new darkknowledge.core.Seeds(seed), data, provenance,
+                new Progress(record, interactive));
+        long t0 = System.nanoTime();
+        SortedMap<String, String> result = experiment.run(config, ctx);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        result.put("run.wall_seconds", String.format(Locale.ROOT, "%.1f", seconds));
+        provenance.put("time.end", Instant.now().toString());
+        record.writeProvenance(provenance);
+        record.writeResult(result);
+        LOG.info("{}: finished in {}; results in {}", experiment.name(),
+                Progress.format(java.time.Duration.ofSeconds(Math.round(seconds))), record.dir().resolve(RunRecord.RESULT));
+        result.forEach((k, v) -> LOG.info("  {} = {}", k, v));
+        return new Outcome(record.dir(), result);
+    }
+
+    static String lower(Scale s) {
+        return s.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static Scale parseScale(String raw, String origin) {
+        for (Scale s : Scale.values()) {
+            if (s.name().equalsIgnoreCase(raw.trim())) {
+                return s;
+            }
+        }
+        throw new darkknowledge.core.ConfigException("run.scale (from " + origin + "): expected tiny, small or full, got '" + raw + "'");
+    }
+}

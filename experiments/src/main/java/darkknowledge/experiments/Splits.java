@@ -1,0 +1,48 @@
+package darkknowledge.experiments;
+
+import darkknowledge.data.Dataset;
+import darkknowledge.data.DatasetSource;
+import darkknowledge.data.Split;
+import java.util.stream.IntStream;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The train, validation and test sets of a run, with their matrices built once. The split seed,
+ * the training indices' hash and the data files' checksums go into the run's provenance.
+ */
+record Splits(Dataset train, Dataset validation, Dataset test, INDArray trainX, INDArray trainY, INDArray validationX,
+              INDArray testX) {
+
+    /** The same validation and test sets with only {@code rows} of the training set. */
+    Splits withTrainRows(int[] rows) {
+        Dataset t = train.subset(rows);
+        return new Splits(t, validation, test, trainX.getRows(rows), trainY.getRows(rows), validationX, testX);
+    }
+
+    static Splits load(RunContext ctx, DatasetSource source, DataConfig cfg) {
+        Dataset fullTrain = ctx.data().load(source, true);
+        Dataset fullTest = ctx.data().load(source, false);
+        ctx.provenance().putAll("data." + fullTrain.name() + ".", ctx.data().checksums(source));
+        return of(ctx, fullTrain, fullTest, cfg);
+    }
+
+    static Splits of(RunContext ctx, Dataset fullTrain, Dataset fullTest, DataConfig cfg) {
+        long seed = ctx.seeds().derive("split");
+        Split split = darkknowledge.data.Splits.trainValidation(fullTrain, cfg.validationSize(), seed);
+        Dataset train = split.train();
+        if (cfg.trainLimit() > 0 && cfg.trainLimit() < train.numExamples()) {
+            train = train.subset(IntStream.range(0, cfg.trainLimit()).toArray());
+        }
+        Dataset test = fullTest;
+        if (cfg.testLimit() > 0 && cfg.testLimit() < test.numExamples()) {
+            test = test.subset(IntStream.range(0, cfg.testLimit()).toArray());
+        }
+        ctx.provenance().put("split.seed", Long.toString(seed))
+                .put("split.train_indices_sha256", split.trainIndicesSha256())
+                .put("split.train_examples", Integer.toString(train.numExamples()))
+                .put("split.validation_examples", Integer.toString(split.validation().numExamples()))
+                .put("split.test_examples", Integer.toString(test.numExamples()));
+        return new Splits(train, split.validation(), test, train.featuresMatrix(), train.oneHot(),
+                split.validation().featuresMatrix(), test.featuresMatrix());
+    }
+}

@@ -1,0 +1,91 @@
+package darkknowledge.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import darkknowledge.core.ConfigException;
+import darkknowledge.core.ResultTables;
+import darkknowledge.core.RunRecord;
+import darkknowledge.core.Scale;
+import darkknowledge.data.DataStore;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+/** Every experiment's tiny twin runs end to end and leaves a complete run record. */
+class ExperimentsTest {
+
+    static Stream<String> experiments() {
+        return Experiments.all().stream().map(Experiment::name);
+    }
+
+    @ParameterizedTest
+    @MethodSource("experiments")
+    void tinyTwinRunsEndToEndAndWritesACompleteRunRecord(String name, @TempDir Path root) throws Exception {
+        Experiment<?> e = Experiments.byName(name).orElseThrow();
+        Runner.Outcome o = runTiny(e, root.resolve("runs"));
+        for (String f : List.of(RunRecord.CONFIG, RunRecord.PROVENANCE, RunRecord.METRICS, RunRecord.RESULT)) {
+            assertTrue(Files.isRegularFile(o.dir().resolve(f)), f + " in " + o.dir());
+        }
+        var config = RunRecord.readProperties(o.dir().resolve(RunRecord.CONFIG));
+        assertEquals("tiny", config.get("run.scale"));
+        var provenance = RunRecord.readProperties(o.dir().resolve(RunRecord.PROVENANCE));
+        assertTrue(provenance.keySet().stream().anyMatch(k -> k.startsWith("data.")), "dataset checksums recorded");
+        assertTrue(provenance.containsKey("time.end") && provenance.containsKey("split.train_indices_sha256"));
+        for (ResultTables.Metric m : e.table().metrics()) {
+            assertTrue(o.result().containsKey(m.key()), name + " result lacks " + m.key() + ": " + o.result().keySet());
+        }
+        ResultTables.Generated g = ResultTables.generate(root.resolve("runs"), root.resolve("results"), e.table(), "./dk tables");
+        assertEquals(1, g.runs());
+        assertTrue(g.markdown().contains("ours: tiny"), g.markdown());
+    }
+
+    private static <C extends Record> Runner.Outcome runTiny(Experiment<C> e, Path runs) {
+        C cfg = Runner.resolve(e, Scale.TINY, null, List.of());
+        return Runner.run(e, cfg, runs, new DataStore(DataStore.defaultCacheDir()), false);
+    }
+
+    @Test
+    void unknownKeyStopsBeforeAnythingRunsNamingTheKey() {
+        var ex = assertThrows(ConfigException.class, () -> Runner.resolve(new MnistDistillation(), Scale.TINY, null,
+                List.of("distill.temperatur=3")));
+        assertTrue(ex.getMessage().contains("'distill.temperatur'") && ex.getMessage().contains("distill.temperature"));
+    }
+
+    @Test
+    void precedenceIsPresetThenFileThenSet(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("c.properties");
+        Files.writeString(file, "teacher.epochs=7\nstudent.epochs=9\n");
+        MnistDistillation.Config c = Runner.resolve(new MnistDistillation(), Scale.TINY, file, List.of("student.epochs=11"));
+        assertEquals(7, c.teacher().epochs());
+        assertEquals(11, c.student().epochs());
+        assertEquals(List.of(64, 64), c.teacher().hidden());
+        assertEquals(Scale.TINY, c.run().scale());
+    }
+
+    @Test
+    void commandLineReportsBadValuesWithExitCodeTwo() {
+        StringWriter err = new StringWriter();
+        var cl = Main.commandLine();
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute("run", "mnist-distillation", "--set", "distill.temperature=-1", "--print-config");
+        assertEquals(2, code);
+        assertTrue(err.toString().contains("distill.temperature (from --set distill.temperature=-1)"), err.toString());
+    }
+
+    @Test
+    void missingTeacherCheckpointIsAnErrorNamingIt(@TempDir Path root) {
+        var e = new MnistOmittedClass();
+        var cfg = Runner.resolve(e, Scale.TINY, null, List.of("inputs.teacher=" + root.resolve("nope.zip")));
+        var ex = assertThrows(ConfigException.class, () -> Runner.run(e, cfg, root, new DataStore(DataStore.defaultCacheDir()), false));
+        assertTrue(ex.getMessage().contains("nope.zip"));
+    }
+}

@@ -1,0 +1,110 @@
+package darkknowledge.generalist;
+
+import darkknowledge.data.Jitter;
+import darkknowledge.data.Minibatches;
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Minibatch training with a per-epoch learning-rate decay and early stopping on the validation
+ * split: the parameters of the epoch with the fewest validation errors are restored at the end.
+ * Minibatches are gathered over a seeded permutation per epoch, so a run is reproducible from its
+ * seed (with {@code OMP_NUM_THREADS=1}).
+ */
+public final class Trainer {
+    private Trainer() {
+    }
+
+    /**
+     * What the net learns from: inputs and the matching rows of the targets (one-hot labels, or
+     * wider rows such as {@code [soft targets | one-hot]} for a distillation loss). Image size is
+     * used only by input jitter.
+     */
+    public record TrainingData(INDArray features, INDArray targets, int imageWidth, int imageHeight) {
+    }
+
+    /** The split used to pick the best epoch; never the test set. */
+    public record Validation(INDArray features, int[] labels) {
+    }
+
+    /** One finished epoch. */
+    public record EpochReport(String model, int epoch, int epochs, double loss, int validationErrors,
+                              int validationExamples, double learningRate, double seconds, double examplesPerSecond,
+                              double etaSeconds) {
+    }
+
+    /** Observes training; called on the training thread. */
+    public interface Listener {
+        default void onBatch(String model, int epoch, int batch, int batches) {
+        }
+
+        void onEpoch(EpochReport report);
+    }
+
+    /** How training went. */
+    public record Outcome(int bestEpoch, int bestValidationErrors, int epochsRun, double trainSeconds,
+                          List<EpochReport> history) {
+    }
+
+    public static Outcome fit(String name, Classifier model, TrainingData data, Validation validation, MlpConfig cfg,
+                              long seed, Listener listener) {
+        MultiLayerNetwork net = model.network();
+        Minibatches batches = new Minibatches(data.features(), data.targets(), cfg.batchSize(), seed);
+        if (cfg.jitter() > 0) {
+            batches = batches.withAugmentation(new Jitter(data.imageWidth(), data.imageHeight(), cfg.jitter()));
+        }
+        List<EpochReport> history = new ArrayList<>();
+        INDArray best = null;
+        int bestEpoch = -1;
+        int bestErrors = Integer.MAX_VALUE;
+        double totalSeconds = 0;
+        long n = data.features().rows();
+        for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
+            double lr = cfg.learningRateAt(epoch);
+            net.setLearningRate(lr);
+            long t0 = System.nanoTime();
+            batches.startEpoch(epoch);
+            double lossSum = 0;
+            long seen = 0;
+            int batchIndex = 0;
+            int total = batches.batchesPerEpoch();
+            while (batches.hasNext()) {
+                Minibatches.Batch b = batches.next();
+                net.fit(b.features(), b.targets());
+                double loss = net.score();
+                if (!Double.isFinite(loss)) {
+                    if (best != null) {
+                        net.setParams(best);
+                    }
+                    throw new TrainingDivergedException(name, epoch, batchIndex, loss);
+                }
+                lossSum += loss * b.rows().length;
+                seen += b.rows().length;
+                listener.onBatch(name, epoch, batchIndex++, total);
+            }
+            net.incrementEpochCount();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            totalSeconds += seconds;
+            int errors = validation == null ? -1 : model.errors(validation.features(), validation.labels());
+            int valN = validation == null ? 0 : validation.labels().length;
+            boolean improved = validation != null && errors < bestErrors;
+            if (improved || validation == null) {
+                best = net.params().dup();
+                bestEpoch = epoch;
+                bestErrors = errors;
+            }
+            double eta = totalSeconds / (epoch + 1) * (cfg.epochs() - epoch - 1);
+            EpochReport report = new EpochReport(name, epoch, cfg.epochs(), lossSum / seen, errors, valN, lr, seconds,
+                    n / seconds, eta);
+            history.add(report);
+            listener.onEpoch(report);
+            if (cfg.patience() > 0 && epoch - bestEpoch >= cfg.patience()) {
+                break;
+            }
+        }
+        net.setParams(best);
+        return new Outcome(bestEpoch, bestErrors, history.size(), totalSeconds, List.copyOf(history));
+    }
+}
