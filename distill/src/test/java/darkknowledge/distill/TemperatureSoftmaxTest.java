@@ -28,7 +28,9 @@ class TemperatureSoftmaxTest {
         }
         assertEquals(1 / (1 + Math.exp(-10)), q[0], 1e-12);
         var m = TemperatureSoftmax.soften(Nd4j.createFromArray(new float[][] {{5000, -3000, 4990}, {-9000, -9001, 0}}), 0.5);
-        assertTrue(m.isInfinite().sumNumber().intValue() == 0 && m.isNaN().sumNumber().intValue() == 0);
+        for (float v : m.data().asFloat()) {
+            assertTrue(Float.isFinite(v), "finite probabilities");
+        }
         assertEquals(1.0, m.getRow(0).sumNumber().doubleValue(), 1e-6);
     }
 

@@ -69,7 +69,6 @@ public final class TemperatureSweep implements Experiment<TemperatureSweep.Confi
             case TINY -> {
                 Map<String, String> m = new TreeMap<>(Presets.tiny("teacher", "wide"));
                 m.put("narrow.epochs", "2");
-                m.put("sweep.temperatures", "1,4");
                 yield m;
             }
         };
