@@ -156,7 +156,11 @@ public final class Classifier {
             return net.output(x, false);
         }
         int last = net.getnLayers() - 1;
-        INDArray h = last == 0 ? x : net.activateSelectedLayers(0, last - 1, x);
+        // activateSelectedLayers needs from < to, so one hidden layer goes through feedForwardToLayer
+        // (whose list starts with the input).
+        INDArray h = last == 0 ? x
+                : last == 1 ? net.feedForwardToLayer(0, x, false).get(1)
+                : net.activateSelectedLayers(0, last - 1, x);
         INDArray w = net.getLayer(last).getParam("W");
         INDArray bias = net.getLayer(last).getParam("b");
         return h.castTo(w.dataType()).mmul(w).addiRowVector(bias);

@@ -39,11 +39,13 @@ class ClassifierTest {
 
     @Test
     void logitsOfASoftmaxNetAreItsPreSoftmaxOutputs() {
-        Classifier c = Classifier.create(config(1), 20, 3, null, 1);
-        INDArray x = blobs(50, 2)[0];
-        INDArray z = c.logits(x);
-        INDArray p = c.network().output(x, false);
-        assertTrue(Transforms.softmax(z, true).equalsWithEps(p, 1e-5));
+        for (List<Integer> hidden : List.of(List.of(16, 16), List.of(16), List.of(8, 8, 8))) {
+            Classifier c = Classifier.create(config(1).withHidden(hidden), 20, 3, null, 1);
+            INDArray x = blobs(50, 2)[0];
+            INDArray z = c.logits(x);
+            INDArray p = c.network().output(x, false);
+            assertTrue(Transforms.softmax(z, true).equalsWithEps(p, 1e-5), "hidden " + hidden);
+        }
     }
 
     @Test

@@ -1,0 +1,162 @@
+package darkknowledge.specialists;
+
+import java.util.List;
+
+/**
+ * The §5.4 combination of a generalist with the specialists active on one example: the full
+ * distribution {@code q = softmax(z)} over all K classes that minimises
+ * <pre>
+ *   F(q) = KL(p^g ‖ q) + Σ_m KL(p^m ‖ q^m)
+ * </pre>
+ * where {@code p^g} is the generalist's distribution, {@code p^m} specialist m's distribution over its
+ * subset {@code S_m} plus dustbin, and {@code q^m} is q seen by specialist m: {@code q^m_c = q_c} for
+ * c ∈ S_m and {@code q^m_dustbin = Σ_{c∉S_m} q_c}.
+ *
+ * <p>Gradient with respect to the logits (J = 1 + number of specialists, {@code G_j(k)} the group of
+ * class k in model j: k itself, or the dustbin, and {@code Q^j} its mass under q):
+ * <pre>  ∂F/∂z_k = J·q_k − Σ_j p^j_{G_j(k)} · q_k / Q^j_{G_j(k)}.</pre>
+ * Setting it to zero gives the fixed point used here, an EM iteration for grouped multinomial data
+ * (each dustbin's mass is shared among its classes in proportion to the current q):
+ * <pre>  q_k ← (1/J) · Σ_j p^j_{G_j(k)} · q_k / Q^j_{G_j(k)},</pre>
+ * which never increases F and converges to its minimum (F is convex in q on the simplex). Started at
+ * p^g; stops when no q_k moves by more than
+ * {@code tolerance} or after {@code maxIterations}. With no specialist the answer is p^g itself; when
+ * every model covers every class it is the arithmetic mean of the distributions.
+ */
+public final class KlCombiner {
+    private final double tolerance;
+    private final int maxIterations;
+
+    public KlCombiner(double tolerance, int maxIterations) {
+        if (!(tolerance > 0) || maxIterations < 1) {
+            throw new IllegalArgumentException("tolerance must be > 0 and maxIterations >= 1; got " + tolerance
+                    + ", " + maxIterations);
+        }
+        this.tolerance = tolerance;
+        this.maxIterations = maxIterations;
+    }
+
+    public static KlCombiner defaults() {
+        return new KlCombiner(1e-7, 2000);
+    }
+
+    /** One specialist's view: its subset (class ids) and its distribution over subset + dustbin (last). */
+    public record View(int[] subset, double[] p) {
+        public View {
+            if (p.length != subset.length + 1) {
+                throw new IllegalArgumentException("a specialist of " + subset.length + " classes gives "
+                        + (subset.length + 1) + " probabilities, got " + p.length);
+            }
+        }
+    }
+
+    /** The combined distribution and how the solve went. */
+    public record Result(double[] q, int iterations, boolean converged) {
+    }
+
+    public Result combine(double[] generalist, List<View> specialists) {
+        int k = generalist.length;
+        if (specialists.isEmpty()) {
+            return new Result(generalist.clone(), 0, true);
+        }
+        int j = specialists.size() + 1;
+        double[] q = generalist.clone();
+        double[] next = new double[k];
+        boolean[] inSubset = new boolean[k];
+        int iterations = 0;
+        boolean converged = false;
+        while (iterations < maxIterations) {
+            iterations++;
+            System.arraycopy(generalist, 0, next, 0, k);
+            for (View v : specialists) {
+                double outside = 1;
+                for (int c : v.subset()) {
+                    inSubset[c] = true;
+                    outside -= q[c];
+                }
+                outside = Math.max(outside, 1e-300);
+                double share = v.p()[v.subset().length] / outside;
+                for (int c = 0; c < k; c++) {
+                    if (!inSubset[c]) {
+                        next[c] += share * q[c];
+                    }
+                }
+                for (int i = 0; i < v.subset().length; i++) {
+                    next[v.subset()[i]] += v.p()[i];
+                    inSubset[v.subset()[i]] = false;
+                }
+            }
+            double delta = 0;
+            double sum = 0;
+            for (int c = 0; c < k; c++) {
+                next[c] /= j;
+                sum += next[c];
+            }
+            for (int c = 0; c < k; c++) {
+                next[c] /= sum;
+                delta = Math.max(delta, Math.abs(next[c] - q[c]));
+            }
+            double[] t = q;
+            q = next;
+            next = t;
+            if (delta < tolerance) {
+                converged = true;
+                break;
+            }
+        }
+        return new Result(q, iterations, converged);
+    }
+
+    /** F(q) = KL(p^g ‖ q) + Σ_m KL(p^m ‖ q^m). */
+    public static double objective(double[] generalist, List<View> specialists, double[] q) {
+        double f = kl(generalist, q);
+        for (View v : specialists) {
+            f += kl(v.p(), project(v.subset(), q));
+        }
+        return f;
+    }
+
+    /** ∂F/∂z at {@code q = softmax(z)}. */
+    public static double[] gradient(double[] generalist, List<View> specialists, double[] q) {
+        int k = q.length;
+        double[] g = new double[k];
+        for (int c = 0; c < k; c++) {
+            g[c] = q[c] - generalist[c];
+        }
+        for (View v : specialists) {
+            double[] qm = project(v.subset(), q);
+            double dustbinRatio = v.p()[v.subset().length] / qm[v.subset().length];
+            double[] ratio = new double[k];
+            java.util.Arrays.fill(ratio, dustbinRatio);
+            for (int i = 0; i < v.subset().length; i++) {
+                ratio[v.subset()[i]] = v.p()[i] / qm[i];
+            }
+            for (int c = 0; c < k; c++) {
+                g[c] += q[c] - ratio[c] * q[c];
+            }
+        }
+        return g;
+    }
+
+    /** q as specialist {@code subset} sees it: subset classes then the dustbin's total. */
+    static double[] project(int[] subset, double[] q) {
+        double[] out = new double[subset.length + 1];
+        double inside = 0;
+        for (int i = 0; i < subset.length; i++) {
+            out[i] = q[subset[i]];
+            inside += q[subset[i]];
+        }
+        out[subset.length] = Math.max(0, 1 - inside);
+        return out;
+    }
+
+    static double kl(double[] p, double[] q) {
+        double s = 0;
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] > 0) {
+                s += p[i] * (Math.log(p[i]) - Math.log(q[i]));
+            }
+        }
+        return s;
+    }
+}

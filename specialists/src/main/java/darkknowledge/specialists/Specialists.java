@@ -1,0 +1,175 @@
+package darkknowledge.specialists;
+
+import darkknowledge.core.Seeds;
+import darkknowledge.generalist.Classifier;
+import darkknowledge.generalist.MlpConfig;
+import darkknowledge.generalist.Trainer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Trains the specialists of a class partition (§5.2), independently and in parallel.
+ *
+ * <p>Specialist m's training set: every example whose label is in {@code S_m} (or a sample of them
+ * when there are more than needed) making up a fraction {@code subsetShare} of its data, the rest
+ * drawn uniformly without replacement from the other classes' examples; labels map to subset
+ * indices 0..|S_m|−1 or the dustbin |S_m|. Its validation set is built the same way from the
+ * validation split, so early stopping sees the distribution it trains on. After training the dustbin
+ * logit is corrected ({@link DustbinCorrection}) with π = the subset's share of the training split.
+ */
+public final class Specialists {
+    private Specialists() {
+    }
+
+    /** The data a specialist is trained or validated on. */
+    public record Task(int[] rows, int[] labels) {
+    }
+
+    /** A trained specialist and its training record. */
+    public record Trained(int index, Specialist specialist, Trainer.Outcome outcome, double subsetPrior,
+                          int trainExamples) {
+    }
+
+    /** Label of each class for a specialist of {@code subset}: its index in the subset, or the dustbin |S|. */
+    public static int[] labelMap(int numClasses, int[] subset) {
+        int[] m = new int[numClasses];
+        Arrays.fill(m, subset.length);
+        for (int i = 0; i < subset.length; i++) {
+            m[subset[i]] = i;
+        }
+        return m;
+    }
+
+    /**
+     * All examples of the subset plus {@code (1 − share)/share} times as many drawn from the rest
+     * (fewer if the rest is smaller, in which case subset examples are subsampled to keep the share).
+     */
+    public static Task task(int[] labels, int numClasses, int[] subset, double share, long seed) {
+        int[] map = labelMap(numClasses, subset);
+        int dustbin = subset.length;
+        int[] in = java.util.stream.IntStream.range(0, labels.length).filter(i -> map[labels[i]] != dustbin).toArray();
+        int[] out = java.util.stream.IntStream.range(0, labels.length).filter(i -> map[labels[i]] == dustbin).toArray();
+        int nIn = in.length;
+        int nOut = (int) Math.round(nIn * (1 - share) / share);
+        if (nOut > out.length) {
+            nOut = out.length;
+            nIn = (int) Math.round(nOut * share / (1 - share));
+        }
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] rows = new int[nIn + nOut];
+        int[] pickIn = darkknowledge.data.Splits.permutation(in.length, r.nextLong());
+        int[] pickOut = darkknowledge.data.Splits.permutation(out.length, r.nextLong());
+        for (int i = 0; i < nIn; i++) {
+            rows[i] = in[pickIn[i]];
+        }
+        for (int i = 0; i < nOut; i++) {
+            rows[nIn + i] = out[pickOut[i]];
+        }
+        Arrays.sort(rows);
+        int[] mapped = new int[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            mapped[i] = map[labels[rows[i]]];
+        }
+        return new Task(rows, mapped);
+    }
+
+    /**
+     * Trains one specialist per subset with {@code workers} threads; specialist m uses the seed
+     * {@code seeds.derive("specialist", m)} and the generalist's architecture and regularisation with
+     * {@code cfg}'s training settings.
+     */
+    public static List<Trained> trainAll(Classifier generalist, MlpConfig generalistCfg, List<int[]> subsets,
+                                         SpecialistConfig cfg, INDArray trainX, int[] trainLabels, INDArray valX,
+                                         int[] valLabels, int imageWidth, int imageHeight, Seeds seeds,
+                                         Trainer.Listener listener) {
+        int k = generalist.numClasses();
+        MlpConfig training = new MlpConfig(generalistCfg.hidden(), generalistCfg.inputDropout(),
+                generalistCfg.hiddenDropout(), generalistCfg.maxNorm(), generalistCfg.jitter(),
+                generalistCfg.optimizer(), cfg.learningRate(), generalistCfg.momentum(), cfg.learningRateDecay(),
+                cfg.epochs(), generalistCfg.batchSize(), cfg.patience(), generalistCfg.l2());
+        Trainer.Listener shared = synchronizedListener(listener);
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(cfg.workers(), Math.max(1, subsets.size())));
+        try {
+            List<Future<Trained>> futures = new ArrayList<>();
+            for (int m = 0; m < subsets.size(); m++) {
+                int index = m;
+                futures.add(pool.submit(() -> trainOne(index, generalist, training, subsets.get(index), cfg, k, trainX,
+                        trainLabels, valX, valLabels, imageWidth, imageHeight, seeds, shared)));
+            }
+            List<Trained> out = new ArrayList<>();
+            for (Future<Trained> f : futures) {
+                out.add(f.get());
+            }
+            return out;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while training specialists", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException("specialist training failed", e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static Trained trainOne(int m, Classifier generalist, MlpConfig training, int[] subset, SpecialistConfig cfg, int k,
+                            INDArray trainX, int[] trainLabels, INDArray valX, int[] valLabels, int imageWidth,
+                            int imageHeight, Seeds seeds, Trainer.Listener listener) {
+        long seed = seeds.derive("specialist", m);
+        Task t = task(trainLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-data", m));
+        Task v = task(valLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-validation", m));
+        Specialist s = Specialist.initialise(generalist, training, subset, seed);
+        INDArray x = trainX.getRows(t.rows());
+        INDArray y = oneHot(t.labels(), subset.length + 1);
+        String name = "specialist" + m;
+        Trainer.Outcome o = Trainer.fit(name, s.model(), new Trainer.TrainingData(x, y, imageWidth, imageHeight),
+                new Trainer.Validation(valX.getRows(v.rows()), v.labels()), training, seed, listener);
+        int[] map = labelMap(k, subset);
+        long inSubset = Arrays.stream(trainLabels).filter(c -> map[c] != subset.length).count();
+        double prior = (double) inSubset / trainLabels.length;
+        double shift = cfg.correction().dustbinShift(prior, (double) (t.rows().length - count(t.labels(), subset.length))
+                / t.rows().length);
+        return new Trained(m, s.withDustbinShift(shift), o, prior, t.rows().length);
+    }
+
+    /** The listener, called by one training thread at a time. */
+    static Trainer.Listener synchronizedListener(Trainer.Listener l) {
+        return new Trainer.Listener() {
+            @Override
+            public synchronized void onBatch(String model, int epoch, int batch, int batches) {
+                l.onBatch(model, epoch, batch, batches);
+            }
+
+            @Override
+            public synchronized void onEpoch(Trainer.EpochReport report) {
+                l.onEpoch(report);
+            }
+        };
+    }
+
+    private static int count(int[] labels, int value) {
+        int n = 0;
+        for (int l : labels) {
+            n += l == value ? 1 : 0;
+        }
+        return n;
+    }
+
+    static INDArray oneHot(int[] labels, int classes) {
+        float[] y = new float[labels.length * classes];
+        for (int i = 0; i < labels.length; i++) {
+            y[i * classes + labels[i]] = 1f;
+        }
+        return Nd4j.createFromArray(y).reshape('c', labels.length, classes);
+    }
+}

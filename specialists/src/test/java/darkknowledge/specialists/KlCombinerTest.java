@@ -1,0 +1,100 @@
+package darkknowledge.specialists;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class KlCombinerTest {
+    private final KlCombiner solver = new KlCombiner(1e-12, 100000);
+
+    @Test
+    void noActiveSpecialistLeavesTheGeneralistUnchanged() {
+        double[] pg = {0.6, 0.3, 0.1};
+        KlCombiner.Result r = solver.combine(pg, List.of());
+        assertArrayEquals(pg, r.q());
+        assertEquals(0, r.iterations());
+    }
+
+    @Test
+    void modelsCoveringAllClassesGiveTheArithmeticMean() {
+        double[] pg = {0.6, 0.3, 0.1};
+        double[] p1 = {0.2, 0.5, 0.3, 0.0};
+        double[] p2 = {0.1, 0.1, 0.8, 0.0};
+        KlCombiner.Result r = solver.combine(pg, List.of(new KlCombiner.View(new int[]{0, 1, 2}, p1),
+                new KlCombiner.View(new int[]{0, 1, 2}, p2)));
+        assertArrayEquals(new double[]{0.3, 0.3, 0.4}, r.q(), 1e-9);
+        assertTrue(r.converged());
+    }
+
+    @Test
+    void handComputedThreeClassCase() {
+        // Generalist (0.5, 0.3, 0.2); a specialist on {0} says 0.8 for class 0 and 0.2 for its dustbin {1, 2}.
+        // The mass of {0} is the mean of the two models' masses, (0.5 + 0.8)/2 = 0.65; the remaining 0.35
+        // is split as only the generalist distinguishes 1 from 2, 3:2, giving 0.21 and 0.14.
+        double[] pg = {0.5, 0.3, 0.2};
+        KlCombiner.Result r = solver.combine(pg, List.of(new KlCombiner.View(new int[]{0}, new double[]{0.8, 0.2})));
+        assertArrayEquals(new double[]{0.65, 0.21, 0.14}, r.q(), 1e-9);
+        // Two specialists disagreeing on class 2: {2} says 0.5, {1, 2} says (0.1, 0.6 | 0.3).
+        double[] q = solver.combine(pg, List.of(new KlCombiner.View(new int[]{2}, new double[]{0.5, 0.5}),
+                new KlCombiner.View(new int[]{1, 2}, new double[]{0.1, 0.6, 0.3}))).q();
+        assertArrayEquals(new double[]{0, 0, 0}, KlCombiner.gradient(pg, List.of(new KlCombiner.View(new int[]{2},
+                new double[]{0.5, 0.5}), new KlCombiner.View(new int[]{1, 2}, new double[]{0.1, 0.6, 0.3})), q), 1e-8);
+    }
+
+    @Test
+    void gradientMatchesFiniteDifferencesAndSolutionIsAMinimum() {
+        SplittableRandom r = new SplittableRandom(5);
+        int k = 12;
+        double[] pg = random(r, k);
+        List<KlCombiner.View> views = List.of(new KlCombiner.View(new int[]{0, 3, 7}, random(r, 4)),
+                new KlCombiner.View(new int[]{3, 4}, random(r, 3)), new KlCombiner.View(new int[]{11}, random(r, 2)));
+        double[] z = new double[k];
+        for (int i = 0; i < k; i++) {
+            z[i] = r.nextGaussian();
+        }
+        double[] g = KlCombiner.gradient(pg, views, softmax(z));
+        double h = 1e-6;
+        for (int i = 0; i < k; i++) {
+            double[] zp = z.clone();
+            double[] zm = z.clone();
+            zp[i] += h;
+            zm[i] -= h;
+            double fd = (KlCombiner.objective(pg, views, softmax(zp)) - KlCombiner.objective(pg, views, softmax(zm))) / (2 * h);
+            assertEquals(fd, g[i], 1e-6, "dF/dz_" + i);
+        }
+        KlCombiner.Result res = solver.combine(pg, views);
+        assertTrue(res.converged());
+        double best = KlCombiner.objective(pg, views, res.q());
+        for (int trial = 0; trial < 200; trial++) {
+            double[] zz = new double[k];
+            for (int i = 0; i < k; i++) {
+                zz[i] = Math.log(res.q()[i]) + 0.05 * r.nextGaussian();
+            }
+            assertTrue(KlCombiner.objective(pg, views, softmax(zz)) >= best - 1e-12, "no nearby point is better");
+        }
+        for (double v : KlCombiner.gradient(pg, views, res.q())) {
+            assertEquals(0, v, 1e-7);
+        }
+    }
+
+    static double[] random(SplittableRandom r, int n) {
+        double[] p = new double[n];
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            p[i] = r.nextDouble() + 0.01;
+            s += p[i];
+        }
+        for (int i = 0; i < n; i++) {
+            p[i] /= s;
+        }
+        return p;
+    }
+
+    static double[] softmax(double[] z) {
+        return Specialist.softmaxRows(new double[][]{z})[0];
+    }
+}
