@@ -13,7 +13,10 @@ final class Experiments {
 
     static List<Experiment<?>> all() {
         return List.of(new MnistDistillation(), new MnistOmittedClass(), new TemperatureSweep(),
-                new SoftTargetRegularizer(), new EnsembleDistillation());
+                new SoftTargetRegularizer(), new EnsembleDistillation(),
+                new SpecialistsExperiment(SpecialistsExperiment.Variant.FASHION),
+                new SpecialistsExperiment(SpecialistsExperiment.Variant.MNIST_FASHION),
+                new SpecialistsExperiment(SpecialistsExperiment.Variant.SYNTHETIC));
     }
 
     static Optional<Experiment<?>> byName(String name) {

@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
 /** The command line behind {@code ./dk}: run, list, tables, fetch-data. */
 @Command(name = "dk", mixinStandardHelpOptions = true, version = "dark-knowledge 0.1",
         description = "Dark Knowledge: Hinton, Vinyals & Dean (2015), reproduced and extended.",
-        subcommands = {Main.Run.class, Main.ListCmd.class, Main.Tables.class, Main.FetchData.class})
+        subcommands = {Main.Run.class, Main.ListCmd.class, Main.Tables.class, Main.FetchData.class, Main.BenchCmd.class})
 public final class Main implements Callable<Integer> {
 
     @Override
@@ -139,6 +139,36 @@ public final class Main implements Callable<Integer> {
             for (DatasetSource s : DatasetSource.values()) {
                 System.out.printf("%-14s %s%n", s, store.ensure(s));
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "bench", mixinStandardHelpOptions = true,
+            description = "Measure training throughput against the GEMM ceiling and the NumPy peer, distillation "
+                    + "overhead and the §5.4 solver; writes results/bench.csv.")
+    static final class BenchCmd implements Callable<Integer> {
+        @Option(names = "--scale", description = "tiny (seconds, proves it works), small or full (default).",
+                converter = ScaleConverter.class)
+        Scale scale = Scale.FULL;
+
+        @Option(names = "--out", paramLabel = "FILE", description = "CSV to write (default: results/bench.csv; "
+                + "tiny runs default to target/bench-tiny.csv so they never overwrite measured results).")
+        Path out;
+
+        @Option(names = "--peer", paramLabel = "FILE", description = "The NumPy peer script (default: $DK_PEER, "
+                + "else ../shared/peers/numpy_mlp.py beside the repo).")
+        Path peer;
+
+        @Override
+        public Integer call() {
+            Path peerScript = peer != null ? peer : System.getenv("DK_PEER") != null ? Path.of(System.getenv("DK_PEER"))
+                    : Provenance.repoDir().toAbsolutePath().getParent().resolve("shared/peers/numpy_mlp.py");
+            List<Bench.Row> rows = new Bench(scale, new DataStore(DataStore.defaultCacheDir()), peerScript).run();
+            Path csv = out != null ? out : scale == Scale.TINY ? repoPath("target/bench-tiny.csv")
+                    : repoPath("results/bench.csv");
+            Bench.write(rows, csv, "./dk bench --scale " + scale.name().toLowerCase(java.util.Locale.ROOT));
+            System.out.print(Bench.table(rows));
+            System.out.println("written: " + csv);
             return 0;
         }
     }

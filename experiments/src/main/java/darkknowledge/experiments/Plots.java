@@ -31,7 +31,66 @@ final class Plots {
         save(chart, png);
     }
 
-    static void save(XYChart chart, Path png) {
+    /**
+     * The class covariance (or correlation) matrix with classes ordered by cluster, diagonal blanked
+     * so the off-diagonal confusions that drive the clustering are visible. Above 60 classes, cells
+     * are averaged into at most 60 × 60 bins of consecutive (cluster-ordered) classes.
+     */
+    static void covariance(double[][] matrix, darkknowledge.clustering.ClassPartition partition, List<String> names,
+                           Path png, String title) {
+        int k = matrix.length;
+        List<Integer> order = new java.util.ArrayList<>();
+        boolean[] seen = new boolean[k];
+        for (List<Integer> sub : partition.subsets()) {
+            for (int c : sub) {
+                if (!seen[c]) {
+                    seen[c] = true;
+                    order.add(c);
+                }
+            }
+        }
+        for (int c = 0; c < k; c++) {
+            if (!seen[c]) {
+                order.add(c);
+            }
+        }
+        int bins = Math.min(k, 60);
+        double[][] sum = new double[bins][bins];
+        int[][] count = new int[bins][bins];
+        for (int i = 0; i < k; i++) {
+            for (int j = 0; j < k; j++) {
+                if (i != j) {
+                    int bi = (int) ((long) i * bins / k);
+                    int bj = (int) ((long) j * bins / k);
+                    sum[bi][bj] += matrix[order.get(i)][order.get(j)];
+                    count[bi][bj]++;
+                }
+            }
+        }
+        List<String> labels = new java.util.ArrayList<>();
+        for (int b = 0; b < bins; b++) {
+            labels.add(bins == k ? names.get(order.get(b)) : Integer.toString(b));
+        }
+        List<Number[]> cells = new java.util.ArrayList<>();
+        double max = 1e-12;
+        for (int i = 0; i < bins; i++) {
+            for (int j = 0; j < bins; j++) {
+                double v = count[i][j] == 0 ? 0 : sum[i][j] / count[i][j];
+                max = Math.max(max, Math.abs(v));
+                cells.add(new Number[] {i, j, v});
+            }
+        }
+        org.knowm.xchart.HeatMapChart chart = new org.knowm.xchart.HeatMapChartBuilder().width(900).height(800)
+                .title(title + ": covariance of predicted class probabilities, by cluster (diagonal blank)")
+                .build();
+        chart.getStyler().setMin(-max).setMax(max).setShowValue(false).setPlotContentSize(0.95);
+        chart.getStyler().setRangeColors(new java.awt.Color[] {new java.awt.Color(49, 54, 149), java.awt.Color.WHITE,
+            new java.awt.Color(165, 0, 38)});
+        chart.addSeries("covariance", labels, labels, cells);
+        save(chart, png);
+    }
+
+    static void save(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path png) {
         try {
             Path tmp = png.resolveSibling(png.getFileName() + ".part.png");
             BitmapEncoder.saveBitmap(chart, tmp.toString().replaceAll("\\.png$", ""), BitmapEncoder.BitmapFormat.PNG);

@@ -1,0 +1,58 @@
+package darkknowledge.clustering;
+
+import darkknowledge.core.Check;
+
+/**
+ * How classes are clustered into specialist subsets (§5.3), including the choices the paper leaves
+ * open; every field is recorded in the partition's provenance.
+ *
+ * @param k             number of K-means clusters (specialists before small ones are handled)
+ * @param restarts      K-means runs with different seeds; the lowest distortion wins
+ * @param maxIterations K-means iteration cap per run
+ * @param source        whether the matrix came from probabilities (the paper) or logits; recorded
+ * @param statistic     covariance (the paper) or correlation of the class columns
+ * @param overlap       extra classes per subset: each subset may also take up to this many of its
+ *                      members' most-confused neighbours from other subsets (the paper's specialists
+ *                      overlapped: 61 × 300 &gt; 15,000); 0 = disjoint
+ * @param maxSubsetSize clusters larger than this are split by K-means on their members; overlap
+ *                      additions stop at it
+ * @param minSubsetSize clusters smaller than this (e.g. singletons, classes the generalist never
+ *                      confuses) are handled by {@code small}
+ * @param small         {@code drop}: their classes get no specialist (the generalist alone decides
+ *                      them); {@code merge}: each class joins the nearest large cluster
+ * @param seed          seed of the K-means restarts
+ */
+public record ClusteringConfig(int k, int restarts, int maxIterations, Source source, Statistic statistic, int overlap,
+                               int maxSubsetSize, int minSubsetSize, Small small, long seed) {
+
+    /** Where the clustered matrix came from. */
+    public enum Source { PROBABILITIES, LOGITS }
+
+    /** Which second-moment matrix is clustered. */
+    public enum Statistic { COVARIANCE, CORRELATION }
+
+    /** What happens to clusters below {@code minSubsetSize}. */
+    public enum Small { DROP, MERGE }
+
+    public ClusteringConfig {
+        Check.positive("k", k);
+        Check.positive("restarts", restarts);
+        Check.positive("maxIterations", maxIterations);
+        Check.that(source != null, "source", "must be probabilities or logits");
+        Check.that(statistic != null, "statistic", "must be covariance or correlation");
+        Check.atLeast("overlap", overlap, 0);
+        Check.atLeast("maxSubsetSize", maxSubsetSize, 2);
+        Check.atLeast("minSubsetSize", minSubsetSize, 1);
+        Check.that(minSubsetSize <= maxSubsetSize, "minSubsetSize", "must not exceed maxSubsetSize (" + maxSubsetSize + ")");
+        Check.that(small != null, "small", "must be drop or merge");
+    }
+
+    public static ClusteringConfig defaults() {
+        return new ClusteringConfig(2, 10, 100, Source.PROBABILITIES, Statistic.COVARIANCE, 0, 1_000_000, 2, Small.DROP, 1);
+    }
+
+    public ClusteringConfig withK(int newK) {
+        return new ClusteringConfig(newK, restarts, maxIterations, source, statistic, overlap, maxSubsetSize,
+                minSubsetSize, small, seed);
+    }
+}

@@ -1,0 +1,242 @@
+package darkknowledge.experiments;
+
+import darkknowledge.core.AtomicFiles;
+import darkknowledge.core.Scale;
+import darkknowledge.data.Dataset;
+import darkknowledge.data.DatasetSource;
+import darkknowledge.data.DataStore;
+import darkknowledge.distill.DistillationLoss;
+import darkknowledge.distill.SoftTargets;
+import darkknowledge.distill.Teacher;
+import darkknowledge.generalist.Classifier;
+import darkknowledge.generalist.MlpConfig;
+import darkknowledge.generalist.Trainer;
+import darkknowledge.specialists.KlCombiner;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * {@code ./dk bench}: ratios measured in one process on this machine, written to
+ * {@code results/bench.csv}.
+ * <ul>
+ * <li>Training throughput of the 784-800-800-10 and 784-1200-1200-10 nets (Adam, batch 128, one
+ *     epoch after a warm-up epoch) as examples/s and effective GFLOP/s (6 × weights × examples /
+ *     seconds), divided by the fp32 GEMM rate measured here at the same shapes (the ceiling: an
+ *     epoch that did nothing but its matrix products), and by the NumPy peer's epoch time, run right
+ *     after ours on the same data.
+ * <li>Distillation overhead: a student epoch on cached soft targets (T = 20) vs a hard-label epoch.
+ * <li>The §5.4 solver: examples/s with 10, 100 and 1,000 active specialist classes out of 1,000, vs
+ *     the forward pass of a 1,000-class generalist on the same number of examples.
+ * </ul>
+ */
+final class Bench {
+    /** One measured figure and what it is compared with. */
+    record Row(String measure, double value, String unit, double ratio, String ratioOf, String note) {
+    }
+
+    private final Scale scale;
+    private final DataStore data;
+    private final Path peer;
+    private final List<Row> rows = new ArrayList<>();
+
+    Bench(Scale scale, DataStore data, Path peer) {
+        this.scale = scale;
+        this.data = data;
+        this.peer = peer;
+    }
+
+    List<Row> run() {
+        Dataset train = data.load(DatasetSource.MNIST, true);
+        int n = scale == Scale.FULL ? train.numExamples() : scale == Scale.SMALL ? 12000 : 1024;
+        Dataset d = train.subset(IntStream.range(0, n).toArray());
+        INDArray x = d.featuresMatrix();
+        INDArray y = d.oneHot();
+        double numpySeconds = scale == Scale.TINY ? Double.NaN : numpyPeerSecondsPerEpoch(n);
+        for (List<Integer> hidden : List.of(List.of(800, 800), List.of(1200, 1200))) {
+            String net = "784-" + hidden.get(0) + "-" + hidden.get(1) + "-10";
+            MlpConfig cfg = MlpConfig.plain(hidden, 2);
+            long weights = cfg.parameterCount(784, 10);
+            double gemm = gemmGflops(hidden, 128, scale == Scale.TINY ? 3 : 40);
+            Classifier model = Classifier.create(cfg, 784, 10, null, 1);
+            Trainer.Outcome o = Trainer.fit("bench", model, new Trainer.TrainingData(x, y, 28, 28), null, cfg, 1,
+                    r -> { });
+            double seconds = o.history().get(1).seconds();
+            double gflops = 6.0 * weights * n / seconds / 1e9;
+            rows.add(new Row(net + " GEMM ceiling", gemm, "GFLOP/s", Double.NaN, "", "ND4J mmul at the layer shapes, batch 128"));
+            rows.add(new Row(net + " training", n / seconds, "examples/s", gflops / gemm, "of GEMM ceiling",
+                    String.format(Locale.ROOT, "%.1f GFLOP/s effective, %.2f s/epoch of %d", gflops, seconds, n)));
+            if (hidden.get(0) == 800 && Double.isFinite(numpySeconds)) {
+                rows.add(new Row(net + " NumPy peer", n / numpySeconds, "examples/s", seconds / numpySeconds,
+                        "our epoch time / peer's", String.format(Locale.ROOT, "peer %.2f s/epoch (scaled to %d examples)",
+                        numpySeconds, n)));
+            }
+            if (hidden.get(0) == 800) {
+                distillationOverhead(cfg, x, y, seconds, model);
+            }
+        }
+        solver(scale == Scale.TINY ? 200 : 5000);
+        return rows;
+    }
+
+    private void distillationOverhead(MlpConfig cfg, INDArray x, INDArray y, double hardSeconds, Classifier teacher) {
+        Teacher t = Teacher.single("bench-teacher", 10, teacher::logits);
+        INDArray targets = SoftTargets.compute(t, x, 20).withHardLabels(y);
+        Classifier student = Classifier.create(cfg, 784, 10, new DistillationLoss(20, 0.5), 2);
+        Trainer.Outcome o = Trainer.fit("bench-student", student, new Trainer.TrainingData(x, targets, 28, 28), null,
+                cfg, 2, r -> { });
+        double s = o.history().get(1).seconds();
+        rows.add(new Row("distillation epoch (T=20, soft+hard)", s, "s/epoch", s / hardSeconds,
+                "of hard-label epoch", "teacher outputs cached once, not recomputed per batch"));
+    }
+
+    private void solver(int examples) {
+        int k = 1000;
+        SplittableRandom r = new SplittableRandom(4);
+        double[][] pg = new double[examples][];
+        for (int i = 0; i < examples; i++) {
+            pg[i] = peaked(r, k);
+        }
+        MlpConfig cfg = MlpConfig.plain(List.of(512), 1);
+        Classifier generalist = Classifier.create(cfg, 784, k, null, 3);
+        INDArray x = Nd4j.rand(DataType.FLOAT, examples, 784);
+        generalist.logits(x);
+        long t0 = System.nanoTime();
+        generalist.logits(x);
+        double forward = (System.nanoTime() - t0) / 1e9;
+        KlCombiner solver = KlCombiner.defaults();
+        for (int active : List.of(10, 100, 1000)) {
+            int specialists = Math.max(1, active / 50);
+            int size = active / specialists;
+            List<List<KlCombiner.View>> views = new ArrayList<>();
+            for (int i = 0; i < examples; i++) {
+                List<KlCombiner.View> v = new ArrayList<>();
+                for (int m = 0; m < specialists; m++) {
+                    int[] subset = IntStream.range(m * size, Math.min(k - 1, (m + 1) * size)).toArray();
+                    v.add(new KlCombiner.View(subset, peaked(r, subset.length + 1)));
+                }
+                views.add(v);
+            }
+            long s0 = System.nanoTime();
+            int iterations = 0;
+            for (int i = 0; i < examples; i++) {
+                iterations += solver.combine(pg[i], views.get(i)).iterations();
+            }
+            double seconds = (System.nanoTime() - s0) / 1e9;
+            rows.add(new Row("§5.4 solver, " + active + " active specialist classes of 1000", examples / seconds,
+                    "examples/s", seconds / forward, "of generalist forward pass",
+                    String.format(Locale.ROOT, "%d specialists of %d classes, %.1f iterations/example; forward 784-512-1000",
+                            specialists, size, (double) iterations / examples)));
+        }
+    }
+
+    private static double[] peaked(SplittableRandom r, int n) {
+        double[] p = new double[n];
+        double s = 0;
+        for (int i = 0; i < n; i++) {
+            p[i] = Math.exp(3 * r.nextGaussian());
+            s += p[i];
+        }
+        for (int i = 0; i < n; i++) {
+            p[i] /= s;
+        }
+        return p;
+    }
+
+    /** fp32 GEMM rate of one training step's matrix products (forward, dW, dX) at these layer shapes. */
+    static double gemmGflops(List<Integer> hidden, int batch, int repeats) {
+        List<Integer> sizes = new ArrayList<>(List.of(784));
+        sizes.addAll(hidden);
+        sizes.add(10);
+        List<INDArray[]> layers = new ArrayList<>();
+        for (int i = 0; i + 1 < sizes.size(); i++) {
+            layers.add(new INDArray[] {Nd4j.rand(DataType.FLOAT, batch, sizes.get(i)),
+                Nd4j.rand(DataType.FLOAT, sizes.get(i), sizes.get(i + 1)), Nd4j.rand(DataType.FLOAT, batch, sizes.get(i + 1)),
+                Nd4j.create(DataType.FLOAT, batch, sizes.get(i + 1)), Nd4j.create(DataType.FLOAT, sizes.get(i), sizes.get(i + 1)),
+                Nd4j.create(DataType.FLOAT, batch, sizes.get(i))});
+        }
+        double flops = 0;
+        long t0 = 0;
+        for (int rep = -3; rep < repeats; rep++) {
+            if (rep == 0) {
+                t0 = System.nanoTime();
+            }
+            for (INDArray[] l : layers) {
+                l[0].mmuli(l[1], l[3]);
+                l[0].transpose().mmuli(l[2], l[4]);
+                l[2].mmuli(l[1].transpose(), l[5]);
+                if (rep >= 0) {
+                    flops += 3.0 * 2 * l[0].rows() * l[0].columns() * l[1].columns();
+                }
+            }
+        }
+        return flops / ((System.nanoTime() - t0) / 1e9) / 1e9;
+    }
+
+    /** Seconds per epoch of the NumPy peer's second epoch, scaled to {@code n} examples; NaN if unavailable. */
+    private double numpyPeerSecondsPerEpoch(int n) {
+        if (peer == null || !Files.isRegularFile(peer)) {
+            rows.add(new Row("NumPy peer", Double.NaN, "", Double.NaN, "", "not found: " + peer + " (set DK_PEER)"));
+            return Double.NaN;
+        }
+        try {
+            Process p = new ProcessBuilder("python3", peer.toString(), data.ensure(DatasetSource.MNIST).toString())
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            p.waitFor();
+            Matcher m = Pattern.compile("epoch=2 s/epoch=([0-9.]+) ex/s=([0-9]+)").matcher(out);
+            if (!m.find()) {
+                rows.add(new Row("NumPy peer", Double.NaN, "", Double.NaN, "", "no timing in its output: " + out.strip()));
+                return Double.NaN;
+            }
+            return Double.parseDouble(m.group(1)) * n / 60000.0;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run the NumPy peer " + peer, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Double.NaN;
+        }
+    }
+
+    static void write(List<Row> rows, Path csv, String command) {
+        AtomicFiles.write(csv, out -> {
+            var w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+            w.write("# generated by: " + command + "\n");
+            try (CSVPrinter p = new CSVPrinter(w, CSVFormat.DEFAULT.builder()
+                    .setHeader("measure", "value", "unit", "ratio", "ratio_of", "note").build())) {
+                for (Row r : rows) {
+                    p.printRecord(r.measure(), fmt(r.value()), r.unit(), fmt(r.ratio()), r.ratioOf(), r.note());
+                }
+            }
+        });
+    }
+
+    static String table(List<Row> rows) {
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-52s %12s %-11s %8s  %s%n", "measure", "value",
+                "unit", "ratio", "ratio of / note"));
+        for (Row r : rows) {
+            b.append(String.format(Locale.ROOT, "%-52s %12s %-11s %8s  %s%s%n", r.measure(), fmt(r.value()), r.unit(),
+                    fmt(r.ratio()), r.ratioOf(), r.note().isEmpty() ? "" : " — " + r.note()));
+        }
+        return b.toString();
+    }
+
+    private static String fmt(double v) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, v >= 100 ? "%.0f" : "%.3g", v);
+    }
+}
