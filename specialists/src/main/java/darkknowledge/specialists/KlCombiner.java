@@ -62,29 +62,28 @@ public final class KlCombiner {
         int j = specialists.size() + 1;
         double[] q = generalist.clone();
         double[] next = new double[k];
-        boolean[] inSubset = new boolean[k];
         int iterations = 0;
         boolean converged = false;
         while (iterations < maxIterations) {
             iterations++;
-            System.arraycopy(generalist, 0, next, 0, k);
+            // Specialist m gives class c its own p^m_c if c ∈ S_m, else share_m·q_c with
+            // share_m = p^m_dustbin / Q^m_out. Summing share_m over all m once and subtracting it for the
+            // subset members makes an iteration O(K + Σ|S_m|) instead of O(K·M).
+            double totalShare = 0;
             for (View v : specialists) {
                 double outside = 1;
                 for (int c : v.subset()) {
-                    inSubset[c] = true;
                     outside -= q[c];
                 }
-                outside = Math.max(outside, 1e-300);
-                double share = v.p()[v.subset().length] / outside;
-                for (int c = 0; c < k; c++) {
-                    if (!inSubset[c]) {
-                        next[c] += share * q[c];
-                    }
-                }
+                double share = v.p()[v.subset().length] / Math.max(outside, 1e-300);
+                totalShare += share;
                 for (int i = 0; i < v.subset().length; i++) {
-                    next[v.subset()[i]] += v.p()[i];
-                    inSubset[v.subset()[i]] = false;
+                    int c = v.subset()[i];
+                    next[c] += v.p()[i] - share * q[c];
                 }
+            }
+            for (int c = 0; c < k; c++) {
+                next[c] += generalist[c] + totalShare * q[c];
             }
             double delta = 0;
             double sum = 0;
@@ -99,6 +98,7 @@ public final class KlCombiner {
             double[] t = q;
             q = next;
             next = t;
+            java.util.Arrays.fill(next, 0);
             if (delta < tolerance) {
                 converged = true;
                 break;
