@@ -97,14 +97,9 @@ class ClusteringTest {
     }
 
     static int[] shuffled(int n, SplittableRandom r) {
-        int[] p = java.util.stream.IntStream.range(0, n).toArray();
-        for (int i = n - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
+        List<Integer> p = new ArrayList<>(java.util.stream.IntStream.range(0, n).boxed().toList());
+        java.util.Collections.shuffle(p, new java.util.Random(r.nextLong()));
+        return p.stream().mapToInt(Integer::intValue).toArray();
     }
 
     @Test

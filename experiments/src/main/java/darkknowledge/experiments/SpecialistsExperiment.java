@@ -136,7 +136,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
             case MNIST_FASHION -> new Config(new RunConfig(1, Scale.FULL), new DataConfig(10000, 0, 0), synthetic,
                     generalist, clustering.withK(6), spec, ensemble);
             case SYNTHETIC -> new Config(new RunConfig(1, Scale.FULL), new DataConfig(5000, 0, 0), synthetic,
-                    generalist.withHidden(List.of(128)).withEpochs(30),
+                    generalist.withHidden(List.of(32)).withEpochs(30),
                     clustering.withK(50), new SpecialistConfig(0.5, DustbinCorrection.PRIOR_SHIFT, 15, 1e-3, 0.9, 3, 2),
                     new Ensemble(1, 1e-7, 2000, ClusterOn.TRAIN, true));
         };
