@@ -68,6 +68,31 @@ public final class RunRecord {
         return r;
     }
 
+    /**
+     * Opens an existing run directory to continue it ({@code ./dk run --resume}); the epochs already
+     * in its {@code metrics.csv} are kept.
+     */
+    public static RunRecord open(Path dir) {
+        if (!Files.isRegularFile(dir.resolve(CONFIG))) {
+            throw new ConfigException("--resume: " + dir + " is not a run directory (no " + CONFIG + ")");
+        }
+        RunRecord r = new RunRecord(dir);
+        Path metrics = dir.resolve(METRICS);
+        if (Files.isRegularFile(metrics)) {
+            try (Reader in = Files.newBufferedReader(metrics, StandardCharsets.UTF_8)) {
+                for (var rec : CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(in)) {
+                    r.metrics.add(new MetricRow(rec.get("model"), Integer.parseInt(rec.get("epoch")),
+                            Double.parseDouble(rec.get("loss")), Integer.parseInt(rec.get("validation_errors")),
+                            Integer.parseInt(rec.get("validation_examples")), Double.parseDouble(rec.get("learning_rate")),
+                            Double.parseDouble(rec.get("seconds")), Double.parseDouble(rec.get("examples_per_second"))));
+                }
+            } catch (IOException | RuntimeException e) {
+                throw new IllegalStateException("cannot read " + metrics + " to resume the run: " + e.getMessage(), e);
+            }
+        }
+        return r;
+    }
+
     public Path dir() {
         return dir;
     }
@@ -82,6 +107,8 @@ public final class RunRecord {
 
     /** Appends a row and rewrites {@code metrics.csv} atomically (small file; never half-written). */
     public synchronized void metric(MetricRow row) {
+        // An epoch redone after a resume replaces its earlier row.
+        metrics.removeIf(m -> m.model().equals(row.model()) && m.epoch() == row.epoch());
         metrics.add(row);
         List<MetricRow> snapshot = List.copyOf(metrics);
         AtomicFiles.write(dir.resolve(METRICS), out -> {

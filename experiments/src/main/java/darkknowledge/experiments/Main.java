@@ -78,8 +78,22 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--print-config", description = "Print the resolved config and exit without running.")
         boolean printConfig;
 
+        @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue a killed or failed run in RUN_DIR "
+                + "(runs/<experiment>/<id>) with the config it recorded: finished models are loaded, an interrupted "
+                + "one resumes from its last epoch checkpoint.")
+        Path resume;
+
         @Override
         public Integer call() {
+            if (resume != null) {
+                if (config != null || !sets.isEmpty() || scale != null) {
+                    throw new IllegalArgumentException("--resume takes the config recorded in " + resume
+                            + "; drop --config, --set and --scale");
+                }
+                boolean interactive = System.console() != null && System.console().isTerminal();
+                Runner.resume(resume, new DataStore(DataStore.defaultCacheDir()), interactive);
+                return 0;
+            }
             Experiment<?> e = Experiments.byName(experiment).orElseThrow(() -> new IllegalArgumentException(
                     "unknown experiment '" + experiment + "'; known: "
                             + Experiments.all().stream().map(Experiment::name).toList()));

@@ -24,11 +24,16 @@ final class Nets {
 
     /** Trains {@code name} on the hard labels of the training split. */
     static Trained trainOnLabels(RunContext ctx, String name, MlpConfig cfg, Splits s) {
+        Trained done = finished(ctx, name);
+        if (done != null) {
+            return done;
+        }
         long seed = ctx.seeds().derive(name);
         Classifier model = Classifier.create(cfg, s.train().numFeatures(), s.train().numClasses(), null, seed);
         Trainer.TrainingData data = new Trainer.TrainingData(s.trainX(), s.trainY(), s.train().imageWidth(),
                 s.train().imageHeight());
-        return finish(ctx, name, model, Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress()));
+        return finish(ctx, name, model, Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress(),
+                checkpoints(ctx)));
     }
 
     /**
@@ -38,6 +43,10 @@ final class Nets {
      */
     static Trained distill(RunContext ctx, String name, MlpConfig cfg, DistillConfig distill, Teacher teacher,
                            Splits s, int[] transferRows, boolean labeled) {
+        Trained done = finished(ctx, name);
+        if (done != null) {
+            return done;
+        }
         long seed = ctx.seeds().derive(name);
         INDArray x = s.trainX().getRows(transferRows);
         INDArray y = labeled ? s.trainY().getRows(transferRows) : s.trainY().getRows(transferRows).muli(0);
@@ -54,7 +63,35 @@ final class Nets {
         ctx.provenance().put("model." + name + ".teacher", teacher.id());
         Classifier model = Classifier.create(cfg, s.train().numFeatures(), s.train().numClasses(), distill.loss(), seed);
         Trainer.TrainingData data = new Trainer.TrainingData(x, targets, s.train().imageWidth(), s.train().imageHeight());
-        return finish(ctx, name, model, Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress()));
+        return finish(ctx, name, model, Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress(),
+                checkpoints(ctx)));
+    }
+
+    /** Where the run's training checkpoints go (one per model, replaced every epoch). */
+    static darkknowledge.generalist.Checkpoints checkpoints(RunContext ctx) {
+        return new darkknowledge.generalist.Checkpoints(ctx.record().dir().resolve("checkpoints"));
+    }
+
+    /**
+     * A model this run already finished (a resumed run): its saved weights and the outcome written
+     * after them; null if it has not finished.
+     */
+    static Trained finished(RunContext ctx, String name) {
+        java.nio.file.Path outcome = ctx.record().dir().resolve(name + ".outcome.properties");
+        if (!java.nio.file.Files.isRegularFile(outcome)) {
+            return null;
+        }
+        var o = darkknowledge.core.RunRecord.readProperties(outcome);
+        Classifier model = Classifier.load(ctx.modelPath(name));
+        if (!model.fingerprint().equals(o.get("sha256"))) {
+            throw new IllegalStateException(ctx.modelPath(name) + ": expected parameters with SHA-256 " + o.get("sha256")
+                    + " (recorded in " + outcome + "), found " + model.fingerprint());
+        }
+        ctx.provenance().put("model." + name + ".sha256", model.fingerprint())
+                .put("model." + name + ".seed", Long.toString(ctx.seeds().derive(name)));
+        return new Trained(name, model, new Trainer.Outcome(Integer.parseInt(o.get("best_epoch")),
+                Integer.parseInt(o.get("best_validation_errors")), Integer.parseInt(o.get("epochs_run")),
+                Double.parseDouble(o.get("train_seconds")), java.util.List.of()));
     }
 
     /**
@@ -93,6 +130,14 @@ final class Nets {
 
     private static Trained finish(RunContext ctx, String name, Classifier model, Trainer.Outcome outcome) {
         model.save(ctx.modelPath(name));
+        // Written after the model: its presence says the model is complete (see finished()).
+        darkknowledge.core.AtomicFiles.writeString(ctx.record().dir().resolve(name + ".outcome.properties"),
+                darkknowledge.core.Configs.toText(new java.util.TreeMap<>(java.util.Map.of(
+                        "sha256", model.fingerprint(), "best_epoch", Integer.toString(outcome.bestEpoch()),
+                        "best_validation_errors", Integer.toString(outcome.bestValidationErrors()),
+                        "epochs_run", Integer.toString(outcome.epochsRun()),
+                        "train_seconds", Double.toString(outcome.trainSeconds())))));
+        checkpoints(ctx).clear(name);
         ctx.provenance().put("model." + name + ".sha256", model.fingerprint())
                 .put("model." + name + ".seed", Long.toString(ctx.seeds().derive(name)));
         return new Trained(name, model, outcome);

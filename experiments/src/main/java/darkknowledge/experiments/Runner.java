@@ -58,8 +58,53 @@ public final class Runner {
                 .put("experiment", experiment.name())
                 .put("config.hash", Configs.hash(resolved))
                 .put("run.id", record.id());
+        return execute(experiment, config, record, provenance, data, interactive);
+    }
+
+    /**
+     * Continues the run in {@code runDir} (killed, or failed part-way) with the config it recorded:
+     * models it finished are loaded, a model interrupted mid-training resumes from its last
+     * checkpoint, the rest is trained. The provenance keeps the first start and notes each resume.
+     */
+    public static Outcome resume(Path runDir, DataStore data, boolean interactive) {
+        Path dir = runDir.toAbsolutePath().normalize();
+        String name = dir.getParent() == null ? "" : dir.getParent().getFileName().toString();
+        Experiment<?> experiment = Experiments.byName(name).orElseThrow(() -> new darkknowledge.core.ConfigException(
+                "--resume: " + dir + " is not under runs/<experiment>/ of a known experiment; known: "
+                        + Experiments.all().stream().map(Experiment::name).toList()));
+        return resumeAs(experiment, dir, data, interactive);
+    }
+
+    private static <C extends Record> Outcome resumeAs(Experiment<C> experiment, Path dir, DataStore data,
+                                                        boolean interactive) {
+        RunRecord record = RunRecord.open(dir);
+        SortedMap<String, String> recorded = RunRecord.readProperties(dir.resolve(RunRecord.CONFIG));
+        darkknowledge.core.Settings s = darkknowledge.core.Settings.empty().overlay(recorded, dir.resolve(RunRecord.CONFIG).toString());
+        C config = Configs.read(s, "", experiment.defaults());
+        s.requireAllKnown(Configs.keys("", experiment.defaults()));
+        Path prov = dir.resolve(RunRecord.PROVENANCE);
+        Provenance provenance = Provenance.capture(Provenance.repoDir());
+        if (java.nio.file.Files.isRegularFile(prov)) {
+            SortedMap<String, String> before = RunRecord.readProperties(prov);
+            provenance.put("time.start", before.getOrDefault("time.start", ""));
+            before.forEach((k, v) -> {
+                if (k.startsWith("resumed.")) {
+                    provenance.put(k, v);
+                }
+            });
+            int n = (int) before.keySet().stream().filter(k -> k.startsWith("resumed.") && k.endsWith(".time")).count();
+            provenance.put("resumed." + (n + 1) + ".time", Instant.now().toString())
+                    .put("resumed." + (n + 1) + ".git.commit", provenance.entries().getOrDefault("git.commit", ""));
+        }
+        provenance.put("experiment", experiment.name()).put("config.hash", Configs.hash(recorded)).put("run.id", record.id());
+        LOG.info("{}: resuming run record {}", experiment.name(), dir);
+        return execute(experiment, config, record, provenance, data, interactive);
+    }
+
+    private static <C extends Record> Outcome execute(Experiment<C> experiment, C config, RunRecord record,
+                                                      Provenance provenance, DataStore data, boolean interactive) {
         record.writeProvenance(provenance);
-        long seed = Long.parseLong(resolved.get("run.seed"));
+        long seed = Long.parseLong(Configs.write("", config).get("run.seed"));
         RunContext ctx = new RunContext(record, new darkknowledge.core.Seeds(seed), data, provenance,
                 new Progress(record, interactive));
         long t0 = System.nanoTime();

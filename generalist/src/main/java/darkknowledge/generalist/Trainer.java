@@ -50,6 +50,17 @@ public final class Trainer {
 
     public static Outcome fit(String name, Classifier model, TrainingData data, Validation validation, MlpConfig cfg,
                               long seed, Listener listener) {
+        return fit(name, model, data, validation, cfg, seed, listener, null);
+    }
+
+    /**
+     * Trains {@code model}, checkpointing after every epoch into {@code checkpoints} (null = none) and
+     * first resuming from the checkpoint found there, if any. Epoch e's minibatch order, jitter and
+     * dropout masks are seeded by (seed, e) alone, so a resumed training is identical to an
+     * uninterrupted one.
+     */
+    public static Outcome fit(String name, Classifier model, TrainingData data, Validation validation, MlpConfig cfg,
+                              long seed, Listener listener, Checkpoints checkpoints) {
         MultiLayerNetwork net = model.network();
         Minibatches batches = new Minibatches(data.features(), data.targets(), cfg.batchSize(), seed);
         if (cfg.jitter() > 0) {
@@ -61,9 +72,25 @@ public final class Trainer {
         int bestErrors = Integer.MAX_VALUE;
         double totalSeconds = 0;
         long n = data.features().rows();
-        for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
+        int start = 0;
+        if (checkpoints != null) {
+            var restored = checkpoints.restore(name, net);
+            if (restored.isPresent()) {
+                Checkpoints.State st = restored.get();
+                start = st.epochsDone();
+                best = st.best();
+                bestEpoch = st.bestEpoch();
+                bestErrors = st.bestErrors();
+                totalSeconds = st.trainSeconds();
+                history.addAll(st.history());
+            }
+        }
+        darkknowledge.core.Seeds seeds = new darkknowledge.core.Seeds(seed);
+        boolean stopped = start > 0 && cfg.patience() > 0 && start - 1 - bestEpoch >= cfg.patience();
+        for (int epoch = start; epoch < cfg.epochs() && !stopped; epoch++) {
             double lr = cfg.learningRateAt(epoch);
             net.setLearningRate(lr);
+            org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(seeds.derive("dropout", epoch));
             long t0 = System.nanoTime();
             batches.startEpoch(epoch);
             double lossSum = 0;
@@ -99,10 +126,12 @@ public final class Trainer {
             EpochReport report = new EpochReport(name, epoch, cfg.epochs(), lossSum / seen, errors, valN, lr, seconds,
                     n / seconds, eta);
             history.add(report);
-            listener.onEpoch(report);
-            if (cfg.patience() > 0 && epoch - bestEpoch >= cfg.patience()) {
-                break;
+            if (checkpoints != null) {
+                checkpoints.save(name, net, new Checkpoints.State(epoch + 1, bestEpoch, bestErrors, totalSeconds,
+                        List.copyOf(history), best));
             }
+            listener.onEpoch(report);
+            stopped = cfg.patience() > 0 && epoch - bestEpoch >= cfg.patience();
         }
         net.setParams(best);
         return new Outcome(bestEpoch, bestErrors, history.size(), totalSeconds, List.copyOf(history));

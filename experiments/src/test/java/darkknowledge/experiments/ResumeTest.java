@@ -1,0 +1,93 @@
+package darkknowledge.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import darkknowledge.core.RunRecord;
+import darkknowledge.core.Scale;
+import darkknowledge.data.DataStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A run killed with SIGKILL part-way and resumed reaches the figures of an uninterrupted run. */
+class ResumeTest {
+    private static final List<String> SETS = List.of("teacher.epochs=40", "baseline.epochs=3", "student.epochs=3");
+
+    @Test
+    void killedRunResumesToTheSameFigures(@TempDir Path root) throws Exception {
+        var e = new MnistDistillation();
+        var cfg = Runner.resolve(e, Scale.TINY, null, SETS);
+        DataStore data = new DataStore(DataStore.defaultCacheDir());
+        Runner.Outcome straight = Runner.run(e, cfg, root.resolve("straight"), data, false);
+
+        Path runs = root.resolve("killed");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "-Ddk.data.dir=" + DataStore.defaultCacheDir(),
+                "darkknowledge.experiments.Main", "run", "mnist-distillation", "--scale", "tiny",
+                "--runs-dir", runs.toString()));
+        for (String s : SETS) {
+            cmd.add("--set");
+            cmd.add(s);
+        }
+        Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(root.resolve("child.log").toFile()).start();
+        Path runDir = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline && child.isAlive()) {
+            runDir = onlyRunDir(runs);
+            if (runDir != null && epochsDone(runDir.resolve("checkpoints/teacher.ckpt.properties")) >= 3) {
+                break;
+            }
+            Thread.sleep(10);
+        }
+        assertTrue(child.isAlive(), "the child finished before it could be killed:\n" + Files.readString(root.resolve("child.log")));
+        child.destroyForcibly().waitFor();  // SIGKILL
+        assertFalse(Files.exists(runDir.resolve(RunRecord.RESULT)), "killed before the end");
+
+        Runner.Outcome resumed = Runner.resume(runDir, data, false);
+        assertEquals(figures(straight.result()), figures(resumed.result()));
+        var provenance = RunRecord.readProperties(runDir.resolve(RunRecord.PROVENANCE));
+        assertTrue(provenance.containsKey("resumed.1.time"), provenance.toString());
+        long teacherRows = Files.readAllLines(runDir.resolve(RunRecord.METRICS)).stream()
+                .filter(l -> l.startsWith("teacher,")).count();
+        assertEquals(40, teacherRows, "one metrics row per teacher epoch, none repeated");
+    }
+
+    private static SortedMap<String, String> figures(SortedMap<String, String> result) {
+        SortedMap<String, String> m = new TreeMap<>();
+        result.forEach((k, v) -> {
+            if (k.endsWith("errors") || k.endsWith("pct") || k.endsWith("best_epoch")) {
+                m.put(k, v);
+            }
+        });
+        return m;
+    }
+
+    private static Path onlyRunDir(Path runs) throws Exception {
+        Path dir = runs.resolve("mnist-distillation");
+        if (!Files.isDirectory(dir)) {
+            return null;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findFirst().orElse(null);
+        }
+    }
+
+    private static int epochsDone(Path state) {
+        try {
+            return Files.isRegularFile(state)
+                    ? Integer.parseInt(RunRecord.readProperties(state).getOrDefault("epochs_done", "0")) : 0;
+        } catch (RuntimeException e) {
+            return 0;  // being replaced at this moment
+        }
+    }
+}

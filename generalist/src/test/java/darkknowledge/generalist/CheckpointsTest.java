@@ -1,0 +1,79 @@
+package darkknowledge.generalist;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class CheckpointsTest {
+    @TempDir
+    Path dir;
+
+    /** Dropout, jitter-free Adam training on random blobs: every source of randomness is exercised. */
+    private static MlpConfig cfg() {
+        return new MlpConfig(List.of(32, 32), 0.2, 0.5, 3.0, 0, MlpConfig.Optimizer.ADAM, 3e-3, 0.9, 0.9, 5, 32, 0, 0);
+    }
+
+    private static INDArray[] data() {
+        Nd4j.getRandom().setSeed(5);
+        INDArray x = Nd4j.randn(DataType.FLOAT, 300, 12);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, 300, 3);
+        int[] labels = new int[300];
+        for (int i = 0; i < 300; i++) {
+            labels[i] = (x.getFloat(i, 0) > 0 ? 1 : 0) + (x.getFloat(i, 1) > 0.5 ? 1 : 0);
+            y.putScalar(i, labels[i], 1);
+        }
+        return new INDArray[] {x, y, Nd4j.createFromArray(labels)};
+    }
+
+    @Test
+    void aTrainingStoppedAfterTwoEpochsAndResumedEndsWhereAnUninterruptedOneDoes() {
+        INDArray[] d = data();
+        var val = new Trainer.Validation(d[0], d[2].toIntVector());
+        var train = new Trainer.TrainingData(d[0], d[1], 0, 0);
+        Classifier straight = Classifier.create(cfg(), 12, 3, null, 7);
+        Trainer.Outcome a = Trainer.fit("net", straight, train, val, cfg(), 11, r -> { });
+
+        Checkpoints ck = new Checkpoints(dir);
+        Classifier first = Classifier.create(cfg(), 12, 3, null, 7);
+        assertThrows(IllegalStateException.class, () -> Trainer.fit("net", first, train, val, cfg(), 11, r -> {
+            if (r.epoch() == 1) {
+                throw new IllegalStateException("killed after epoch 2");
+            }
+        }, ck));
+        assertTrue(Files.isRegularFile(dir.resolve("net.ckpt.properties")));
+        Classifier resumed = Classifier.create(cfg(), 12, 3, null, 99);  // fresh weights: all state comes from the checkpoint
+        Trainer.Outcome b = Trainer.fit("net", resumed, train, val, cfg(), 11, r -> assertTrue(r.epoch() >= 2), ck);
+        assertEquals(straight.fingerprint(), resumed.fingerprint(), "identical parameters after resuming");
+        assertEquals(a.bestEpoch(), b.bestEpoch());
+        assertEquals(a.history().size(), b.history().size());
+        ck.clear("net");
+        try (var files = Files.list(dir)) {
+            assertEquals(0, files.count(), "clear removes the checkpoint");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void aCheckpointWhoseDataIsMissingOrCorruptIsAnErrorNamingIt() throws Exception {
+        INDArray[] d = data();
+        Checkpoints ck = new Checkpoints(dir);
+        Classifier c = Classifier.create(cfg().withEpochs(1), 12, 3, null, 7);
+        Trainer.fit("net", c, new Trainer.TrainingData(d[0], d[1], 0, 0), null, cfg().withEpochs(1), 1, r -> { }, ck);
+        Path data = dir.resolve("net.e0001.ckpt");
+        assertTrue(Files.isRegularFile(data));
+        Files.write(data, new byte[] {1, 2, 3});
+        var e = assertThrows(IllegalStateException.class, () -> Trainer.fit("net", Classifier.create(cfg(), 12, 3, null, 7),
+                new Trainer.TrainingData(d[0], d[1], 0, 0), null, cfg(), 1, r -> { }, ck));
+        assertTrue(e.getMessage().contains(data.toString()), e.getMessage());
+    }
+}
