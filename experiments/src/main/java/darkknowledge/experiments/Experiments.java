@@ -16,7 +16,7 @@ final class Experiments {
                 new SoftTargetRegularizer(), new EnsembleDistillation(),
                 new SpecialistsExperiment(SpecialistsExperiment.Variant.FASHION),
                 new SpecialistsExperiment(SpecialistsExperiment.Variant.MNIST_FASHION),
-                new SpecialistsExperiment(SpecialistsExperiment.Variant.SYNTHETIC));
+                new SpecialistsExperiment(SpecialistsExperiment.Variant.SYNTHETIC), new Pipeline());
     }
 
     static Optional<Experiment<?>> byName(String name) {

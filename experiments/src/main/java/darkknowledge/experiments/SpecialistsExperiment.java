@@ -209,7 +209,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        Loaded loaded = load(c, ctx);
+        Loaded loaded = load(variant, c.data(), c.synthetic(), ctx);
         Splits s = loaded.splits();
         SortedMap<String, String> result = new TreeMap<>();
         int k = s.train().numClasses();
@@ -337,12 +337,12 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
     }
 
     /** The splits, and for synthetic data the planted group of each class. */
-    private record Loaded(Splits splits, int[] groupOfClass) {
+    record Loaded(Splits splits, int[] groupOfClass) {
     }
 
-    private Loaded load(Config c, RunContext ctx) {
+    static Loaded load(Variant variant, DataConfig dataCfg, Synthetic synthetic, RunContext ctx) {
         return switch (variant) {
-            case FASHION -> new Loaded(Splits.load(ctx, DatasetSource.FASHION_MNIST, c.data()), null);
+            case FASHION -> new Loaded(Splits.load(ctx, DatasetSource.FASHION_MNIST, dataCfg), null);
             case MNIST_FASHION -> {
                 Dataset[] train = new Dataset[2];
                 Dataset[] test = new Dataset[2];
@@ -364,17 +364,17 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
                     i++;
                 }
                 // Interleave so that a train or test limit keeps both halves.
-                yield new Loaded(Splits.of(ctx, interleave(train[0], train[1]), interleave(test[0], test[1]), c.data()),
+                yield new Loaded(Splits.of(ctx, interleave(train[0], train[1]), interleave(test[0], test[1]), dataCfg),
                         null);
             }
             case SYNTHETIC -> {
-                Synthetic y = c.synthetic();
+                Synthetic y = synthetic;
                 long seed = ctx.seeds().derive("synthetic");
                 SyntheticClasses.Generated generated = SyntheticClasses.generate(new SyntheticClasses.Spec(y.classes(), y.groups(), y.dimension(),
                         y.similarity(), y.noise(), y.trainPerClass(), y.testPerClass(), seed));
                 ctx.provenance().put("data.synthetic.seed", Long.toString(seed))
                         .put("data.synthetic.train_sha256", generated.train().sha256());
-                yield new Loaded(Splits.of(ctx, generated.train(), generated.test(), c.data()), generated.groupOfClass());
+                yield new Loaded(Splits.of(ctx, generated.train(), generated.test(), dataCfg), generated.groupOfClass());
             }
         };
     }
@@ -397,7 +397,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         return both.subset(order);
     }
 
-    private static int correct(int[] pred, int[] labels, boolean[] onlyClasses) {
+    static int correct(int[] pred, int[] labels, boolean[] onlyClasses) {
         int n = 0;
         for (int i = 0; i < labels.length; i++) {
             if ((onlyClasses == null || onlyClasses[labels[i]]) && pred[i] == labels[i]) {
@@ -407,15 +407,15 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         return n;
     }
 
-    private static String pct(int correct, int total) {
+    static String pct(int correct, int total) {
         return total == 0 ? "NaN" : String.format(Locale.ROOT, "%.2f", 100.0 * correct / total);
     }
 
-    private static String join(int[] a) {
+    static String join(int[] a) {
         return String.join(",", IntStream.of(a).mapToObj(Integer::toString).toList());
     }
 
-    private static String named(ClassPartition p, List<String> names) {
+    static String named(ClassPartition p, List<String> names) {
         List<String> parts = new ArrayList<>();
         for (List<Integer> sub : p.subsets()) {
             parts.add("{" + String.join(", ", sub.stream().map(names::get).toList()) + "}");

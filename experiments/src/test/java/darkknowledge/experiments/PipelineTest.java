@@ -1,0 +1,50 @@
+package darkknowledge.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import darkknowledge.core.ConfigException;
+import darkknowledge.core.RunRecord;
+import darkknowledge.core.Scale;
+import darkknowledge.data.DataStore;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Stage reuse across runs of the pipeline, and --from. */
+class PipelineTest {
+
+    @Test
+    void aSecondRunReusesFinishedStagesAndFromRedoesTheRest(@TempDir Path runs) {
+        Pipeline p = new Pipeline();
+        DataStore data = new DataStore(DataStore.defaultCacheDir());
+        Runner.Outcome first = Runner.run(p, Runner.resolve(p, Scale.TINY, null, List.of()), runs, data, false);
+        Runner.Outcome second = Runner.run(p, Runner.resolve(p, Scale.TINY, null, List.of()), runs, data, false);
+        var prov = RunRecord.readProperties(second.dir().resolve(RunRecord.PROVENANCE));
+        assertTrue(prov.containsKey("model.generalist.reused"), "generalist reused: " + prov);
+        assertTrue(prov.containsKey("model.student_ensemble.reused"));
+        for (String k : List.of("generalist.test_accuracy", "ensemble.test_accuracy", "student_ensemble.test_accuracy")) {
+            assertEquals(first.result().get(k), second.result().get(k), k);
+        }
+        Runner.Outcome redo = Runner.run(p, Runner.resolve(p, Scale.TINY, null,
+                List.of("stages.from=specialists", "run.seed=1")), runs, data, false);
+        var prov3 = RunRecord.readProperties(redo.dir().resolve(RunRecord.PROVENANCE));
+        assertTrue(prov3.containsKey("model.generalist.reused"), "stages before --from are reused");
+        assertFalse(prov3.containsKey("model.student_ensemble.reused"), "stages from --from on are redone");
+        assertEquals(first.result().get("student_ensemble.test_accuracy"), redo.result().get("student_ensemble.test_accuracy"),
+                "redoing with the same seeds gives the same student");
+        Runner.Outcome changed = Runner.run(p, Runner.resolve(p, Scale.TINY, null, List.of("distill.temperature=2")), runs,
+                data, false);
+        var prov4 = RunRecord.readProperties(changed.dir().resolve(RunRecord.PROVENANCE));
+        assertTrue(prov4.containsKey("model.student_ensemble.sha256") && !prov4.containsKey("model.student_ensemble.reused"),
+                "a changed temperature retrains the students only");
+        assertTrue(prov4.containsKey("model.generalist.reused"));
+        assertNotEquals(prov.get("stage.student-ensemble"), prov4.get("stage.student-ensemble"));
+        assertThrows(ConfigException.class, () -> Runner.run(p, Runner.resolve(p, Scale.TINY, null,
+                List.of("stages.from=nonsense")), runs, data, false));
+    }
+}
