@@ -78,6 +78,10 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--print-config", description = "Print the resolved config and exit without running.")
         boolean printConfig;
 
+        @Option(names = "--from", paramLabel = "STAGE", description = "pipeline: redo STAGE and every stage after it "
+                + "instead of reusing finished ones (same as --set stages.from=STAGE).")
+        String from;
+
         @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue a killed or failed run in RUN_DIR "
                 + "(runs/<experiment>/<id>) with the config it recorded: finished models are loaded, an interrupted "
                 + "one resumes from its last epoch checkpoint.")
@@ -93,6 +97,9 @@ public final class Main implements Callable<Integer> {
                 boolean interactive = System.console() != null && System.console().isTerminal();
                 Runner.resume(resume, new DataStore(DataStore.defaultCacheDir()), interactive);
                 return 0;
+            }
+            if (from != null) {
+                sets.add("stages.from=" + from);
             }
             Experiment<?> e = Experiments.byName(experiment).orElseThrow(() -> new IllegalArgumentException(
                     "unknown experiment '" + experiment + "'; known: "
