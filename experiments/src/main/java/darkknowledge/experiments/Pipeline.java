@@ -181,7 +181,8 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         } else {
             List<Specialists.Trained> trained = Specialists.trainAll(generalist, c.generalist(), subsets, c.specialists(),
                     s.trainX(), s.train().labels(), s.validationX(), s.validation().labels(), s.train().imageWidth(),
-                    s.train().imageHeight(), new Seeds(seeds.derive("specialists")), ctx.progress());
+                    s.train().imageHeight(), new Seeds(seeds.derive("specialists")), ctx.progress(),
+                    new Checkpoints(sp.dir().resolve("checkpoints")));
             SortedMap<String, String> info = new TreeMap<>();
             double seconds = 0;
             for (Specialists.Trained t : trained) {

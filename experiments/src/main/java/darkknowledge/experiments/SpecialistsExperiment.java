@@ -241,7 +241,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         List<Specialists.Trained> trained = Specialists.trainAll(generalist.model(), c.generalist(), subsets,
                 c.specialists(), s.trainX(), s.train().labels(), s.validationX(), s.validation().labels(),
                 s.train().imageWidth(), s.train().imageHeight(), new darkknowledge.core.Seeds(ctx.seeds().derive("specialists")),
-                ctx.progress());
+                ctx.progress(), Nets.checkpoints(ctx));
         long extraExamplePasses = 0;
         double specialistSeconds = 0;
         for (Specialists.Trained t : trained) {

@@ -90,6 +90,19 @@ public final class Specialists {
                                          SpecialistConfig cfg, INDArray trainX, int[] trainLabels, INDArray valX,
                                          int[] valLabels, int imageWidth, int imageHeight, Seeds seeds,
                                          Trainer.Listener listener) {
+        return trainAll(generalist, generalistCfg, subsets, cfg, trainX, trainLabels, valX, valLabels, imageWidth,
+                imageHeight, seeds, listener, null);
+    }
+
+    /**
+     * As above, each specialist checkpointed every epoch into {@code checkpoints} (null = none) as
+     * {@code specialist<m>}: after a kill, finished specialists come back from their last checkpoint
+     * without training and the interrupted ones continue.
+     */
+    public static List<Trained> trainAll(Classifier generalist, MlpConfig generalistCfg, List<int[]> subsets,
+                                         SpecialistConfig cfg, INDArray trainX, int[] trainLabels, INDArray valX,
+                                         int[] valLabels, int imageWidth, int imageHeight, Seeds seeds,
+                                         Trainer.Listener listener, darkknowledge.generalist.Checkpoints checkpoints) {
         int k = generalist.numClasses();
         MlpConfig training = new MlpConfig(generalistCfg.hidden(), generalistCfg.inputDropout(),
                 generalistCfg.hiddenDropout(), generalistCfg.maxNorm(), generalistCfg.jitter(),
@@ -102,7 +115,7 @@ public final class Specialists {
             for (int m = 0; m < subsets.size(); m++) {
                 int index = m;
                 futures.add(pool.submit(() -> trainOne(index, generalist, training, subsets.get(index), cfg, k, trainX,
-                        trainLabels, valX, valLabels, imageWidth, imageHeight, seeds, shared)));
+                        trainLabels, valX, valLabels, imageWidth, imageHeight, seeds, shared, checkpoints)));
             }
             List<Trained> out = new ArrayList<>();
             for (Future<Trained> f : futures) {
@@ -124,7 +137,8 @@ public final class Specialists {
 
     static Trained trainOne(int m, Classifier generalist, MlpConfig training, int[] subset, SpecialistConfig cfg, int k,
                             INDArray trainX, int[] trainLabels, INDArray valX, int[] valLabels, int imageWidth,
-                            int imageHeight, Seeds seeds, Trainer.Listener listener) {
+                            int imageHeight, Seeds seeds, Trainer.Listener listener,
+                            darkknowledge.generalist.Checkpoints checkpoints) {
         long seed = seeds.derive("specialist", m);
         Task t = task(trainLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-data", m));
         Task v = task(valLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-validation", m));
@@ -133,7 +147,7 @@ public final class Specialists {
         INDArray y = oneHot(t.labels(), subset.length + 1);
         String name = "specialist" + m;
         Trainer.Outcome o = Trainer.fit(name, s.model(), new Trainer.TrainingData(x, y, imageWidth, imageHeight),
-                new Trainer.Validation(valX.getRows(v.rows()), v.labels()), training, seed, listener);
+                new Trainer.Validation(valX.getRows(v.rows()), v.labels()), training, seed, listener, checkpoints);
         int[] map = labelMap(k, subset);
         long inSubset = Arrays.stream(trainLabels).filter(c -> map[c] != subset.length).count();
         double prior = (double) inSubset / trainLabels.length;
