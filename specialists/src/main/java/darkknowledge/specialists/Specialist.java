@@ -73,14 +73,17 @@ public final class Specialist {
         return new Specialist(subset, spec, 0);
     }
 
-    /** This specialist with {@code shift} added to its dustbin logit (the §5.2 correction), baked into the bias. */
+    /**
+     * A copy of this specialist whose dustbin logit carries {@code shift} (the §5.2 correction) instead
+     * of the current one, baked into the output bias. This specialist is left unchanged.
+     */
     public Specialist withDustbinShift(double shift) {
-        MultiLayerNetwork net = model.network();
+        MultiLayerNetwork net = model.network().clone();
         int last = net.getnLayers() - 1;
         INDArray b = net.getLayer(last).getParam("b").dup();
         b.putScalar(subset.length, b.getDouble(subset.length) + shift - dustbinShift);
         net.getLayer(last).setParam("b", b);
-        return new Specialist(subset, model, shift);
+        return new Specialist(subset, Classifier.of(net), shift);
     }
 
     public int[] subset() {

@@ -32,6 +32,10 @@ class SpecialistTest {
         assertThrows(IllegalArgumentException.class, () -> Specialist.initialise(g, cfg, new int[]{0, 1, 2, 3, 4, 5}, 1));
         Specialist shifted = s.withDustbinShift(1.5).withDustbinShift(0.5);
         assertEquals(zs.getDouble(0, 2) + 0.5, shifted.model().logits(x).getDouble(0, 2), 1e-5, "shifts replace, not add up");
+        Specialist other = s.withDustbinShift(-2);
+        assertEquals(zs.getDouble(0, 2) - 2, other.model().logits(x).getDouble(0, 2), 1e-5, "each copy starts from s");
+        assertTrue(s.model().logits(x).equalsWithEps(zs, 1e-6), "the original is unchanged");
+        assertTrue(shifted.model().logits(x).getColumn(0).equalsWithEps(zs.getColumn(0), 1e-5), "only the dustbin moves");
     }
 
     @Test
