@@ -276,8 +276,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         for (DustbinCorrection corr : DustbinCorrection.values()) {
             List<Specialist> specs = new ArrayList<>();
             for (Specialists.Trained t : trained) {
-                double shift = corr.dustbinShift(t.subsetPrior(), c.specialists().subsetShare());
-                specs.add(t.specialist().withDustbinShift(shift));
+                specs.add(t.specialist().withDustbinShift(t.shift(corr)));
             }
             long t0 = System.nanoTime();
             SpecialistEnsemble.Combined comb = new SpecialistEnsemble(generalist.model(), specs, c.ensemble().topN(),

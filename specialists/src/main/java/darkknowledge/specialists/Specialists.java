@@ -34,8 +34,16 @@ public final class Specialists {
     }
 
     /** A trained specialist and its training record. */
+    /**
+     * @param subsetPrior  π, the subset's share of the training split
+     * @param subsetShare  the subset's actual share of this specialist's training examples
+     */
     public record Trained(int index, Specialist specialist, Trainer.Outcome outcome, double subsetPrior,
-                          int trainExamples) {
+                          double subsetShare, int trainExamples) {
+        /** The dustbin shift {@code correction} prescribes for this specialist. */
+        public double shift(DustbinCorrection correction) {
+            return correction.dustbinShift(subsetPrior, subsetShare);
+        }
     }
 
     /** Label of each class for a specialist of {@code subset}: its index in the subset, or the dustbin |S|. */
@@ -151,9 +159,9 @@ public final class Specialists {
         int[] map = labelMap(k, subset);
         long inSubset = Arrays.stream(trainLabels).filter(c -> map[c] != subset.length).count();
         double prior = (double) inSubset / trainLabels.length;
-        double shift = cfg.correction().dustbinShift(prior, (double) (t.rows().length - count(t.labels(), subset.length))
-                / t.rows().length);
-        return new Trained(m, s.withDustbinShift(shift), o, prior, t.rows().length);
+        double share = (double) (t.rows().length - count(t.labels(), subset.length)) / t.rows().length;
+        return new Trained(m, s.withDustbinShift(cfg.correction().dustbinShift(prior, share)), o, prior, share,
+                t.rows().length);
     }
 
     /** The listener, called by one training thread at a time. */
