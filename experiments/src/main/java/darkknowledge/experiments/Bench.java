@@ -43,6 +43,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * <li>Distillation overhead: a student epoch on cached soft targets (T = 20) vs a hard-label epoch.
  * <li>The §5.4 solver: examples/s with 10, 100 and 1,000 active specialist classes out of 1,000, vs
  *     the forward pass of a 1,000-class generalist on the same number of examples.
+ * <li>Specialists in parallel: wall time of 4 specialists with 2 workers vs 1.
+ * <li>Clustering: streamed covariance + K-means for 1,000 to 4,000 synthetic classes, time and heap.
+ *     The dense path is O(n·C²) time and O(C²) memory; 15,000 classes (JFT) is out of its reach here.
  * </ul>
  */
 final class Bench {
@@ -91,7 +94,87 @@ final class Bench {
             }
         }
         solver(scale == Scale.TINY ? 200 : 5000);
+        specialistsInParallel(scale == Scale.TINY ? 30 : 150);
+        for (int classes : scale == Scale.TINY ? List.of(200) : List.of(1000, 2000, 4000)) {
+            clustering(classes);
+        }
         return rows;
+    }
+
+    /** Wall time of training 4 specialists with 1 worker vs 2 (each specialist single-threaded). */
+    private void specialistsInParallel(int perClass) {
+        var g = darkknowledge.data.SyntheticClasses.generate(new darkknowledge.data.SyntheticClasses.Spec(40, 4, 100, 0.9,
+                1.0, perClass, 10, 6));
+        MlpConfig cfg = MlpConfig.plain(List.of(256, 256), 2);
+        INDArray x = g.train().featuresMatrix();
+        Classifier gen = Classifier.create(cfg, 100, 40, null, 1);
+        List<int[]> subsets = g.groups().stream().map(l -> l.stream().mapToInt(Integer::intValue).toArray()).toList();
+        double[] seconds = new double[2];
+        for (int workers = 1; workers <= 2; workers++) {
+            var sc = new darkknowledge.specialists.SpecialistConfig(0.5,
+                    darkknowledge.specialists.DustbinCorrection.PRIOR_SHIFT, 3, 1e-3, 1, 0, workers);
+            long t0 = System.nanoTime();
+            darkknowledge.specialists.Specialists.trainAll(gen, cfg, subsets, sc, x, g.train().labels(), x,
+                    g.train().labels(), 0, 0, new darkknowledge.core.Seeds(3), r -> { });
+            seconds[workers - 1] = (System.nanoTime() - t0) / 1e9;
+        }
+        rows.add(new Row("4 specialists, 2 workers vs 1", seconds[1], "s", seconds[1] / seconds[0], "of 1 worker",
+                String.format(Locale.ROOT, "1 worker %.2f s; 100-256-256-11 nets, %d examples each, 3 epochs",
+                        seconds[0], perClass * 20)));
+    }
+
+    /**
+     * Covariance + K-means (k = classes / 20, 3 restarts) on the predictions of a synthetic
+     * many-class problem: peaked rows whose mass sits on the true class's group. Time and the heap
+     * the step needs.
+     */
+    private void clustering(int classes) {
+        int groups = classes / 20;
+        int n = classes * 5;
+        SplittableRandom r = new SplittableRandom(8);
+        int[] group = new int[classes];
+        for (int c = 0; c < classes; c++) {
+            group[c] = c % groups;
+        }
+        Runtime rt = Runtime.getRuntime();
+        System.gc();
+        long before = rt.totalMemory() - rt.freeMemory();
+        long t0 = System.nanoTime();
+        var cov = new darkknowledge.clustering.ClassCovariance(classes);
+        double[][] chunk = new double[500][];
+        for (int done = 0; done < n; done += chunk.length) {
+            for (int i = 0; i < chunk.length; i++) {
+                chunk[i] = predictionRow(r, group, groups);
+            }
+            cov.add(chunk);
+        }
+        double covSeconds = (System.nanoTime() - t0) / 1e9;
+        var cfg = darkknowledge.clustering.ClusteringConfig.defaults().withK(groups);
+        cfg = new darkknowledge.clustering.ClusteringConfig(groups, 3, 100, cfg.source(), cfg.statistic(), 0,
+                cfg.maxSubsetSize(), cfg.minSubsetSize(), cfg.small(), 1);
+        long t1 = System.nanoTime();
+        var partition = darkknowledge.clustering.ClassClustering.cluster(cov.covariance(), cfg);
+        double kmSeconds = (System.nanoTime() - t1) / 1e9;
+        long after = rt.totalMemory() - rt.freeMemory();
+        double ari = darkknowledge.clustering.AdjustedRandIndex.of(partition.clusterOf(), group);
+        rows.add(new Row("clustering " + classes + " classes", covSeconds + kmSeconds, "s", Double.NaN, "",
+                String.format(Locale.ROOT, "covariance of %d rows %.1f s, k-means k=%d x3 %.1f s, heap +%.0f MB, ARI %.3f",
+                        n, covSeconds, groups, kmSeconds, (after - before) / 1e6, ari)));
+    }
+
+    private static double[] predictionRow(SplittableRandom r, int[] group, int groups) {
+        int classes = group.length;
+        int y = r.nextInt(classes);
+        double[] p = new double[classes];
+        double sum = 0;
+        for (int c = 0; c < classes; c++) {
+            p[c] = group[c] == group[y] ? (c == y ? 2 : 0) + r.nextDouble() : 1e-3 * r.nextDouble();
+            sum += p[c];
+        }
+        for (int c = 0; c < classes; c++) {
+            p[c] /= sum;
+        }
+        return p;
     }
 
     private void distillationOverhead(MlpConfig cfg, INDArray x, INDArray y, double hardSeconds, Classifier teacher) {
