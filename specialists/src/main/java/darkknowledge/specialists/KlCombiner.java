@@ -61,7 +61,8 @@ public final class KlCombiner {
         }
         int j = specialists.size() + 1;
         double[] q = generalist.clone();
-        double[] next = new double[k];
+        double[] next = scratch(k);
+        double[] first = q;
         int iterations = 0;
         boolean converged = false;
         while (iterations < maxIterations) {
@@ -104,7 +105,26 @@ public final class KlCombiner {
                 break;
             }
         }
-        return new Result(q, iterations, converged);
+        // q and next swap each iteration; the caller gets a fresh array, the scratch stays with this thread.
+        if (q != first) {
+            System.arraycopy(q, 0, first, 0, k);
+            SCRATCH.set(q);
+        }
+        return new Result(first, iterations, converged);
+    }
+
+    private static final ThreadLocal<double[]> SCRATCH = new ThreadLocal<>();
+
+    /** A zeroed per-thread buffer of at least {@code k} doubles (fresh pages are slow to touch on these VMs). */
+    private static double[] scratch(int k) {
+        double[] b = SCRATCH.get();
+        if (b == null || b.length != k) {
+            b = new double[k];
+            SCRATCH.set(b);
+        } else {
+            java.util.Arrays.fill(b, 0);
+        }
+        return b;
     }
 
     /** F(q) = KL(p^g ‖ q) + Σ_m KL(p^m ‖ q^m). */
