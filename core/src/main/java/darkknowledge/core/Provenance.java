@@ -70,12 +70,34 @@ public final class Provenance {
     }
 
     /** The version in the jar's Maven metadata, or "absent" when the library is not on the classpath. */
+    /** Jars without Maven metadata (Smile) name themselves in their manifest's Implementation-Title. */
+    private static String manifestVersion(ClassLoader cl, String artifact) {
+        if (cl == null) {
+            return "absent";
+        }
+        try {
+            var manifests = cl.getResources("META-INF/MANIFEST.MF");
+            while (manifests.hasMoreElements()) {
+                try (InputStream m = manifests.nextElement().openStream()) {
+                    var attrs = new java.util.jar.Manifest(m).getMainAttributes();
+                    if (artifact.equals(attrs.getValue("Implementation-Title"))
+                            && attrs.getValue("Implementation-Version") != null) {
+                        return attrs.getValue("Implementation-Version");
+                    }
+                }
+            }
+        } catch (IOException e) {
+            return "unreadable";
+        }
+        return "absent";
+    }
+
     public static String libraryVersion(String group, String artifact) {
         String resource = "META-INF/maven/" + group + "/" + artifact + "/pom.properties";
         ClassLoader cl = Thread.currentThread().getContextClassLoader();
         try (InputStream in = cl == null ? null : cl.getResourceAsStream(resource)) {
             if (in == null) {
-                return "absent";
+                return manifestVersion(cl, artifact);
             }
             Properties props = new Properties();
             props.load(in);

@@ -40,6 +40,9 @@ class ExperimentsTest {
         var provenance = RunRecord.readProperties(o.dir().resolve(RunRecord.PROVENANCE));
         assertTrue(provenance.keySet().stream().anyMatch(k -> k.startsWith("data.")), "dataset checksums recorded");
         assertTrue(provenance.containsKey("time.end") && provenance.containsKey("split.train_indices_sha256"));
+        for (String lib : List.of("lib.smile-core", "lib.deeplearning4j-nn", "lib.commons-math3")) {
+            assertTrue(provenance.getOrDefault(lib, "absent").matches("\\d.*"), lib + " = " + provenance.get(lib));
+        }
         for (ResultTables.Metric m : e.table().metrics()) {
             assertTrue(o.result().containsKey(m.key()), name + " result lacks " + m.key() + ": " + o.result().keySet());
         }
