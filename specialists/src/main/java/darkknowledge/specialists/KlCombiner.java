@@ -59,6 +59,55 @@ public final class KlCombiner {
         if (specialists.isEmpty()) {
             return new Result(generalist.clone(), 0, true);
         }
+        // Reduction: a class in no active subset is, for every specialist, part of its dustbin, so
+        // only the generalist tells such classes apart and at the optimum q keeps the generalist's
+        // proportions among them (their fixed-point equations differ only by p^g_k). They become one
+        // variable O; the solve runs over (union of active subsets) + O, and O's mass is then shared
+        // out in proportion to p^g. Exact, and it removes the slow EM mode in which mass drifts
+        // between classes only the generalist distinguishes.
+        int[] index = new int[k];
+        java.util.Arrays.fill(index, -1);
+        int u = 0;
+        int[] union = new int[k];
+        List<View> reduced = new java.util.ArrayList<>(specialists.size());
+        for (View v : specialists) {
+            int[] mapped = new int[v.subset().length];
+            for (int i = 0; i < mapped.length; i++) {
+                int c = v.subset()[i];
+                if (index[c] < 0) {
+                    union[u] = c;
+                    index[c] = u++;
+                }
+                mapped[i] = index[c];
+            }
+            reduced.add(new View(mapped, v.p()));
+        }
+        double outside = 0;
+        for (int c = 0; c < k; c++) {
+            if (index[c] < 0) {
+                outside += generalist[c];
+            }
+        }
+        boolean hasOutside = u < k;
+        double[] g = new double[u + (hasOutside ? 1 : 0)];
+        for (int i = 0; i < u; i++) {
+            g[i] = generalist[union[i]];
+        }
+        if (hasOutside) {
+            g[u] = outside;
+        }
+        Result r = solve(g, reduced);
+        double[] q = new double[k];
+        for (int c = 0; c < k; c++) {
+            q[c] = index[c] >= 0 ? r.q()[index[c]]
+                    : outside > 0 ? r.q()[u] * generalist[c] / outside : r.q()[u] / (k - u);
+        }
+        return new Result(q, r.iterations(), r.converged());
+    }
+
+    /** The EM fixed point on an already reduced problem. */
+    private Result solve(double[] generalist, List<View> specialists) {
+        int k = generalist.length;
         int j = specialists.size() + 1;
         double[] q = generalist.clone();
         double[] next = scratch(k);
@@ -99,7 +148,7 @@ public final class KlCombiner {
             double[] t = q;
             q = next;
             next = t;
-            java.util.Arrays.fill(next, 0);
+            java.util.Arrays.fill(next, 0, k, 0);
             if (delta < tolerance) {
                 converged = true;
                 break;
@@ -108,7 +157,6 @@ public final class KlCombiner {
         // q and next swap each iteration; the caller gets a fresh array, the scratch stays with this thread.
         if (q != first) {
             System.arraycopy(q, 0, first, 0, k);
-            SCRATCH.set(q);
         }
         return new Result(first, iterations, converged);
     }
@@ -118,11 +166,11 @@ public final class KlCombiner {
     /** A zeroed per-thread buffer of at least {@code k} doubles (fresh pages are slow to touch on these VMs). */
     private static double[] scratch(int k) {
         double[] b = SCRATCH.get();
-        if (b == null || b.length != k) {
-            b = new double[k];
+        if (b == null || b.length < k) {
+            b = new double[Math.max(k, 64)];
             SCRATCH.set(b);
         } else {
-            java.util.Arrays.fill(b, 0);
+            java.util.Arrays.fill(b, 0, k, 0);
         }
         return b;
     }
