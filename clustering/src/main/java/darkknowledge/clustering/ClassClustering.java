@@ -36,13 +36,14 @@ public final class ClassClustering {
         return cfg.statistic() == ClusteringConfig.Statistic.CORRELATION ? cov.correlation() : cov.covariance();
     }
 
-    public static ClassPartition cluster(double[][] matrix, ClusteringConfig cfg) {
-        int c = matrix.length;
-        for (double[] row : matrix) {
+    public static ClassPartition cluster(double[][] statistic, ClusteringConfig cfg) {
+        int c = statistic.length;
+        for (double[] row : statistic) {
             if (row.length != c) {
                 throw new IllegalArgumentException("expected a square matrix, got " + c + " rows of " + row.length);
             }
         }
+        double[][] matrix = points(statistic, cfg.diagonal());
         int k = Math.min(cfg.k(), c);
         SplittableRandom seeds = new SplittableRandom(cfg.seed());
         int[] labels;
@@ -72,11 +73,31 @@ public final class ClassClustering {
         clusters.sort(Comparator.comparing((List<Integer> l) -> l.get(0)));
         String method = String.format(Locale.ROOT,
                 "k-means (Smile, k-means++) on rows of the class %s matrix of %s; k=%d restarts=%d maxIterations=%d "
-                        + "seed=%d overlap=%d maxSubsetSize=%d minSubsetSize=%d small=%s",
+                        + "seed=%d overlap=%d maxSubsetSize=%d minSubsetSize=%d small=%s diagonal=%s",
                 cfg.statistic().name().toLowerCase(Locale.ROOT), cfg.source().name().toLowerCase(Locale.ROOT), k,
                 cfg.restarts(), cfg.maxIterations(), cfg.seed(), cfg.overlap(), cfg.maxSubsetSize(),
-                cfg.minSubsetSize(), cfg.small().name().toLowerCase(Locale.ROOT));
+                cfg.minSubsetSize(), cfg.small().name().toLowerCase(Locale.ROOT),
+                cfg.diagonal().name().toLowerCase(Locale.ROOT));
         return new ClassPartition(clusters, c, method, distortion);
+    }
+
+    /** The rows K-means sees: the matrix, with each diagonal entry replaced per {@code diagonal}. */
+    static double[][] points(double[][] m, ClusteringConfig.Diagonal diagonal) {
+        if (diagonal == ClusteringConfig.Diagonal.KEEP) {
+            return m;
+        }
+        double[][] p = new double[m.length][];
+        for (int a = 0; a < m.length; a++) {
+            p[a] = m[a].clone();
+            double max = Double.NEGATIVE_INFINITY;
+            for (int b = 0; b < m.length; b++) {
+                if (b != a) {
+                    max = Math.max(max, m[a][b]);
+                }
+            }
+            p[a][a] = m.length == 1 ? m[a][a] : max;
+        }
+        return p;
     }
 
     private static List<List<Integer>> groups(int[] labels) {

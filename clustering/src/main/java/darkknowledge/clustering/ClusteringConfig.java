@@ -20,16 +20,25 @@ import darkknowledge.core.Check;
  *                      confuses) are handled by {@code small}
  * @param small         {@code drop}: their classes get no specialist (the generalist alone decides
  *                      them); {@code merge}: each class joins the nearest large cluster
+ * @param diagonal      what each class's own entry is when its row is clustered: {@code keep} (the
+ *                      paper read literally), or {@code row_max}, the largest off-diagonal entry of
+ *                      the row. A class's variance is unique to its own row and dominates distances,
+ *                      so with {@code keep} K-means tends to group classes by how uncertain the
+ *                      generalist is about them rather than by whom they are confused with; with
+ *                      {@code row_max} the rows of two classes confused only with each other coincide
  * @param seed          seed of the K-means restarts
  */
 public record ClusteringConfig(int k, int restarts, int maxIterations, Source source, Statistic statistic, int overlap,
-                               int maxSubsetSize, int minSubsetSize, Small small, long seed) {
+                               int maxSubsetSize, int minSubsetSize, Small small, Diagonal diagonal, long seed) {
 
     /** Where the clustered matrix came from. */
     public enum Source { PROBABILITIES, LOGITS }
 
     /** Which second-moment matrix is clustered. */
     public enum Statistic { COVARIANCE, CORRELATION }
+
+    /** The diagonal of the clustered matrix. */
+    public enum Diagonal { KEEP, ROW_MAX }
 
     /** What happens to clusters below {@code minSubsetSize}. */
     public enum Small { DROP, MERGE }
@@ -45,14 +54,21 @@ public record ClusteringConfig(int k, int restarts, int maxIterations, Source so
         Check.atLeast("minSubsetSize", minSubsetSize, 1);
         Check.that(minSubsetSize <= maxSubsetSize, "minSubsetSize", "must not exceed maxSubsetSize (" + maxSubsetSize + ")");
         Check.that(small != null, "small", "must be drop or merge");
+        Check.that(diagonal != null, "diagonal", "must be keep or row_max");
     }
 
     public static ClusteringConfig defaults() {
-        return new ClusteringConfig(2, 10, 100, Source.PROBABILITIES, Statistic.COVARIANCE, 0, 1_000_000, 2, Small.DROP, 1);
+        return new ClusteringConfig(2, 10, 100, Source.PROBABILITIES, Statistic.COVARIANCE, 0, 1_000_000, 2, Small.DROP,
+                Diagonal.ROW_MAX, 1);
     }
 
     public ClusteringConfig withK(int newK) {
         return new ClusteringConfig(newK, restarts, maxIterations, source, statistic, overlap, maxSubsetSize,
-                minSubsetSize, small, seed);
+                minSubsetSize, small, diagonal, seed);
+    }
+
+    public ClusteringConfig withDiagonal(Diagonal d) {
+        return new ClusteringConfig(k, restarts, maxIterations, source, statistic, overlap, maxSubsetSize,
+                minSubsetSize, small, d, seed);
     }
 }

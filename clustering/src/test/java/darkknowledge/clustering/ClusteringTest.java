@@ -53,7 +53,8 @@ class ClusteringTest {
                 m[a][b] = a == b ? 1.0 : truth[a] == truth[b] ? 0.6 : 0.02;
             }
         }
-        ClassPartition p = ClassClustering.cluster(m, cfg(3));
+        ClassPartition p = ClassClustering.cluster(m, cfg(3).withDiagonal(ClusteringConfig.Diagonal.KEEP));
+        assertEquals(p.subsets(), ClassClustering.cluster(m, cfg(3)).subsets(), "row_max agrees on clear blocks");
         assertEquals(1.0, AdjustedRandIndex.of(p.clusterOf(), truth), 1e-12);
         assertEquals(List.of(0, 3, 6, 8), p.subsets().get(0));
     }
@@ -103,21 +104,34 @@ class ClusteringTest {
     }
 
     @Test
+    void rowMaxDiagonalGroupsByConfusionNotByVariance() {
+        // Pairs {0,1} and {2,3} confused with each other; classes 0 and 2 are far more uncertain
+        // (variance) than 1 and 3. Keeping the diagonal, K-means pairs the uncertain classes together.
+        double[][] m = {
+            {1.0, 0.05, 0, 0}, {0.05, 0.06, 0, 0}, {0, 0, 1.0, 0.05}, {0, 0, 0.05, 0.06}};
+        int[] truth = {0, 0, 1, 1};
+        ClassPartition rowMax = ClassClustering.cluster(m, cfg(2));
+        assertEquals(1.0, AdjustedRandIndex.of(rowMax.clusterOf(), truth), 1e-12);
+        ClassPartition keep = ClassClustering.cluster(m, cfg(2).withDiagonal(ClusteringConfig.Diagonal.KEEP));
+        assertTrue(AdjustedRandIndex.of(keep.clusterOf(), truth) < 1, "the literal reading fails here: " + keep.subsets());
+    }
+
+    @Test
     void smallClustersAreDroppedOrMergedAndLargeOnesSplit() {
         // Two confusable pairs and two loners.
         double[][] m = {
             {1, .8, 0, 0, 0, 0}, {.8, 1, 0, 0, 0, 0}, {0, 0, 1, .8, 0, 0}, {0, 0, .8, 1, 0, 0},
             {0, 0, 0, 0, 1, 0}, {0, 0, 0, 0, 0, 1}};
-        ClusteringConfig four = cfg(4);
+        ClusteringConfig four = cfg(4).withDiagonal(ClusteringConfig.Diagonal.KEEP);
         ClassPartition dropped = ClassClustering.cluster(m, four);
         assertEquals(List.of(List.of(0, 1), List.of(2, 3)), dropped.subsets());
         assertEquals(-1, dropped.clusterOf()[4]);
         ClusteringConfig merge = new ClusteringConfig(4, 5, 100, ClusteringConfig.Source.PROBABILITIES,
-                ClusteringConfig.Statistic.COVARIANCE, 0, 100, 2, ClusteringConfig.Small.MERGE, 1);
+                ClusteringConfig.Statistic.COVARIANCE, 0, 100, 2, ClusteringConfig.Small.MERGE, ClusteringConfig.Diagonal.KEEP, 1);
         ClassPartition merged = ClassClustering.cluster(m, merge);
         assertEquals(6, merged.subsets().stream().mapToInt(List::size).sum());
         ClusteringConfig capped = new ClusteringConfig(1, 5, 100, ClusteringConfig.Source.PROBABILITIES,
-                ClusteringConfig.Statistic.COVARIANCE, 0, 2, 1, ClusteringConfig.Small.DROP, 1);
+                ClusteringConfig.Statistic.COVARIANCE, 0, 2, 1, ClusteringConfig.Small.DROP, ClusteringConfig.Diagonal.KEEP, 1);
         assertTrue(ClassClustering.cluster(m, capped).subsets().stream().allMatch(s -> s.size() <= 2));
     }
 
@@ -126,7 +140,7 @@ class ClusteringTest {
         double[][] m = {
             {1, .8, .3, 0}, {.8, 1, 0, 0}, {.3, 0, 1, .7}, {0, 0, .7, 1}};
         ClusteringConfig overlap = new ClusteringConfig(2, 5, 100, ClusteringConfig.Source.PROBABILITIES,
-                ClusteringConfig.Statistic.COVARIANCE, 1, 3, 1, ClusteringConfig.Small.DROP, 1);
+                ClusteringConfig.Statistic.COVARIANCE, 1, 3, 1, ClusteringConfig.Small.DROP, ClusteringConfig.Diagonal.KEEP, 1);
         ClassPartition p = ClassClustering.cluster(m, overlap);
         assertEquals(List.of(List.of(0, 1, 2), List.of(0, 2, 3)), p.subsets());
         assertEquals(2, p.coverage(0));
@@ -137,11 +151,11 @@ class ClusteringTest {
     void configValidationNamesTheField() {
         var e = assertThrows(Check.InvalidValue.class, () -> new ClusteringConfig(0, 1, 1,
                 ClusteringConfig.Source.PROBABILITIES, ClusteringConfig.Statistic.COVARIANCE, 0, 10, 1,
-                ClusteringConfig.Small.DROP, 1));
+                ClusteringConfig.Small.DROP, ClusteringConfig.Diagonal.KEEP, 1));
         assertEquals("k", e.field());
         var e2 = assertThrows(Check.InvalidValue.class, () -> new ClusteringConfig(2, 1, 1,
                 ClusteringConfig.Source.PROBABILITIES, ClusteringConfig.Statistic.COVARIANCE, 0, 3, 5,
-                ClusteringConfig.Small.DROP, 1));
+                ClusteringConfig.Small.DROP, ClusteringConfig.Diagonal.KEEP, 1));
         assertEquals("minSubsetSize", e2.field());
     }
 

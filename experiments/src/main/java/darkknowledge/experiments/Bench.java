@@ -151,7 +151,7 @@ final class Bench {
         double covSeconds = (System.nanoTime() - t0) / 1e9;
         var cfg = darkknowledge.clustering.ClusteringConfig.defaults().withK(groups);
         cfg = new darkknowledge.clustering.ClusteringConfig(groups, 3, 100, cfg.source(), cfg.statistic(), 0,
-                cfg.maxSubsetSize(), cfg.minSubsetSize(), cfg.small(), 1);
+                cfg.maxSubsetSize(), cfg.minSubsetSize(), cfg.small(), cfg.diagonal(), 1);
         long t1 = System.nanoTime();
         var partition = darkknowledge.clustering.ClassClustering.cluster(cov.covariance(), cfg);
         double kmSeconds = (System.nanoTime() - t1) / 1e9;
