@@ -144,10 +144,42 @@ public final class Main implements Callable<Integer> {
             for (Experiment<?> e : Experiments.all()) {
                 ResultTables.Generated g = ResultTables.generate(runs, results, e.table(), "./dk tables");
                 boolean inReadme = ResultTables.updateReadme(repoPath("README.md"), e.name(), g.markdown());
+                copyFigures(runs.resolve(e.name()), results, e.name());
                 System.out.printf("%-28s %d runs -> %s%s%n", e.name(), g.runs(), g.markdownFile(),
                         inReadme ? " (+ README)" : "");
             }
             return 0;
+        }
+    }
+
+    /**
+     * Copies the PNG figures of the newest full-scale run of an experiment into {@code results/}
+     * ({@code <experiment>.png} when the figure is named after it, else {@code <experiment>-<figure>.png}).
+     */
+    static void copyFigures(Path experimentRuns, Path results, String experiment) {
+        if (!java.nio.file.Files.isDirectory(experimentRuns)) {
+            return;
+        }
+        try (var dirs = java.nio.file.Files.list(experimentRuns)) {
+            var newest = dirs.filter(d -> java.nio.file.Files.isRegularFile(d.resolve(darkknowledge.core.RunRecord.RESULT)))
+                    .filter(d -> "full".equals(darkknowledge.core.RunRecord.readProperties(
+                            d.resolve(darkknowledge.core.RunRecord.CONFIG)).get("run.scale")))
+                    .max(java.util.Comparator.comparing(d -> d.getFileName().toString()));
+            if (newest.isEmpty()) {
+                return;
+            }
+            try (var files = java.nio.file.Files.list(newest.get())) {
+                for (Path png : files.filter(f -> f.toString().endsWith(".png")).toList()) {
+                    String name = png.getFileName().toString();
+                    Path target = results.resolve(name.equals(experiment + ".png") ? name : experiment + "-" + name);
+                    Path tmp = results.resolve("." + target.getFileName() + ".tmp");
+                    java.nio.file.Files.createDirectories(results);
+                    java.nio.file.Files.copy(png, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    darkknowledge.core.AtomicFiles.moveAtomically(tmp, target);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot copy the figures of " + experimentRuns, e);
         }
     }
 
