@@ -121,11 +121,27 @@ public final class KlCombiner {
             // subset members makes an iteration O(K + Σ|S_m|) instead of O(K·M).
             double totalShare = 0;
             for (View v : specialists) {
-                double outside = 1;
+                // The dustbin's mass under q, summed directly: 1 − Σ_subset q cancels to 0 when the
+                // subset holds all but 1e-18 of the mass, and the dustbin's share then explodes.
+                double inside = 0;
                 for (int c : v.subset()) {
-                    outside -= q[c];
+                    inside += q[c];
                 }
-                double share = v.p()[v.subset().length] / Math.max(outside, 1e-300);
+                double total = 0;
+                for (int c = 0; c < k; c++) {
+                    total += q[c];
+                }
+                double outside = 0;
+                boolean[] in = membership(v.subset(), k);
+                for (int c = 0; c < k; c++) {
+                    if (!in[c]) {
+                        outside += q[c];
+                    }
+                }
+                if (outside <= 0) {
+                    outside = Math.max(total - inside, Double.MIN_NORMAL);
+                }
+                double share = v.p()[v.subset().length] / outside;
                 totalShare += share;
                 for (int i = 0; i < v.subset().length; i++) {
                     int c = v.subset()[i];
@@ -159,6 +175,14 @@ public final class KlCombiner {
             System.arraycopy(q, 0, first, 0, k);
         }
         return new Result(first, iterations, converged);
+    }
+
+    private static boolean[] membership(int[] subset, int k) {
+        boolean[] in = new boolean[k];
+        for (int c : subset) {
+            in[c] = true;
+        }
+        return in;
     }
 
     private static final ThreadLocal<double[]> SCRATCH = new ThreadLocal<>();

@@ -62,6 +62,18 @@ class KlCombinerTest {
     }
 
     @Test
+    void agreementOnAnAlmostCertainClassConverges() {
+        // From a Fashion-MNIST test image: generalist and the {dress, bag} specialist both all but
+        // certain of "bag"; 1 − Σ_subset q cancelled to 0 and the solver oscillated for 2,000 iterations.
+        double[] pg = {4.3e-25, 4.0e-26, 1.0e-24, 1.6e-31, 9.4e-27, 3.4e-18, 6.5e-20, 2.0e-28, 1.0, 1.7e-24};
+        double[] pm = {6.7e-31, 1.0, 1.8e-18};
+        KlCombiner.Result r = KlCombiner.defaults().combine(pg, List.of(new KlCombiner.View(new int[]{3, 8}, pm)));
+        assertTrue(r.converged(), "iterations " + r.iterations());
+        assertEquals(1.0, r.q()[8], 1e-12);
+        assertEquals((1.6e-31 + 6.7e-31) / 2, r.q()[3], 1e-40);
+    }
+
+    @Test
     void gradientMatchesFiniteDifferencesAndSolutionIsAMinimum() {
         SplittableRandom r = new SplittableRandom(5);
         int k = 12;
