@@ -86,19 +86,29 @@ public final class Runner {
         Provenance provenance = Provenance.capture(Provenance.repoDir());
         if (java.nio.file.Files.isRegularFile(prov)) {
             SortedMap<String, String> before = RunRecord.readProperties(prov);
-            provenance.put("time.start", before.getOrDefault("time.start", ""));
+            // The run's identity stays that of its first start; each resume records its own commit.
+            for (String key : List.of("time.start", "git.commit", "git.dirty")) {
+                String now = provenance.entries().get(key);
+                if (!key.equals("time.start")) {
+                    provenance.put("resumed." + (count(before) + 1) + "." + key, now == null ? "" : now);
+                }
+                provenance.put(key, before.getOrDefault(key, ""));
+            }
             before.forEach((k, v) -> {
                 if (k.startsWith("resumed.")) {
                     provenance.put(k, v);
                 }
             });
-            int n = (int) before.keySet().stream().filter(k -> k.startsWith("resumed.") && k.endsWith(".time")).count();
-            provenance.put("resumed." + (n + 1) + ".time", Instant.now().toString())
-                    .put("resumed." + (n + 1) + ".git.commit", provenance.entries().getOrDefault("git.commit", ""));
+            provenance.put("resumed." + (count(before) + 1) + ".time", Instant.now().toString());
         }
         provenance.put("experiment", experiment.name()).put("config.hash", Configs.hash(recorded)).put("run.id", record.id());
         LOG.info("{}: resuming run record {}", experiment.name(), dir);
         return execute(experiment, config, record, provenance, data, interactive);
+    }
+
+    /** How many times the run was resumed before. */
+    private static int count(SortedMap<String, String> provenance) {
+        return (int) provenance.keySet().stream().filter(k -> k.startsWith("resumed.") && k.endsWith(".time")).count();
     }
 
     private static <C extends Record> Outcome execute(Experiment<C> experiment, C config, RunRecord record,
