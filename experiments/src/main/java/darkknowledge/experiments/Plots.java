@@ -81,7 +81,7 @@ final class Plots {
             }
         }
         org.knowm.xchart.HeatMapChart chart = new org.knowm.xchart.HeatMapChartBuilder().width(900).height(800)
-                .title(title + ": covariance of predicted class probabilities, by cluster (diagonal blank)")
+                .title(title + ", by cluster (diagonal blank)")
                 .build();
         chart.getStyler().setMin(-max).setMax(max).setShowValue(false).setPlotContentSize(0.95);
         chart.getStyler().setRangeColors(new java.awt.Color[] {new java.awt.Color(49, 54, 149), java.awt.Color.WHITE,

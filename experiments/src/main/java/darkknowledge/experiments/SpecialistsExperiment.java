@@ -236,7 +236,9 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         result.put("clustering.specialists", Integer.toString(partition.subsets().size()));
         result.put("clustering.subsets", named(partition, s.train().classNames()));
         Plots.covariance(ClassClustering.statistic(predictions, c.clustering()), partition, s.train().classNames(),
-                ctx.record().dir().resolve("covariance.png"), name());
+                ctx.record().dir().resolve("covariance.png"), name() + ": class "
+                        + c.clustering().statistic().name().toLowerCase(Locale.ROOT) + " of the generalist's "
+                        + c.clustering().source().name().toLowerCase(Locale.ROOT));
         if (loaded.groupOfClass() != null) {
             result.put("clustering.ari", String.format(Locale.ROOT, "%.4f",
                     AdjustedRandIndex.of(partition.clusterOf(), loaded.groupOfClass())));
