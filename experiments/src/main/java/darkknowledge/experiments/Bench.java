@@ -44,8 +44,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * <li>The §5.4 solver: examples/s with 10, 100 and 1,000 active specialist classes out of 1,000, vs
  *     the forward pass of a 1,000-class generalist on the same number of examples.
  * <li>Specialists in parallel: wall time of 4 specialists with 2 workers vs 1.
- * <li>Clustering: streamed covariance + K-means for 1,000 to 4,000 synthetic classes, time and heap.
- *     The dense path is O(n·C²) time and O(C²) memory; 15,000 classes (JFT) is out of its reach here.
+ * <li>Clustering: streamed covariance + K-means for 500 and 1,000 synthetic classes, time and heap.
+ *     The dense path is O(n·C²) time and O(C²) memory and K-means works in C dimensions: 4,000
+ *     classes already took minutes, so 15,000 (JFT) needs a sparse covariance and a reduced
+ *     embedding first (not done).
  * </ul>
  */
 final class Bench {
@@ -95,7 +97,8 @@ final class Bench {
         }
         solver(scale == Scale.TINY ? 200 : 5000);
         specialistsInParallel(scale == Scale.TINY ? 30 : 150);
-        for (int classes : scale == Scale.TINY ? List.of(200) : List.of(1000, 2000, 4000)) {
+        // 4,000 classes took minutes here (O(n·C²) covariance, K-means in C dimensions): see the class javadoc.
+        for (int classes : scale == Scale.TINY ? List.of(200) : List.of(500, 1000)) {
             clustering(classes);
         }
         return rows;
