@@ -209,7 +209,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         if (variant == Variant.SYNTHETIC) {
             metrics.add(new ResultTables.Metric("clustering.ari", "planted groups recovered (adjusted Rand index)", "–", 3));
         }
-        return new ResultTables.Spec(name(), "Specialists (§5): " + card(), metrics, List.of("run.scale"),
+        return new ResultTables.Spec(name(), "Specialists, " + card(), metrics, List.of("run.scale"),
                 "Paper figures are JFT (15,000 classes, 61 specialists); ours are on " + variant.name().toLowerCase(Locale.ROOT)
                         + ". Accuracy in %; 'specialist classes' = test examples whose true class some specialist covers.");
     }
