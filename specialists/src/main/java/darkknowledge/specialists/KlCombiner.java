@@ -105,58 +105,52 @@ public final class KlCombiner {
         return new Result(q, r.iterations(), r.converged());
     }
 
-    /** The EM fixed point on an already reduced problem. */
+    /**
+     * The EM fixed point on an already reduced problem (k = union of the active subsets + 1, so the
+     * direct O(k·M) dustbin sums below are cheap).
+     */
     private Result solve(double[] generalist, List<View> specialists) {
         int k = generalist.length;
         int j = specialists.size() + 1;
+        int[][] outsideOf = new int[specialists.size()][];
+        for (int m = 0; m < outsideOf.length; m++) {
+            boolean[] in = new boolean[k];
+            for (int c : specialists.get(m).subset()) {
+                in[c] = true;
+            }
+            outsideOf[m] = java.util.stream.IntStream.range(0, k).filter(c -> !in[c]).toArray();
+        }
         double[] q = generalist.clone();
-        double[] next = scratch(k);
-        double[] first = q;
+        double[] next = new double[k];
         int iterations = 0;
         boolean converged = false;
         while (iterations < maxIterations) {
             iterations++;
             // Specialist m gives class c its own p^m_c if c ∈ S_m, else share_m·q_c with
             // share_m = p^m_dustbin / Q^m_out. Summing share_m over all m once and subtracting it for the
-            // subset members makes an iteration O(K + Σ|S_m|) instead of O(K·M).
+            // subset members keeps the update itself O(k + Σ|S_m|).
             double totalShare = 0;
-            for (View v : specialists) {
+            for (int m = 0; m < outsideOf.length; m++) {
+                View v = specialists.get(m);
                 // The dustbin's mass under q, summed directly: 1 − Σ_subset q cancels to 0 when the
                 // subset holds all but 1e-18 of the mass, and the dustbin's share then explodes.
-                double inside = 0;
-                for (int c : v.subset()) {
-                    inside += q[c];
-                }
-                double total = 0;
-                for (int c = 0; c < k; c++) {
-                    total += q[c];
-                }
                 double outside = 0;
-                boolean[] in = membership(v.subset(), k);
-                for (int c = 0; c < k; c++) {
-                    if (!in[c]) {
-                        outside += q[c];
-                    }
+                for (int c : outsideOf[m]) {
+                    outside += q[c];
                 }
-                if (outside <= 0) {
-                    outside = Math.max(total - inside, Double.MIN_NORMAL);
-                }
-                double share = v.p()[v.subset().length] / outside;
+                double share = v.p()[v.subset().length] / Math.max(outside, Double.MIN_NORMAL);
                 totalShare += share;
                 for (int i = 0; i < v.subset().length; i++) {
                     int c = v.subset()[i];
                     next[c] += v.p()[i] - share * q[c];
                 }
             }
-            for (int c = 0; c < k; c++) {
-                next[c] += generalist[c] + totalShare * q[c];
-            }
-            double delta = 0;
             double sum = 0;
             for (int c = 0; c < k; c++) {
-                next[c] /= j;
+                next[c] = (next[c] + generalist[c] + totalShare * q[c]) / j;
                 sum += next[c];
             }
+            double delta = 0;
             for (int c = 0; c < k; c++) {
                 next[c] /= sum;
                 delta = Math.max(delta, Math.abs(next[c] - q[c]));
@@ -164,39 +158,13 @@ public final class KlCombiner {
             double[] t = q;
             q = next;
             next = t;
-            java.util.Arrays.fill(next, 0, k, 0);
+            java.util.Arrays.fill(next, 0);
             if (delta < tolerance) {
                 converged = true;
                 break;
             }
         }
-        // q and next swap each iteration; the caller gets a fresh array, the scratch stays with this thread.
-        if (q != first) {
-            System.arraycopy(q, 0, first, 0, k);
-        }
-        return new Result(first, iterations, converged);
-    }
-
-    private static boolean[] membership(int[] subset, int k) {
-        boolean[] in = new boolean[k];
-        for (int c : subset) {
-            in[c] = true;
-        }
-        return in;
-    }
-
-    private static final ThreadLocal<double[]> SCRATCH = new ThreadLocal<>();
-
-    /** A zeroed per-thread buffer of at least {@code k} doubles (fresh pages are slow to touch on these VMs). */
-    private static double[] scratch(int k) {
-        double[] b = SCRATCH.get();
-        if (b == null || b.length < k) {
-            b = new double[Math.max(k, 64)];
-            SCRATCH.set(b);
-        } else {
-            java.util.Arrays.fill(b, 0, k, 0);
-        }
-        return b;
+        return new Result(q, iterations, converged);
     }
 
     /** F(q) = KL(p^g ‖ q) + Σ_m KL(p^m ‖ q^m). */

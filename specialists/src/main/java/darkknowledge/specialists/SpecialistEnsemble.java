@@ -53,18 +53,23 @@ public final class SpecialistEnsemble {
         for (int i = 0; i < n; i++) {
             activeLists.add(new ArrayList<>());
         }
+        int[][] tops = new int[n][];
+        for (int i = 0; i < n; i++) {
+            tops[i] = top(pg[i], topN);
+        }
+        int[][] subsets = specialists.stream().map(Specialist::subset).toArray(int[][]::new);
         double[][][] views = new double[specialists.size()][][];
         int[][] rowInView = new int[specialists.size()][];
         for (int m = 0; m < specialists.size(); m++) {
             boolean[] in = new boolean[k];
-            for (int c : specialists.get(m).subset()) {
+            for (int c : subsets[m]) {
                 in[c] = true;
             }
             List<Integer> rows = new ArrayList<>();
             rowInView[m] = new int[n];
             for (int i = 0; i < n; i++) {
                 rowInView[m][i] = -1;
-                for (int c : top(pg[i], topN)) {
+                for (int c : tops[i]) {
                     if (in[c]) {
                         rowInView[m][i] = rows.size();
                         rows.add(i);
@@ -84,7 +89,7 @@ public final class SpecialistEnsemble {
         for (int i = 0; i < n; i++) {
             List<KlCombiner.View> v = new ArrayList<>();
             for (int m : activeLists.get(i)) {
-                v.add(new KlCombiner.View(specialists.get(m).subset(), views[m][rowInView[m][i]]));
+                v.add(new KlCombiner.View(subsets[m], views[m][rowInView[m][i]]));
             }
             KlCombiner.Result r = combiner.combine(pg[i], v);
             q[i] = r.q();
