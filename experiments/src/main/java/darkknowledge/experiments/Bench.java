@@ -40,14 +40,16 @@ import org.nd4j.linalg.factory.Nd4j;
  *     seconds), divided by the fp32 GEMM rate measured here at the same shapes (the ceiling: an
  *     epoch that did nothing but its matrix products), and by the NumPy peer's epoch time, run right
  *     after ours on the same data.
+ * <li>The same 784-800-800-10 net built from DL4J's stock parts (DenseLayer, ND4J's Adam) vs ours
+ *     ({@code ReluDense}, {@code FusedAdam}), and one Adam step of each updater alone.
  * <li>Distillation overhead: a student epoch on cached soft targets (T = 20) vs a hard-label epoch.
  * <li>The §5.4 solver: examples/s with 10, 100 and 1,000 active specialist classes out of 1,000, vs
  *     the forward pass of a 1,000-class generalist on the same number of examples.
  * <li>Specialists in parallel: wall time of 4 specialists with 2 workers vs 1.
- * <li>Clustering: streamed covariance + K-means for 500 and 1,000 synthetic classes, time and heap.
- *     The dense path is O(n·C²) time and O(C²) memory and K-means works in C dimensions: 4,000
- *     classes already took minutes, so 15,000 (JFT) needs a sparse covariance and a reduced
- *     embedding first (not done).
+ * <li>Clustering: streamed exact covariance + K-means for 500 and 1,000 synthetic classes (O(n·C²)
+ *     time, O(C²) memory, K-means in C dimensions: 4,000 classes took minutes), and the sketched
+ *     path ({@code SketchedCovariance}: sparsified rows, 64-dimensional random projection) for
+ *     1,000, 4,000 and 15,000 classes (JFT's size): time, peak heap and ARI against the planted groups.
  * </ul>
  */
 final class Bench {
@@ -79,13 +81,19 @@ final class Bench {
             long weights = cfg.parameterCount(784, 10);
             double gemm = gemmGflops(hidden, 128, scale == Scale.TINY ? 3 : 40);
             Classifier model = Classifier.create(cfg, 784, 10, null, 1);
-            Trainer.Outcome o = Trainer.fit("bench", model, new Trainer.TrainingData(x, y, 28, 28), null, cfg, 1,
-                    r -> { });
-            double seconds = o.history().get(1).seconds();
+            double seconds = secondsPerEpoch(model, cfg, x, y);
             double gflops = 6.0 * weights * n / seconds / 1e9;
-            rows.add(new Row(net + " GEMM ceiling", gemm, "GFLOP/s", Double.NaN, "", "ND4J mmul at the layer shapes, batch 128"));
+            rows.add(new Row(net + " GEMM ceiling", gemm, "GFLOP/s", Double.NaN, "",
+                    "ND4J matrix products of one training step, DL4J's layouts, batch 128"));
             rows.add(new Row(net + " training", n / seconds, "examples/s", gflops / gemm, "of GEMM ceiling",
                     String.format(Locale.ROOT, "%.1f GFLOP/s effective, %.2f s/epoch of %d", gflops, seconds, n)));
+            if (hidden.get(0) == 800) {
+                double stock = secondsPerEpoch(stockDl4j(cfg, 1), cfg, x, y);
+                rows.add(new Row(net + " stock DL4J layers + Adam", n / stock, "examples/s", seconds / stock,
+                        "our epoch time / stock's", String.format(Locale.ROOT,
+                        "stock %.2f s/epoch: DenseLayer recomputes z in backprop, ND4J adam_updater op", stock)));
+                adamStep(weights);
+            }
             if (hidden.get(0) == 800 && Double.isFinite(numpySeconds)) {
                 rows.add(new Row(net + " NumPy peer", n / numpySeconds, "examples/s", seconds / numpySeconds,
                         "our epoch time / peer's", String.format(Locale.ROOT, "peer %.2f s/epoch (scaled to %d examples)",
@@ -100,6 +108,10 @@ final class Bench {
         // 4,000 classes took minutes here (O(n·C²) covariance, K-means in C dimensions): see the class javadoc.
         for (int classes : scale == Scale.TINY ? List.of(200) : List.of(500, 1000)) {
             clustering(classes);
+        }
+        for (int classes : scale == Scale.TINY ? List.of(200) : scale == Scale.SMALL ? List.of(1000, 4000)
+                : List.of(1000, 4000, 15000)) {
+            sketchedClustering(classes);
         }
         return rows;
     }
@@ -165,6 +177,54 @@ final class Bench {
                         n, covSeconds, groups, kmSeconds, (after - before) / 1e6, ari)));
     }
 
+    /**
+     * §5.3 at JFT's scale: prediction rows streamed in chunks into a {@link
+     * darkknowledge.clustering.SketchedCovariance} (64 random directions, top 64 entries per row),
+     * then K-means (k = classes / 20, one run). Time, peak heap of the step, ARI against the planted groups.
+     */
+    private void sketchedClustering(int classes) {
+        int groups = classes / 20;
+        int n = classes * 5;
+        SplittableRandom r = new SplittableRandom(8);
+        int[] group = new int[classes];
+        for (int c = 0; c < classes; c++) {
+            group[c] = c % groups;
+        }
+        System.gc();
+        var pools = java.lang.management.ManagementFactory.getMemoryPoolMXBeans().stream()
+                .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP).toList();
+        long before = pools.stream().mapToLong(p -> p.getUsage().getUsed()).sum();
+        pools.forEach(java.lang.management.MemoryPoolMXBean::resetPeakUsage);
+        long t0 = System.nanoTime();
+        var sketch = new darkknowledge.clustering.SketchedCovariance(classes, 64, 64, 1);
+        double[][] chunk = new double[200][];
+        double generate = 0;
+        for (int done = 0; done < n; done += chunk.length) {
+            long g0 = System.nanoTime();
+            for (int i = 0; i < chunk.length; i++) {
+                chunk[i] = predictionRow(r, group, groups);
+            }
+            generate += (System.nanoTime() - g0) / 1e9;
+            sketch.add(chunk);
+        }
+        double sketchSeconds = (System.nanoTime() - t0) / 1e9 - generate;
+        var cfg = new darkknowledge.clustering.ClusteringConfig(groups, 1, 50,
+                darkknowledge.clustering.ClusteringConfig.Source.PROBABILITIES,
+                darkknowledge.clustering.ClusteringConfig.Statistic.COVARIANCE, 0, 1_000_000, 2,
+                darkknowledge.clustering.ClusteringConfig.Small.DROP, darkknowledge.clustering.ClusteringConfig.Diagonal.KEEP,
+                1);
+        long t1 = System.nanoTime();
+        var partition = darkknowledge.clustering.ClassClustering.clusterSketch(sketch, cfg);
+        double kmSeconds = (System.nanoTime() - t1) / 1e9;
+        long peak = pools.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+        double ari = darkknowledge.clustering.AdjustedRandIndex.of(partition.clusterOf(), group);
+        rows.add(new Row("clustering " + classes + " classes, sketched", sketchSeconds + kmSeconds, "s", Double.NaN, "",
+                String.format(Locale.ROOT, "%d rows streamed in chunks of %d: sketch %.1f s (+%.1f s generating rows), "
+                        + "k-means k=%d x1 %.1f s, peak heap +%.0f MB, ARI %.3f, dropped mass %.1f%%", n, chunk.length,
+                        sketchSeconds, generate, groups, kmSeconds, (peak - before) / 1e6, ari,
+                        100 * sketch.droppedMass())));
+    }
+
     private static double[] predictionRow(SplittableRandom r, int[] group, int groups) {
         int classes = group.length;
         int y = r.nextInt(classes);
@@ -189,6 +249,56 @@ final class Bench {
         double s = o.history().get(1).seconds();
         rows.add(new Row("distillation epoch (T=20, soft+hard)", s, "s/epoch", s / hardSeconds,
                 "of hard-label epoch", "teacher outputs cached once, not recomputed per batch"));
+    }
+
+    /** Seconds of the second epoch (the first warms up the JIT, the workspaces and the caches). */
+    private static double secondsPerEpoch(Classifier model, MlpConfig cfg, INDArray x, INDArray y) {
+        Trainer.Outcome o = Trainer.fit("bench", model, new Trainer.TrainingData(x, y, 28, 28), null, cfg, 1, r -> { });
+        return o.history().get(1).seconds();
+    }
+
+    /** The same MLP from DL4J's own parts: DenseLayer, OutputLayer, ND4J's Adam (what we replaced). */
+    static Classifier stockDl4j(MlpConfig cfg, long seed) {
+        var list = new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT)
+                .weightInit(org.deeplearning4j.nn.weights.WeightInit.RELU)
+                .updater(new org.nd4j.linalg.learning.config.Adam(cfg.learningRate()))
+                .trainingWorkspaceMode(org.deeplearning4j.nn.conf.WorkspaceMode.ENABLED)
+                .inferenceWorkspaceMode(org.deeplearning4j.nn.conf.WorkspaceMode.ENABLED).list();
+        int prev = 784;
+        for (int h : cfg.hidden()) {
+            list.layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(prev).nOut(h)
+                    .activation(org.nd4j.linalg.activations.Activation.RELU).build());
+            prev = h;
+        }
+        list.layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nIn(prev).nOut(10)
+                .lossFunction(new org.nd4j.linalg.lossfunctions.impl.LossMCXENT())
+                .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build());
+        var net = new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(list.build());
+        net.init();
+        return Classifier.of(net);
+    }
+
+    /** One Adam step over a net's parameters: {@code FusedAdam} vs ND4J's adam_updater op. */
+    private void adamStep(long parameters) {
+        INDArray g = Nd4j.rand(DataType.FLOAT, 1, parameters).muli(1e-3);
+        INDArray work = g.dup();
+        double[] ms = new double[2];
+        var configs = List.of(new darkknowledge.generalist.FusedAdam(1e-3), new org.nd4j.linalg.learning.config.Adam(1e-3));
+        int steps = scale == Scale.TINY ? 5 : 100;
+        for (int u = 0; u < 2; u++) {
+            var updater = configs.get(u).instantiate(Nd4j.zeros(DataType.FLOAT, 1, 2 * parameters), true);
+            for (int it = -5; it < steps; it++) {  // 5 warm-up steps, then timed ones
+                work.assign(g);  // a fresh gradient each step, as in training
+                long t0 = System.nanoTime();
+                updater.applyUpdater(work, Math.max(it, 0), 0);
+                if (it >= 0) {
+                    ms[u] += (System.nanoTime() - t0) / 1e6 / steps;
+                }
+            }
+        }
+        rows.add(new Row("Adam step, " + parameters + " parameters", ms[0], "ms", ms[0] / ms[1],
+                "of ND4J's adam_updater op", String.format(Locale.ROOT, "ND4J op %.2f ms; FusedAdam: one pass over g, m, v",
+                ms[1])));
     }
 
     private void solver(int examples) {
@@ -247,17 +357,23 @@ final class Bench {
         return p;
     }
 
-    /** fp32 GEMM rate of one training step's matrix products (forward, dW, dX) at these layer shapes. */
+    /**
+     * fp32 GEMM rate of one training step's matrix products at these layer shapes, in the layouts
+     * DL4J uses: weights 'f'-ordered; forward {@code z = x W} into a 'c' array; {@code dW = xᵀ δ} into
+     * the 'f'-ordered gradient view; {@code εᵀ = W δᵀ} into an 'f' array. (A 'c'-ordered {@code dW}
+     * target runs at a fifth of this rate here, which is why the layout matters.)
+     */
     static double gemmGflops(List<Integer> hidden, int batch, int repeats) {
         List<Integer> sizes = new ArrayList<>(List.of(784));
         sizes.addAll(hidden);
         sizes.add(10);
         List<INDArray[]> layers = new ArrayList<>();
         for (int i = 0; i + 1 < sizes.size(); i++) {
-            layers.add(new INDArray[] {Nd4j.rand(DataType.FLOAT, batch, sizes.get(i)),
-                Nd4j.rand(DataType.FLOAT, sizes.get(i), sizes.get(i + 1)), Nd4j.rand(DataType.FLOAT, batch, sizes.get(i + 1)),
-                Nd4j.create(DataType.FLOAT, batch, sizes.get(i + 1)), Nd4j.create(DataType.FLOAT, sizes.get(i), sizes.get(i + 1)),
-                Nd4j.create(DataType.FLOAT, batch, sizes.get(i))});
+            long in = sizes.get(i);
+            long out = sizes.get(i + 1);
+            layers.add(new INDArray[] {Nd4j.rand(DataType.FLOAT, batch, in), Nd4j.rand(DataType.FLOAT, in, out).dup('f'),
+                Nd4j.rand(DataType.FLOAT, batch, out), Nd4j.create(DataType.FLOAT, batch, out),
+                Nd4j.create(DataType.FLOAT, new long[] {in, out}, 'f'), Nd4j.create(DataType.FLOAT, new long[] {in, batch}, 'f')});
         }
         double flops = 0;
         long t0 = 0;
@@ -267,8 +383,8 @@ final class Bench {
             }
             for (INDArray[] l : layers) {
                 l[0].mmuli(l[1], l[3]);
-                l[0].transpose().mmuli(l[2], l[4]);
-                l[2].mmuli(l[1].transpose(), l[5]);
+                Nd4j.gemm(l[0], l[2], l[4], true, false, 1.0, 0.0);
+                l[1].mmuli(l[2].transpose(), l[5]);
                 if (rep >= 0) {
                     flops += 3.0 * 2 * l[0].rows() * l[0].columns() * l[1].columns();
                 }

@@ -23,7 +23,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -50,14 +49,16 @@ public final class Classifier {
     }
 
     /**
-     * Builds a freshly initialised net (He initialisation, float32, workspaces on).
+     * Builds a freshly initialised net (He initialisation, float32, workspaces on). Adam is
+     * {@link FusedAdam}: ND4J's update, one pass over memory; hidden layers are {@link ReluDense}:
+     * DL4J's dense layer without the recomputation of {@code z} in the backward pass.
      *
      * @param lossOnLogits null for softmax cross-entropy with one-hot labels; otherwise a loss whose
      *                     input is the raw logits (identity output activation)
      */
     public static Classifier create(MlpConfig cfg, int nIn, int nOut, ILossFunction lossOnLogits, long seed) {
         IUpdater updater = cfg.optimizer() == MlpConfig.Optimizer.ADAM
-                ? new Adam(cfg.learningRate())
+                ? new FusedAdam(cfg.learningRate())
                 : new Nesterovs(cfg.learningRate(), cfg.momentum());
         NeuralNetConfiguration.Builder b = new NeuralNetConfiguration.Builder()
                 .seed(seed)
@@ -83,7 +84,7 @@ public final class Classifier {
                 // W is [nIn, nOut]: the norm over dimension 0 is each unit's incoming weight vector.
                 layer.constrainWeights(new MaxNormConstraint(cfg.maxNorm(), 0));
             }
-            list.layer(layer.build());
+            list.layer(ReluDense.of(layer.build()));
             prev = hidden.get(i);
         }
         OutputLayer.Builder out = new OutputLayer.Builder().nIn(prev).nOut(nOut);
