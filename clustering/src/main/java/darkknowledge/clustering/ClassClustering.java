@@ -44,6 +44,34 @@ public final class ClassClustering {
             }
         }
         double[][] matrix = points(statistic, cfg.diagonal());
+        return partition(matrix, matrix, cfg, "rows of the class "
+                + cfg.statistic().name().toLowerCase(Locale.ROOT) + " matrix");
+    }
+
+    /**
+     * §5.3 at JFT's scale: K-means on the rows of a {@link SketchedCovariance} (each class's
+     * covariance row projected to d dimensions). Covariance only, and disjoint subsets: correlation
+     * and overlap need whole rows of Σ; asking for them is an error naming the setting.
+     */
+    public static ClassPartition clusterSketch(SketchedCovariance sketch, ClusteringConfig cfg) {
+        if (cfg.statistic() != ClusteringConfig.Statistic.COVARIANCE) {
+            throw new IllegalArgumentException("clustering.statistic: a sketch clusters covariance rows, got "
+                    + cfg.statistic().name().toLowerCase(Locale.ROOT));
+        }
+        if (cfg.overlap() != 0) {
+            throw new IllegalArgumentException("clustering.overlap: a sketch makes disjoint subsets (overlap needs whole "
+                    + "rows), got " + cfg.overlap());
+        }
+        return partition(sketch.embedding(cfg.diagonal()), null, cfg, sketch.describe());
+    }
+
+    /**
+     * K-means on {@code points} (one row per class), then split, small-cluster handling and, when
+     * {@code similarity} (the square class matrix, as clustered) is given, overlap.
+     */
+    private static ClassPartition partition(double[][] matrix, double[][] similarity, ClusteringConfig cfg,
+                                            String pointsDescription) {
+        int c = matrix.length;
         int k = Math.min(cfg.k(), c);
         SplittableRandom seeds = new SplittableRandom(cfg.seed());
         int[] labels;
@@ -58,7 +86,7 @@ public final class ClassClustering {
             CentroidClustering<double[], double[]> best = null;
             for (int r = 0; r < cfg.restarts(); r++) {
                 MathEx.setSeed(seeds.nextLong());
-                CentroidClustering<double[], double[]> fit = KMeans.fit(matrix, k, cfg.maxIterations());
+                CentroidClustering<double[], double[]> fit = kMeans(matrix, k, cfg.maxIterations());
                 if (best == null || fit.distortion() < best.distortion()) {
                     best = fit;
                 }
@@ -69,16 +97,46 @@ public final class ClassClustering {
         List<List<Integer>> clusters = groups(labels);
         clusters = splitLarge(matrix, clusters, cfg, seeds);
         clusters = handleSmall(matrix, clusters, cfg);
-        clusters = addOverlap(matrix, clusters, cfg);
+        if (similarity != null) {
+            clusters = addOverlap(similarity, clusters, cfg);
+        }
         clusters.sort(Comparator.comparing((List<Integer> l) -> l.get(0)));
         String method = String.format(Locale.ROOT,
-                "k-means (Smile, k-means++) on rows of the class %s matrix of %s; k=%d restarts=%d maxIterations=%d "
+                "k-means (Smile, k-means++) on %s of %s; k=%d restarts=%d maxIterations=%d "
                         + "seed=%d overlap=%d maxSubsetSize=%d minSubsetSize=%d small=%s diagonal=%s",
-                cfg.statistic().name().toLowerCase(Locale.ROOT), cfg.source().name().toLowerCase(Locale.ROOT), k,
+                pointsDescription, cfg.source().name().toLowerCase(Locale.ROOT), k,
                 cfg.restarts(), cfg.maxIterations(), cfg.seed(), cfg.overlap(), cfg.maxSubsetSize(),
                 cfg.minSubsetSize(), cfg.small().name().toLowerCase(Locale.ROOT),
                 cfg.diagonal().name().toLowerCase(Locale.ROOT));
         return new ClassPartition(clusters, c, method, distortion);
+    }
+
+    /** Relative stopping tolerance of K-means: an iteration must cut the distortion by this share of the total scatter. */
+    static final double RELATIVE_TOLERANCE = 1e-6;
+
+    /**
+     * Smile's K-means with a stopping tolerance relative to the data's scale. Smile stops when an
+     * iteration lowers the distortion by less than an <em>absolute</em> {@code tol} (1e-4 by
+     * default); covariance entries of probabilities are ~1e-3, so distortions are ~1e-6 and the
+     * default stopped every run after its first Lloyd iteration. Here {@code tol} is
+     * {@link #RELATIVE_TOLERANCE} × Σ_a ||x_a − x̄||².
+     */
+    static CentroidClustering<double[], double[]> kMeans(double[][] points, int k, int maxIterations) {
+        int dims = points[0].length;
+        double[] mean = new double[dims];
+        for (double[] p : points) {
+            for (int j = 0; j < dims; j++) {
+                mean[j] += p[j] / points.length;
+            }
+        }
+        double scatter = 0;
+        for (double[] p : points) {
+            for (int j = 0; j < dims; j++) {
+                scatter += (p[j] - mean[j]) * (p[j] - mean[j]);
+            }
+        }
+        double tol = scatter > 0 ? RELATIVE_TOLERANCE * scatter : Double.MIN_VALUE;
+        return KMeans.fit(points, new smile.clustering.Clustering.Options(k, maxIterations, tol, null));
     }
 
     /** The rows K-means sees: the matrix, with each diagonal entry replaced per {@code diagonal}. */
@@ -128,7 +186,7 @@ public final class ClassClustering {
             int parts = (cl.size() + cfg.maxSubsetSize() - 1) / cfg.maxSubsetSize();
             double[][] points = cl.stream().map(i -> m[i]).toArray(double[][]::new);
             MathEx.setSeed(seeds.nextLong());
-            int[] g = KMeans.fit(points, parts, cfg.maxIterations()).group();
+            int[] g = kMeans(points, parts, cfg.maxIterations()).group();
             for (List<Integer> sub : groups(g)) {
                 List<Integer> mapped = sub.stream().map(cl::get).toList();
                 if (mapped.size() > cfg.maxSubsetSize()) {
@@ -217,7 +275,7 @@ public final class ClassClustering {
     }
 
     private static double[] centroid(double[][] m, List<Integer> cl) {
-        double[] c = new double[m.length];
+        double[] c = new double[m[cl.get(0)].length];
         for (int i : cl) {
             for (int j = 0; j < c.length; j++) {
                 c[j] += m[i][j] / cl.size();
