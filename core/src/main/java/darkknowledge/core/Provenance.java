@@ -44,10 +44,20 @@ public final class Provenance {
         p.put("machine.cores", String.valueOf(Runtime.getRuntime().availableProcessors()));
         p.put("machine.max_heap_mb", String.valueOf(Runtime.getRuntime().maxMemory() >> 20));
         p.put("env.OMP_NUM_THREADS", String.valueOf(System.getenv("OMP_NUM_THREADS")));
+        p.put("native.blas", blas());
         for (String[] lib : LIBRARIES) {
             p.put("lib." + lib[1], libraryVersion(lib[0], lib[1]));
         }
         return p;
+    }
+
+    /**
+     * The BLAS behind ND4J's matrix products: JavaCPP's {@code org.bytedeco.openblas.load} (dk sets
+     * {@code mkl_rt}, Intel MKL), else ND4J's bundled OpenBLAS.
+     */
+    public static String blas() {
+        String load = System.getProperty("org.bytedeco.openblas.load");
+        return load == null || load.isBlank() ? "openblas (bundled with ND4J)" : load;
     }
 
     /** The repository directory: system property {@code dk.repo}, else the working directory. */

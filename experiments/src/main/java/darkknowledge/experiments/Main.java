@@ -148,6 +148,13 @@ public final class Main implements Callable<Integer> {
                 System.out.printf("%-28s %d runs -> %s%s%n", e.name(), g.runs(), g.markdownFile(),
                         inReadme ? " (+ README)" : "");
             }
+            Path bench = results.resolve("bench.csv");
+            if (java.nio.file.Files.isRegularFile(bench)) {
+                String md = Bench.markdown(bench);
+                darkknowledge.core.AtomicFiles.writeString(results.resolve("bench.md"), md);
+                boolean inReadme = ResultTables.updateReadme(repoPath("README.md"), "bench", md);
+                System.out.printf("%-28s -> %s%s%n", "bench", results.resolve("bench.md"), inReadme ? " (+ README)" : "");
+            }
             return 0;
         }
     }

@@ -102,5 +102,14 @@ class ExperimentsTest {
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("784-800-800-10 training,")), String.join("\n", lines));
         assertTrue(lines.stream().anyMatch(l -> l.contains("distillation epoch")), String.join("\n", lines));
         assertTrue(lines.stream().filter(l -> l.contains("5.4 solver")).count() == 3, String.join("\n", lines));
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("784-800-800-10 stock DL4J layers + Adam,")),
+                String.join("\n", lines));
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"Adam step,")), String.join("\n", lines));
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"clustering 200 classes, sketched\",")),
+                String.join("\n", lines));
+        String md = Bench.markdown(csv);
+        assertTrue(md.contains("| 784-800-800-10 training |"), md);
+        assertEquals(lines.size() - 2, md.lines().filter(l -> l.startsWith("| ") && !l.startsWith("| measure")).count(),
+                md);
     }
 }

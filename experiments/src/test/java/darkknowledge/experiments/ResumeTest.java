@@ -34,6 +34,10 @@ class ResumeTest {
                 "-cp", System.getProperty("java.class.path"), "-Ddk.data.dir=" + DataStore.defaultCacheDir(),
                 "darkknowledge.experiments.Main", "run", "mnist-distillation", "--scale", "tiny",
                 "--runs-dir", runs.toString()));
+        String blas = System.getProperty("org.bytedeco.openblas.load");
+        if (blas != null) {
+            cmd.add(1, "-Dorg.bytedeco.openblas.load=" + blas);  // the same BLAS as the uninterrupted run
+        }
         for (String s : SETS) {
             cmd.add("--set");
             cmd.add(s);
