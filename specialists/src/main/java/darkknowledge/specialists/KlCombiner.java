@@ -106,37 +106,46 @@ public final class KlCombiner {
     }
 
     /**
-     * The EM fixed point on an already reduced problem (k = union of the active subsets + 1, so the
-     * direct O(k·M) dustbin sums below are cheap).
+     * The EM fixed point on an already reduced problem (k = union of the active subsets + 1).
+     * Each specialist's dustbin mass is {@code Σ q − Σ_{S_m} q}, O(|S_m|); only when that difference
+     * would lose more than a millionth of itself to cancellation (the subset holds all but 1e-6 of
+     * the mass) is it summed directly over the classes outside {@code S_m}, which are then listed once.
      */
     private Result solve(double[] generalist, List<View> specialists) {
         int k = generalist.length;
         int j = specialists.size() + 1;
         int[][] outsideOf = new int[specialists.size()][];
-        for (int m = 0; m < outsideOf.length; m++) {
-            boolean[] in = new boolean[k];
-            for (int c : specialists.get(m).subset()) {
-                in[c] = true;
-            }
-            outsideOf[m] = java.util.stream.IntStream.range(0, k).filter(c -> !in[c]).toArray();
-        }
         double[] q = generalist.clone();
         double[] next = new double[k];
         int iterations = 0;
         boolean converged = false;
         while (iterations < maxIterations) {
             iterations++;
+            double total = 0;
+            for (int c = 0; c < k; c++) {
+                total += q[c];
+            }
             // Specialist m gives class c its own p^m_c if c ∈ S_m, else share_m·q_c with
             // share_m = p^m_dustbin / Q^m_out. Summing share_m over all m once and subtracting it for the
             // subset members keeps the update itself O(k + Σ|S_m|).
             double totalShare = 0;
             for (int m = 0; m < outsideOf.length; m++) {
                 View v = specialists.get(m);
-                // The dustbin's mass under q, summed directly: 1 − Σ_subset q cancels to 0 when the
-                // subset holds all but 1e-18 of the mass, and the dustbin's share then explodes.
-                double outside = 0;
-                for (int c : outsideOf[m]) {
-                    outside += q[c];
+                double inside = 0;
+                for (int c : v.subset()) {
+                    inside += q[c];
+                }
+                double outside = total - inside;
+                if (outside < 1e-6 * total) {
+                    // 1 − Σ_subset q cancels to 0 when the subset holds nearly all the mass, and the
+                    // dustbin's share then explodes: sum the outside classes directly.
+                    if (outsideOf[m] == null) {
+                        outsideOf[m] = outsideClasses(v.subset(), k);
+                    }
+                    outside = 0;
+                    for (int c : outsideOf[m]) {
+                        outside += q[c];
+                    }
                 }
                 double share = v.p()[v.subset().length] / Math.max(outside, Double.MIN_NORMAL);
                 totalShare += share;
@@ -165,6 +174,21 @@ public final class KlCombiner {
             }
         }
         return new Result(q, iterations, converged);
+    }
+
+    private static int[] outsideClasses(int[] subset, int k) {
+        boolean[] in = new boolean[k];
+        for (int c : subset) {
+            in[c] = true;
+        }
+        int[] out = new int[k - subset.length];
+        int n = 0;
+        for (int c = 0; c < k; c++) {
+            if (!in[c]) {
+                out[n++] = c;
+            }
+        }
+        return n == out.length ? out : java.util.Arrays.copyOf(out, n);
     }
 
     /** F(q) = KL(p^g ‖ q) + Σ_m KL(p^m ‖ q^m). */
