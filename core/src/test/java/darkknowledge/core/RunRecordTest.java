@@ -87,4 +87,22 @@ class RunRecordTest {
         assertTrue(text.startsWith("intro\n<!-- table:exp -->\n<!-- generated") && text.endsWith("<!-- /table:exp -->\nend\n"));
         assertTrue(!text.contains("old"));
     }
+
+    @Test
+    void runsOfDifferentConfigsAreNotAveragedTogether(@TempDir Path root) throws Exception {
+        Path runs = root.resolve("runs");
+        for (String[] r : new String[][] {{"1", "20", "70"}, {"2", "20", "74"}, {"1", "8", "90"}}) {
+            var c = config(r[0], "full");
+            c.put("distill.temperature", r[1]);
+            RunRecord rec = RunRecord.create(runs, "exp", c);
+            rec.writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", r[2])));
+            Thread.sleep(1100); // run ids are per second: keep their order
+        }
+        var spec = new ResultTables.Spec("exp", "Title", List.of(
+                new ResultTables.Metric("student.test_errors", "student errors", "74", 1)), List.of("run.scale"), "");
+        String md = ResultTables.generate(runs, root.resolve("results"), spec, "./dk tables").markdown();
+        assertTrue(md.contains("| | paper | ours: full ‹a› (n=1) | ours: full ‹b› (n=2) |"), md);
+        assertTrue(md.contains("| student errors | 74 | 90.0 | 72.0 ± 2.8 |"), md);
+        assertTrue(md.contains("- ‹a› full: `distill.temperature=8`\n- ‹b› full: `distill.temperature=20`"), md);
+    }
 }

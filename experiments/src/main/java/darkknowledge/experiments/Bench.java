@@ -1,6 +1,7 @@
 package darkknowledge.experiments;
 
 import darkknowledge.core.AtomicFiles;
+import darkknowledge.core.Provenance;
 import darkknowledge.core.Scale;
 import darkknowledge.data.Dataset;
 import darkknowledge.data.DatasetSource;
@@ -57,6 +58,9 @@ final class Bench {
     record Row(String measure, double value, String unit, double ratio, String ratioOf, String note) {
     }
 
+    /** Thread settings dk exports for itself that the NumPy peer must not inherit. */
+    static final List<String> PEER_UNSET_ENV = List.of("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS");
+
     private final Scale scale;
     private final DataStore data;
     private final Path peer;
@@ -96,7 +100,8 @@ final class Bench {
             }
             if (hidden.get(0) == 800 && Double.isFinite(numpySeconds)) {
                 rows.add(new Row(net + " NumPy peer", n / numpySeconds, "examples/s", seconds / numpySeconds,
-                        "our epoch time / peer's", String.format(Locale.ROOT, "peer %.2f s/epoch (scaled to %d examples)",
+                        "our epoch time / peer's", String.format(Locale.ROOT, "peer %.2f s/epoch (scaled to %d examples), NumPy's default threads; ours: "
+                                + blasThreads(),
                         numpySeconds, n)));
             }
             if (hidden.get(0) == 800) {
@@ -393,6 +398,13 @@ final class Bench {
         return flops / ((System.nanoTime() - t0) / 1e9) / 1e9;
     }
 
+    /** Our thread settings as the environment gives them to ND4J (OpenMP) and to the BLAS. */
+    static String blasThreads() {
+        return String.format(Locale.ROOT, "%s, OMP_NUM_THREADS=%s, MKL_NUM_THREADS=%s", Provenance.blas(),
+                System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"),
+                System.getenv().getOrDefault("MKL_NUM_THREADS", "unset"));
+    }
+
     /** Seconds per epoch of the NumPy peer's second epoch, scaled to {@code n} examples; NaN if unavailable. */
     private double numpyPeerSecondsPerEpoch(int n) {
         if (peer == null || !Files.isRegularFile(peer)) {
@@ -400,8 +412,14 @@ final class Bench {
             return Double.NaN;
         }
         try {
-            Process p = new ProcessBuilder("python3", peer.toString(), data.ensure(DatasetSource.MNIST).toString())
-                    .redirectErrorStream(true).start();
+            ProcessBuilder pb = new ProcessBuilder("python3", peer.toString(), data.ensure(DatasetSource.MNIST).toString())
+                    .redirectErrorStream(true);
+            // The peer runs as NumPy runs by default (its OpenBLAS on every core), not under dk's thread
+            // settings: OpenBLAS reads OMP_NUM_THREADS too, and one thread would flatter us.
+            for (String v : PEER_UNSET_ENV) {
+                pb.environment().remove(v);
+            }
+            Process p = pb.start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             p.waitFor();
             Matcher m = Pattern.compile("epoch=2 s/epoch=([0-9.]+) ex/s=([0-9]+)").matcher(out);
