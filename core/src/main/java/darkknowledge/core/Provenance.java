@@ -45,6 +45,7 @@ public final class Provenance {
         p.put("machine.max_heap_mb", String.valueOf(Runtime.getRuntime().maxMemory() >> 20));
         p.put("env.OMP_NUM_THREADS", String.valueOf(System.getenv("OMP_NUM_THREADS")));
         p.put("env.MKL_NUM_THREADS", String.valueOf(System.getenv("MKL_NUM_THREADS")));
+        p.put("env.MKL_THREADING_LAYER", String.valueOf(System.getenv("MKL_THREADING_LAYER")));
         p.put("native.blas", blas());
         for (String[] lib : LIBRARIES) {
             p.put("lib." + lib[1], libraryVersion(lib[0], lib[1]));

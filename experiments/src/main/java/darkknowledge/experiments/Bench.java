@@ -59,7 +59,8 @@ final class Bench {
     }
 
     /** Thread settings dk exports for itself that the NumPy peer must not inherit. */
-    static final List<String> PEER_UNSET_ENV = List.of("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS");
+    static final List<String> PEER_UNSET_ENV = List.of("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+            "MKL_THREADING_LAYER");
 
     private final Scale scale;
     private final DataStore data;
@@ -400,9 +401,10 @@ final class Bench {
 
     /** Our thread settings as the environment gives them to ND4J (OpenMP) and to the BLAS. */
     static String blasThreads() {
-        return String.format(Locale.ROOT, "%s, OMP_NUM_THREADS=%s, MKL_NUM_THREADS=%s", Provenance.blas(),
-                System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"),
-                System.getenv().getOrDefault("MKL_NUM_THREADS", "unset"));
+        return String.format(Locale.ROOT, "%s, OMP_NUM_THREADS=%s, MKL_NUM_THREADS=%s, MKL_THREADING_LAYER=%s",
+                Provenance.blas(), System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"),
+                System.getenv().getOrDefault("MKL_NUM_THREADS", "unset"),
+                System.getenv().getOrDefault("MKL_THREADING_LAYER", "unset"));
     }
 
     /** Seconds per epoch of the NumPy peer's second epoch, scaled to {@code n} examples; NaN if unavailable. */
