@@ -84,9 +84,11 @@ public final class SpecialistEnsemble {
         }
         double[][] q = new double[n][];
         int[][] active = new int[n][];
-        int maxIter = 0;
-        int unconverged = 0;
-        for (int i = 0; i < n; i++) {
+        int[] iterations = new int[n];
+        boolean[] converged = new boolean[n];
+        // Examples are independent problems and KlCombiner is stateless: solve them on every core
+        // (each writes only its own slots, so the result does not depend on the scheduling).
+        java.util.stream.IntStream.range(0, n).parallel().forEach(i -> {
             List<KlCombiner.View> v = new ArrayList<>();
             for (int m : activeLists.get(i)) {
                 v.add(new KlCombiner.View(subsets[m], views[m][rowInView[m][i]]));
@@ -94,8 +96,14 @@ public final class SpecialistEnsemble {
             KlCombiner.Result r = combiner.combine(pg[i], v);
             q[i] = r.q();
             active[i] = activeLists.get(i).stream().mapToInt(Integer::intValue).toArray();
-            maxIter = Math.max(maxIter, r.iterations());
-            unconverged += r.converged() ? 0 : 1;
+            iterations[i] = r.iterations();
+            converged[i] = r.converged();
+        });
+        int maxIter = 0;
+        int unconverged = 0;
+        for (int i = 0; i < n; i++) {
+            maxIter = Math.max(maxIter, iterations[i]);
+            unconverged += converged[i] ? 0 : 1;
         }
         return new Combined(q, active, maxIter, unconverged);
     }
