@@ -215,11 +215,21 @@ public final class ResultTables {
             for (String l : labels) {
                 var c = columns.get(l).getFirst().config();
                 sb.append("- ").append(l.substring(l.lastIndexOf('‹'))).append(' ').append(g).append(": ")
-                        .append(String.join(", ", keys.stream().map(k -> "`" + k + "=" + shorten(c.getOrDefault(k, "")) + "`")
-                                .toList())).append('\n');
+                        .append(String.join(", ", keys.stream().filter(k -> !suppliedAsInput(c, k))
+                                .map(k -> "`" + k + "=" + shorten(c.getOrDefault(k, "")) + "`").toList())).append('\n');
             }
         });
         return sb.toString();
+    }
+
+    /**
+     * True for a key of a section that the run did not train but loaded: {@code teacher.epochs} when
+     * {@code inputs.teacher} names a saved teacher (its settings are then whatever the defaults were).
+     */
+    private static boolean suppliedAsInput(java.util.Map<String, String> config, String key) {
+        int dot = key.indexOf('.');
+        return dot > 0 && !key.startsWith("inputs.")
+                && !config.getOrDefault("inputs." + key.substring(0, dot), "").isEmpty();
     }
 
     /** A config value as the legend shows it: a path by its last two elements. */

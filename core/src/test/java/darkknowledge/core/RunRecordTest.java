@@ -104,5 +104,15 @@ class RunRecordTest {
         assertTrue(md.contains("| | paper | ours: full ‹a› (n=1) | ours: full ‹b› (n=2) |"), md);
         assertTrue(md.contains("| student errors | 74 | 90.0 | 72.0 ± 2.8 |"), md);
         assertTrue(md.contains("- ‹a› full: `distill.temperature=8`\n- ‹b› full: `distill.temperature=20`"), md);
+
+        // a loaded teacher's recorded settings are not what differs: the legend names the input instead
+        var loaded = config("1", "full");
+        loaded.put("inputs.teacher", "/x/runs/exp/20261125-000000-abcd/teacher.zip");
+        loaded.put("teacher.epochs", "60");
+        RunRecord.create(runs, "exp", loaded).writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", "80")));
+        md = ResultTables.generate(runs, root.resolve("results"), spec, "./dk tables").markdown();
+        assertTrue(md.contains("- ‹a› full: `distill.temperature=20`, `inputs.teacher=…/20261125-000000-abcd/teacher.zip`\n"),
+                md);
+        assertTrue(md.contains("| ours: full ‹a› (n=1) | ours: full ‹b› (n=1) | ours: full ‹c› (n=2) |"), md);
     }
 }
