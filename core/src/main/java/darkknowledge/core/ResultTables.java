@@ -196,22 +196,10 @@ public final class ResultTables {
         StringBuilder sb = new StringBuilder();
         labelsByGroup.forEach((g, labels) -> {
             java.util.SortedSet<String> keys = new java.util.TreeSet<>();
-            for (String a : labels) {
-                for (String b : labels) {
-                    var ca = columns.get(a).getFirst().config();
-                    var cb = columns.get(b).getFirst().config();
-                    for (String k : ca.keySet()) {
-                        if (!k.equals("run.seed") && !java.util.Objects.equals(ca.get(k), cb.get(k))) {
-                            keys.add(k);
-                        }
-                    }
-                    for (String k : cb.keySet()) {
-                        if (!k.equals("run.seed") && !ca.containsKey(k)) {
-                            keys.add(k);
-                        }
-                    }
-                }
-            }
+            labels.forEach(l -> keys.addAll(columns.get(l).getFirst().config().keySet()));
+            keys.remove("run.seed");
+            keys.removeIf(k -> labels.stream().map(l -> columns.get(l).getFirst().config().getOrDefault(k, ""))
+                    .distinct().count() == 1);
             for (String l : labels) {
                 var c = columns.get(l).getFirst().config();
                 sb.append("- ").append(l.substring(l.lastIndexOf('‹'))).append(' ').append(g).append(": ")

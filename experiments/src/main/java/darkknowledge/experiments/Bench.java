@@ -154,10 +154,7 @@ final class Bench {
         int groups = classes / 20;
         int n = classes * 5;
         SplittableRandom r = new SplittableRandom(8);
-        int[] group = new int[classes];
-        for (int c = 0; c < classes; c++) {
-            group[c] = c % groups;
-        }
+        int[] group = plantedGroups(classes, groups);
         Runtime rt = Runtime.getRuntime();
         System.gc();
         long before = rt.totalMemory() - rt.freeMemory();
@@ -193,10 +190,7 @@ final class Bench {
         int groups = classes / 20;
         int n = classes * 5;
         SplittableRandom r = new SplittableRandom(8);
-        int[] group = new int[classes];
-        for (int c = 0; c < classes; c++) {
-            group[c] = c % groups;
-        }
+        int[] group = plantedGroups(classes, groups);
         System.gc();
         var pools = java.lang.management.ManagementFactory.getMemoryPoolMXBeans().stream()
                 .filter(p -> p.getType() == java.lang.management.MemoryType.HEAP).toList();
@@ -230,6 +224,11 @@ final class Bench {
                         + "k-means k=%d x1 %.1f s, peak heap +%.0f MB, ARI %.3f, dropped mass %.1f%%", n, chunk.length,
                         sketchSeconds, generate, groups, kmSeconds, (peak - before) / 1e6, ari,
                         100 * sketch.droppedMass())));
+    }
+
+    /** Class c belongs to planted group c mod groups. */
+    private static int[] plantedGroups(int classes, int groups) {
+        return IntStream.range(0, classes).map(c -> c % groups).toArray();
     }
 
     private static double[] predictionRow(SplittableRandom r, int[] group, int groups) {

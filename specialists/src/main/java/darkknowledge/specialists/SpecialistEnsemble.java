@@ -84,8 +84,7 @@ public final class SpecialistEnsemble {
         }
         double[][] q = new double[n][];
         int[][] active = new int[n][];
-        int[] iterations = new int[n];
-        boolean[] converged = new boolean[n];
+        KlCombiner.Result[] results = new KlCombiner.Result[n];
         // Examples are independent problems and KlCombiner is stateless: solve them on every core
         // (each writes only its own slots, so the result does not depend on the scheduling).
         java.util.stream.IntStream.range(0, n).parallel().forEach(i -> {
@@ -93,18 +92,12 @@ public final class SpecialistEnsemble {
             for (int m : activeLists.get(i)) {
                 v.add(new KlCombiner.View(subsets[m], views[m][rowInView[m][i]]));
             }
-            KlCombiner.Result r = combiner.combine(pg[i], v);
-            q[i] = r.q();
+            results[i] = combiner.combine(pg[i], v);
+            q[i] = results[i].q();
             active[i] = activeLists.get(i).stream().mapToInt(Integer::intValue).toArray();
-            iterations[i] = r.iterations();
-            converged[i] = r.converged();
         });
-        int maxIter = 0;
-        int unconverged = 0;
-        for (int i = 0; i < n; i++) {
-            maxIter = Math.max(maxIter, iterations[i]);
-            unconverged += converged[i] ? 0 : 1;
-        }
+        int maxIter = java.util.Arrays.stream(results).mapToInt(KlCombiner.Result::iterations).max().orElse(0);
+        int unconverged = (int) java.util.Arrays.stream(results).filter(r -> !r.converged()).count();
         return new Combined(q, active, maxIter, unconverged);
     }
 
