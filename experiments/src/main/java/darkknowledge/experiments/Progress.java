@@ -50,6 +50,12 @@ public final class Progress implements Trainer.Listener {
         LOG.info(String.format(Locale.ROOT, "[%s] epoch %d/%d  loss %.4f%s  lr %.2e  %.1f s (%.0f ex/s)  ETA %s",
                 r.model(), r.epoch() + 1, r.epochs(), r.loss(), validation, r.learningRate(), r.seconds(),
                 r.examplesPerSecond(), format(Duration.ofSeconds(Math.round(r.etaSeconds())))));
+        onRestoredEpoch(r);
+    }
+
+    /** Records the epoch's row (an existing row for it is replaced: restoring is idempotent). */
+    @Override
+    public void onRestoredEpoch(Trainer.EpochReport r) {
         if (record != null) {
             record.metric(new RunRecord.MetricRow(r.model(), r.epoch() + 1, r.loss(), r.validationErrors(),
                     r.validationExamples(), r.learningRate(), r.seconds(), r.examplesPerSecond()));

@@ -41,6 +41,13 @@ public final class Trainer {
         }
 
         void onEpoch(EpochReport report);
+
+        /**
+         * An epoch restored from a checkpoint rather than trained now. A run killed after its
+         * checkpoint was saved but before {@link #onEpoch} returned would otherwise never report it.
+         */
+        default void onRestoredEpoch(EpochReport report) {
+        }
     }
 
     /** How training went. */
@@ -83,6 +90,7 @@ public final class Trainer {
                 bestErrors = st.bestErrors();
                 totalSeconds = st.trainSeconds();
                 history.addAll(st.history());
+                st.history().forEach(listener::onRestoredEpoch);
             }
         }
         darkknowledge.core.Seeds seeds = new darkknowledge.core.Seeds(seed);

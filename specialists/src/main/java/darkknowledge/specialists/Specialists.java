@@ -176,6 +176,11 @@ public final class Specialists {
             public synchronized void onEpoch(Trainer.EpochReport report) {
                 l.onEpoch(report);
             }
+
+            @Override
+            public synchronized void onRestoredEpoch(Trainer.EpochReport report) {
+                l.onRestoredEpoch(report);
+            }
         };
     }
 
