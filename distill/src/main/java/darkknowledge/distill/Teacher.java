@@ -5,8 +5,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The "cumbersome model" of Hinton et al. 2015, §2: anything that gives a distribution over the
- * classes for each input at a temperature. A teacher never trains; students see it only through
- * {@link SoftTargets} computed once per transfer set.
+ * classes for each input at a temperature. A teacher never trains; students see it through
+ * {@link SoftTargets} computed once per transfer set, or, when the transfer set is jittered, through
+ * its outputs on each minibatch as the student sees it.
  */
 public interface Teacher {
 

@@ -4,7 +4,7 @@ import darkknowledge.core.Check;
 
 /**
  * Which part of a dataset an experiment uses. The validation split is carved out of the training
- * set by a seeded permutation; tuning (early stopping, bias shifts) sees only it, the test set is
+ * set by a permutation seeded independently of {@code run.seed} (every seed shares it); tuning (early stopping, bias shifts) sees only it, the test set is
  * only reported.
  *
  * @param validationSize examples held out of the training set (MNIST: 60k = 55k + 5k)

@@ -9,6 +9,7 @@ import darkknowledge.generalist.Trainer;
 import java.util.Locale;
 import java.util.SortedMap;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Trains, evaluates, saves and records the networks of an experiment. */
 final class Nets {
@@ -40,6 +41,14 @@ final class Nets {
      * Trains student {@code name} on the teacher's soft targets at {@code distill.temperature()}
      * (plus the hard labels, weighted by {@code distill.hardWeight()}) over the given rows of the
      * training split, the transfer set. {@code labeled = false} drops the hard term.
+     *
+     * <p>With {@code cfg.jitter() = 0} (the paper's student) the teacher's outputs are computed once
+     * on the transfer set and cached. With a jittered student they are computed online instead: the
+     * teacher labels each minibatch as the student sees it, after the jitter, so the transfer set
+     * becomes the training images under random shifts of up to {@code cfg.jitter()} pixels, each
+     * with the teacher's own distribution (Beyer et al. 2022, "consistent teaching"). This departs
+     * from §3, whose transfer set "does not contain any translations"; it costs a teacher forward
+     * pass per minibatch.
      */
     static Trained distill(RunContext ctx, String name, MlpConfig cfg, DistillConfig distill, Teacher teacher,
                            Splits s, int[] transferRows, boolean labeled) {
@@ -50,21 +59,39 @@ final class Nets {
         long seed = ctx.seeds().derive(name);
         INDArray x = s.trainX().getRows(transferRows);
         INDArray y = labeled ? s.trainY().getRows(transferRows) : s.trainY().getRows(transferRows).muli(0);
+        java.util.function.UnaryOperator<INDArray> teacherTargets = teacherTargets(teacher, distill);
         INDArray targets;
         if (distill.objective() == DistillConfig.Objective.SOFT_TARGETS) {
             targets = SoftTargets.compute(teacher, x, distill.temperature()).withHardLabels(y);
         } else {
-            // Logit matching regresses on the teacher's centred logits; T log p recovers them up to a
-            // per-row constant, which the loss removes by centring. A high T keeps p from underflowing.
-            double t = 100;
-            targets = org.nd4j.linalg.ops.transforms.Transforms.log(
-                    SoftTargets.compute(teacher, x, t).probabilities(), false).muli(t);
+            targets = teacherTargets.apply(x);
         }
-        ctx.provenance().put("model." + name + ".teacher", teacher.id());
+        int k = teacher.numClasses();
+        Trainer.Relabel online = cfg.jitter() == 0 ? null : (features, batchTargets) -> batchTargets
+                .get(NDArrayIndex.all(), NDArrayIndex.interval(0, k)).assign(teacherTargets.apply(features));
+        ctx.provenance().put("model." + name + ".teacher", teacher.id())
+                .put("model." + name + ".teacher_targets", online == null ? "cached on the transfer set"
+                        : "online on each jittered minibatch");
         Classifier model = Classifier.create(cfg, s.train().numFeatures(), s.train().numClasses(), distill.loss(), seed);
-        Trainer.TrainingData data = new Trainer.TrainingData(x, targets, s.train().imageWidth(), s.train().imageHeight());
+        Trainer.TrainingData data = new Trainer.TrainingData(x, targets, s.train().imageWidth(), s.train().imageHeight(),
+                online);
         return finish(ctx, name, model, Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress(),
                 checkpoints(ctx)));
+    }
+
+    /**
+     * What the student regresses on, as a function of its inputs: the teacher's distribution at T
+     * (soft targets, §2), or for logit matching (§2.1) the teacher's logits recovered as
+     * {@code T log p} at T = 100, which equals them up to a per-row constant that the loss removes by
+     * centring (a high T keeps p from underflowing).
+     */
+    private static java.util.function.UnaryOperator<INDArray> teacherTargets(Teacher teacher, DistillConfig distill) {
+        if (distill.objective() == DistillConfig.Objective.SOFT_TARGETS) {
+            return f -> teacher.softTargets(f, distill.temperature());
+        }
+        double t = 100;
+        return f -> org.nd4j.linalg.ops.transforms.Transforms.log(SoftTargets.compute(teacher, f, t).probabilities(),
+                false).muli(t);
     }
 
     /** Where the run's training checkpoints go (one per model, replaced every epoch). */
@@ -113,9 +140,36 @@ final class Nets {
                     + " and " + s.train().numClasses());
         }
         ctx.provenance().put("model.teacher.checkpoint", path.toAbsolutePath().toString())
-                .put("model.teacher.sha256", model.fingerprint());
+                .put("model.teacher.sha256", model.fingerprint())
+                .put("model.teacher.split", sameSplit(path, ctx.provenance().entries().get(SPLIT_KEY)));
         int errors = model.errors(s.validationX(), s.validation().labels());
         return new Trained("teacher", model, new Trainer.Outcome(-1, errors, 0, 0, java.util.List.of()));
+    }
+
+    private static final String SPLIT_KEY = "split.train_indices_sha256";
+
+    /**
+     * Checks that a reused teacher was trained on this run's training split, from the run record it
+     * was saved in. A teacher trained under another split (another {@code run.seed} or
+     * {@code data.validationSize}) has seen most of this run's validation images: its validation
+     * errors, the student's model selection and the omitted-digit bias shift would all be tuned on
+     * data the teacher learned. Returns what the provenance records.
+     */
+    private static String sameSplit(java.nio.file.Path checkpoint, String ours) {
+        java.nio.file.Path record = checkpoint.toAbsolutePath().getParent().resolve(darkknowledge.core.RunRecord.PROVENANCE);
+        if (!java.nio.file.Files.isRegularFile(record)) {
+            org.slf4j.LoggerFactory.getLogger(Nets.class).warn("inputs.teacher: no {} beside {}; cannot check that the "
+                    + "teacher was trained on this run's split", darkknowledge.core.RunRecord.PROVENANCE, checkpoint);
+            return "unchecked (no run record beside the checkpoint)";
+        }
+        String theirs = darkknowledge.core.RunRecord.readProperties(record).get(SPLIT_KEY);
+        if (theirs != null && !theirs.equals(ours)) {
+            throw new darkknowledge.core.ConfigException("inputs.teacher: " + checkpoint + " was trained on another "
+                    + "training split (" + SPLIT_KEY + " " + theirs + " in " + record + ", this run's is " + ours
+                    + "); its training images overlap this run's validation split. Use the teacher's run.seed and "
+                    + "data.validationSize.");
+        }
+        return theirs == null ? "unchecked (its run record has no " + SPLIT_KEY + ")" : "same as this run's";
     }
 
     /** The teacher that {@code trained} is, at any temperature. */

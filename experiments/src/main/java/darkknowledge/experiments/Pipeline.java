@@ -130,6 +130,12 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
+        if (c.student().jitter() != 0) {
+            // A jittered student needs its teacher's outputs on each jittered image (see Nets.distill);
+            // here they come from the §5.4 solve, computed once per training image.
+            throw new darkknowledge.core.ConfigException("student.jitter: the pipeline's students learn from targets "
+                    + "computed once per un-jittered training image; expected 0, got " + c.student().jitter());
+        }
         SpecialistsExperiment.Loaded loaded = SpecialistsExperiment.load(c.dataset(), c.data(), c.synthetic(), ctx);
         Splits s = loaded.splits();
         int k = s.train().numClasses();

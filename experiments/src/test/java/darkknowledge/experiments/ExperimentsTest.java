@@ -85,6 +85,42 @@ class ExperimentsTest {
     }
 
     @Test
+    void aJitteredStudentIsTaughtOnlineAndThePipelineRefusesOne(@TempDir Path root) {
+        var e = new MnistDistillation();
+        var store = new DataStore(DataStore.defaultCacheDir());
+        for (String jitter : List.of("0", "1")) {
+            var cfg = Runner.resolve(e, Scale.TINY, null, List.of("student.jitter=" + jitter));
+            Runner.Outcome o = Runner.run(e, cfg, root.resolve("runs-" + jitter), store, false);
+            var provenance = RunRecord.readProperties(o.dir().resolve(RunRecord.PROVENANCE));
+            assertEquals(jitter.equals("0") ? "cached on the transfer set" : "online on each jittered minibatch",
+                    provenance.get("model.student.teacher_targets"));
+        }
+
+        var p = new Pipeline();
+        var pc = Runner.resolve(p, Scale.TINY, null, List.of("student.jitter=1"));
+        var ex = assertThrows(ConfigException.class, () -> Runner.run(p, pc, root.resolve("runs-pipeline"), store,
+                false));
+        assertTrue(ex.getMessage().contains("student.jitter"), ex.getMessage());
+    }
+
+    @Test
+    void aReusedTeacherMustHaveBeenTrainedOnThisRunsSplit(@TempDir Path root) {
+        var store = new DataStore(DataStore.defaultCacheDir());
+        var d = new MnistDistillation();
+        Path teacher = Runner.run(d, Runner.resolve(d, Scale.TINY, null, List.of()), root.resolve("a"), store, false)
+                .dir().resolve("teacher.zip");
+        var e = new MnistOmittedClass();
+        var other = Runner.resolve(e, Scale.TINY, null, List.of("inputs.teacher=" + teacher, "data.validationSize=400"));
+        var ex = assertThrows(ConfigException.class, () -> Runner.run(e, other, root.resolve("b"), store, false));
+        assertTrue(ex.getMessage().contains("another training split"), ex.getMessage());
+        // Another run.seed shares the split (Splits.SPLIT_MASTER_SEED), so it may reuse the teacher.
+        var same = Runner.resolve(e, Scale.TINY, null, List.of("inputs.teacher=" + teacher, "run.seed=2"));
+        Runner.Outcome o = Runner.run(e, same, root.resolve("c"), store, false);
+        assertEquals("same as this run's", RunRecord.readProperties(o.dir().resolve(RunRecord.PROVENANCE))
+                .get("model.teacher.split"));
+    }
+
+    @Test
     void missingTeacherCheckpointIsAnErrorNamingIt(@TempDir Path root) {
         var e = new MnistOmittedClass();
         var cfg = Runner.resolve(e, Scale.TINY, null, List.of("inputs.teacher=" + root.resolve("nope.zip")));

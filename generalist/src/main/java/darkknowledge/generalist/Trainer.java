@@ -20,9 +20,26 @@ public final class Trainer {
     /**
      * What the net learns from: inputs and the matching rows of the targets (one-hot labels, or
      * wider rows such as {@code [soft targets | one-hot]} for a distillation loss). Image size is
-     * used only by input jitter.
+     * used only by input jitter. {@code relabel} (null = none) rewrites each minibatch's targets
+     * from its features as the net is about to see them, after jitter.
      */
-    public record TrainingData(INDArray features, INDArray targets, int imageWidth, int imageHeight) {
+    public record TrainingData(INDArray features, INDArray targets, int imageWidth, int imageHeight,
+                               Relabel relabel) {
+        public TrainingData(INDArray features, INDArray targets, int imageWidth, int imageHeight) {
+            this(features, targets, imageWidth, imageHeight, null);
+        }
+    }
+
+    /**
+     * Targets that depend on the very inputs of a minibatch: a teacher labelling the jittered images
+     * a student is fed, where targets computed once on the un-jittered images would belong to
+     * other inputs (Beyer et al. 2022, "consistent teaching"). Called once per minibatch, after
+     * augmentation and before the update, with the batch's own copies of features and targets:
+     * writing into {@code targets} leaves the dataset untouched.
+     */
+    @FunctionalInterface
+    public interface Relabel {
+        void apply(INDArray features, INDArray targets);
     }
 
     /** The split used to pick the best epoch; never the test set. */
@@ -107,6 +124,9 @@ public final class Trainer {
             int total = batches.batchesPerEpoch();
             while (batches.hasNext()) {
                 Minibatches.Batch b = batches.next();
+                if (data.relabel() != null) {
+                    data.relabel().apply(b.features(), b.targets());
+                }
                 net.fit(b.features(), b.targets());
                 double loss = net.score();
                 if (!Double.isFinite(loss)) {

@@ -49,6 +49,41 @@ class ClassifierTest {
     }
 
     @Test
+    void relabelledTargetsFollowTheJitteredInputsNotTheStoredOnes() {
+        // 5x5 images, one lit pixel in the centre, jittered by up to 1 px. The stored labels all say
+        // "centre column" (class 1); the relabel reads the column the pixel landed in (class dx + 1).
+        int n = 384;
+        int w = 5;
+        INDArray x = Nd4j.zeros(DataType.FLOAT, n, w * w);
+        x.getColumn(2 * w + 2).assign(1);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, n, 3);
+        y.getColumn(1).assign(1);
+        INDArray stored = y.dup();
+        int[] calls = {0};
+        int[] seen = new int[3];
+        Trainer.Relabel byColumn = (f, t) -> {
+            calls[0]++;
+            t.assign(0);
+            for (int i = 0; i < f.rows(); i++) {
+                int column = f.getRow(i).argMax().getInt(0) % w;
+                t.putScalar(i, column - 1, 1);
+                seen[column - 1]++;
+            }
+        };
+        MlpConfig cfg = config(40).withRegularisation(0, 0, 0, 1);
+        Classifier c = Classifier.create(cfg, w * w, 3, null, 1);
+        Trainer.fit("net", c, new Trainer.TrainingData(x, y, w, w, byColumn), null, cfg, 9, r -> { });
+        assertEquals(3 * 40, calls[0], "once per minibatch");
+        assertTrue(seen[0] > 0 && seen[2] > 0, "the relabel saw jittered images: " + java.util.Arrays.toString(seen));
+        assertEquals(stored, y, "the stored targets are untouched");
+        INDArray shifted = Nd4j.zeros(DataType.FLOAT, 3, w * w);
+        for (int dx = -1; dx <= 1; dx++) {
+            shifted.putScalar(dx + 1, 2 * w + 2 + dx, 1);
+        }
+        assertEquals(0, c.errors(shifted, new int[] {0, 1, 2}), "learnt the relabelled classes, not the stored one");
+    }
+
+    @Test
     void trainingLearnsSeparableBlobsAndRestoresTheBestEpoch() {
         INDArray[] train = blobs(600, 3);
         INDArray[] val = blobs(300, 3);
