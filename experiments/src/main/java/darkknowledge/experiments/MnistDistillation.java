@@ -73,6 +73,10 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
                 new ResultTables.Metric("baseline.test_errors", "baseline 800-800, hard labels", "146", 1),
                 new ResultTables.Metric("student.test_errors", "student 800-800, soft targets T=20", "74", 1),
                 new ResultTables.Metric("student.gap_closed_pct", "share of baseline→teacher gap closed (%)", "91", 1),
+                new ResultTables.Metric("student.teacher_kl_transfer", "student vs teacher, T²·KL at T, transfer set", "–", 3),
+                new ResultTables.Metric("student.teacher_kl_test", "student vs teacher, T²·KL at T, test set", "–", 3),
+                new ResultTables.Metric("student.teacher_disagreements_test", "test digits where student and teacher differ",
+                        "–", 1),
                 new ResultTables.Metric("teacher.seconds_per_epoch", "teacher s/epoch (2 cores)", "–", 1),
                 new ResultTables.Metric("student.seconds_per_epoch", "student s/epoch", "–", 1),
                 new ResultTables.Metric("baseline.seconds_per_epoch", "baseline s/epoch", "–", 1)),
@@ -97,6 +101,8 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
         result.put("baseline.test_errors", Integer.toString(b));
         result.put("student.test_errors", Integer.toString(st));
         result.put("student.gap_closed_pct", b == t ? "NaN" : Nets.fmt(100.0 * (b - st) / (b - t)));
+        Nets.reportFidelity(result, "student", Nets.asTeacher(teacher), student, s.trainX().getRows(transfer), s,
+                c.distill().temperature());
         for (Nets.Trained n : List.of(teacher, baseline, student)) {
             Nets.report(result, n);
         }

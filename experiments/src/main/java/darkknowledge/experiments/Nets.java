@@ -1,6 +1,7 @@
 package darkknowledge.experiments;
 
 import darkknowledge.distill.DistillConfig;
+import darkknowledge.distill.Fidelity;
 import darkknowledge.distill.SoftTargets;
 import darkknowledge.distill.Teacher;
 import darkknowledge.generalist.Classifier;
@@ -210,6 +211,19 @@ final class Nets {
         result.put(t.name() + ".validation_errors", Integer.toString(o.bestValidationErrors()));
         result.put(t.name() + ".train_seconds", fmt(o.trainSeconds()));
         result.put(t.name() + ".seconds_per_epoch", fmt(o.trainSeconds() / o.epochsRun()));
+    }
+
+    /**
+     * Records how closely student {@code name} matches its teacher ({@link Fidelity}) at
+     * {@code temperature}: on the transfer set it was trained on (without jitter) and on the test set.
+     */
+    static void reportFidelity(SortedMap<String, String> result, String name, Teacher teacher, Trained student,
+                               INDArray transferX, Splits s, double temperature) {
+        Fidelity onTransfer = Fidelity.measure(teacher, student.model()::logits, transferX, temperature);
+        Fidelity onTest = Fidelity.measure(teacher, student.model()::logits, s.testX(), temperature);
+        result.put(name + ".teacher_kl_transfer", String.format(Locale.ROOT, "%.4f", onTransfer.scaledKl()));
+        result.put(name + ".teacher_kl_test", String.format(Locale.ROOT, "%.4f", onTest.scaledKl()));
+        result.put(name + ".teacher_disagreements_test", Integer.toString(onTest.disagreements()));
     }
 
     static String fmt(double v) {
