@@ -20,6 +20,20 @@ class FidelityTest {
     }
 
     @Test
+    void disagreementsCompareTopClassesAtTemperatureOneNotAtT() {
+        // Two members averaged in probability (three classes; with two the mean's top class cannot
+        // change with T): logits (0, 2, 4) and (4, 4, 0). At T = 1 the mean ranks class 2 first
+        // (0.438 against 0.306); at T = 20 all soften and class 1 comes first (0.343 against 0.329).
+        Teacher a = Teacher.single("a", 3, x -> Nd4j.createFromArray(new float[][] {{0, 2, 4}, {0, 2, 4}}));
+        Teacher b = Teacher.single("b", 3, x -> Nd4j.createFromArray(new float[][] {{4, 4, 0}, {4, 4, 0}}));
+        Teacher mean = Teacher.probabilityMean("ab", java.util.List.of(a, b));
+        assertEquals(1, mean.softTargets(X, 20).argMax(1).getInt(0), "the premise: class 1 first at T = 20");
+        assertEquals(2, mean.softTargets(X, 1).argMax(1).getInt(0), "the premise: class 2 first at T = 1");
+        Fidelity f = Fidelity.measure(mean, x -> Nd4j.createFromArray(new float[][] {{0, 0, 5}, {0, 0, 5}}), X, 20);
+        assertEquals(0, f.disagreements());
+    }
+
+    @Test
     void matchesAHandComputedDivergenceAndCountsDisagreements() {
         // At T = 1. Row 1: teacher logits (ln 3, 0) -> p = (3/4, 1/4), student (ln 2, 0) -> q = (2/3, 1/3):
         // both rank class 0 first. Row 2: teacher (0, ln 3) -> p = (1/4, 3/4), student (ln 3, 0) ->

@@ -142,35 +142,55 @@ final class Nets {
         }
         ctx.provenance().put("model.teacher.checkpoint", path.toAbsolutePath().toString())
                 .put("model.teacher.sha256", model.fingerprint())
-                .put("model.teacher.split", sameSplit(path, ctx.provenance().entries().get(SPLIT_KEY)));
+                .put("model.teacher.split", sameSplit(path, ctx.provenance().entries()));
         int errors = model.errors(s.validationX(), s.validation().labels());
         return new Trained("teacher", model, new Trainer.Outcome(-1, errors, 0, 0, java.util.List.of()));
     }
 
-    private static final String SPLIT_KEY = "split.train_indices_sha256";
-
     /**
-     * Checks that a reused teacher was trained on this run's training split, from the run record it
-     * was saved in. A teacher trained under another split (another {@code run.seed} or
-     * {@code data.validationSize}) has seen most of this run's validation images: its validation
-     * errors, the student's model selection and the omitted-digit bias shift would all be tuned on
-     * data the teacher learned. Returns what the provenance records.
+     * Checks that a reused teacher was trained on this run's data and training split, from the run
+     * record it was saved in: the same dataset files (their SHA-256s, {@code data.*}) and the same
+     * training indices. A teacher trained under another split (another {@code data.validationSize},
+     * or before the split stopped depending on {@code run.seed}) has seen most of this run's
+     * validation images: its validation errors, the student's model selection and the omitted-digit
+     * bias shift would all be tuned on data the teacher learned. A teacher of another dataset of the
+     * same shape (Fashion-MNIST for MNIST) would pass a shape check. Returns what the provenance records.
      */
-    private static String sameSplit(java.nio.file.Path checkpoint, String ours) {
+    private static String sameSplit(java.nio.file.Path checkpoint, java.util.Map<String, String> ours) {
         java.nio.file.Path record = checkpoint.toAbsolutePath().getParent().resolve(darkknowledge.core.RunRecord.PROVENANCE);
         if (!java.nio.file.Files.isRegularFile(record)) {
             org.slf4j.LoggerFactory.getLogger(Nets.class).warn("inputs.teacher: no {} beside {}; cannot check that the "
-                    + "teacher was trained on this run's split", darkknowledge.core.RunRecord.PROVENANCE, checkpoint);
+                    + "teacher was trained on this run's data and split", darkknowledge.core.RunRecord.PROVENANCE, checkpoint);
             return "unchecked (no run record beside the checkpoint)";
         }
-        String theirs = darkknowledge.core.RunRecord.readProperties(record).get(SPLIT_KEY);
-        if (theirs != null && !theirs.equals(ours)) {
+        java.util.Map<String, String> theirRecord = darkknowledge.core.RunRecord.readProperties(record);
+        java.util.SortedMap<String, String> theirData = dataFiles(theirRecord);
+        java.util.SortedMap<String, String> ourData = dataFiles(ours);
+        if (!theirData.isEmpty() && !theirData.equals(ourData)) {
+            throw new darkknowledge.core.ConfigException("inputs.teacher: " + checkpoint + " was trained on other data ("
+                    + theirData.keySet() + " in " + record + "; this run reads " + ourData.keySet()
+                    + ", or the same files with other SHA-256s).");
+        }
+        String theirs = theirRecord.get(Splits.TRAIN_INDICES_KEY);
+        String split = ours.get(Splits.TRAIN_INDICES_KEY);
+        if (theirs != null && !theirs.equals(split)) {
             throw new darkknowledge.core.ConfigException("inputs.teacher: " + checkpoint + " was trained on another "
-                    + "training split (" + SPLIT_KEY + " " + theirs + " in " + record + ", this run's is " + ours
-                    + "); its training images overlap this run's validation split. Use the teacher's run.seed and "
+                    + "training split (" + Splits.TRAIN_INDICES_KEY + " " + theirs + " in " + record + ", this run's is "
+                    + split + "); its training images overlap this run's validation split. Use the teacher's "
                     + "data.validationSize.");
         }
-        return theirs == null ? "unchecked (its run record has no " + SPLIT_KEY + ")" : "same as this run's";
+        return theirs == null ? "unchecked (its run record has no " + Splits.TRAIN_INDICES_KEY + ")" : "same as this run's";
+    }
+
+    /** The dataset files a run read, as {@code data.<dataset>.<file>} → SHA-256. */
+    private static java.util.SortedMap<String, String> dataFiles(java.util.Map<String, String> provenance) {
+        java.util.SortedMap<String, String> files = new java.util.TreeMap<>();
+        provenance.forEach((k, v) -> {
+            if (k.startsWith("data.")) {
+                files.put(k, v);
+            }
+        });
+        return files;
     }
 
     /** The teacher that {@code trained} is, at any temperature. */

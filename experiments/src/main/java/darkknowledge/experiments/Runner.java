@@ -95,8 +95,8 @@ public final class Runner {
                 provenance.put(key, before.getOrDefault(key, ""));
             }
             before.forEach((k, v) -> {
-                if (k.startsWith("resumed.")) {
-                    provenance.put(k, v);
+                if (k.startsWith("resumed.") || k.equals(Splits.TRAIN_INDICES_KEY)) {
+                    provenance.put(k, v);  // the split is checked against the one drawn now (Splits.of)
                 }
             });
             provenance.put("resumed." + (count(before) + 1) + ".time", Instant.now().toString());

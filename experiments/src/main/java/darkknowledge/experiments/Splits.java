@@ -35,9 +35,24 @@ record Splits(Dataset train, Dataset validation, Dataset test, INDArray trainX, 
      */
     static final long SPLIT_MASTER_SEED = 1;
 
+    /** The provenance key of the SHA-256 of the training split's example indices. */
+    static final String TRAIN_INDICES_KEY = "split.train_indices_sha256";
+
+    /**
+     * The run's splits. A resumed run carries the hash of the split it was started on; drawing
+     * another one (code changed in between) would mix models trained on different images, so it is
+     * refused.
+     */
     static Splits of(RunContext ctx, Dataset fullTrain, Dataset fullTest, DataConfig cfg) {
         long seed = new darkknowledge.core.Seeds(SPLIT_MASTER_SEED).derive("split");
         Split split = darkknowledge.data.Splits.trainValidation(fullTrain, cfg.validationSize(), seed);
+        String started = ctx.provenance().entries().get(TRAIN_INDICES_KEY);
+        if (started != null && !started.equals(split.trainIndicesSha256())) {
+            throw new darkknowledge.core.ConfigException("--resume " + ctx.record().dir() + ": the run was started on "
+                    + "a training split with " + TRAIN_INDICES_KEY + " " + started + ", this code draws "
+                    + split.trainIndicesSha256() + "; its finished models and checkpoints belong to the other "
+                    + "split. Start a new run.");
+        }
         Dataset train = split.train();
         if (cfg.trainLimit() > 0 && cfg.trainLimit() < train.numExamples()) {
             train = train.subset(IntStream.range(0, cfg.trainLimit()).toArray());
@@ -47,7 +62,7 @@ record Splits(Dataset train, Dataset validation, Dataset test, INDArray trainX, 
             test = test.subset(IntStream.range(0, cfg.testLimit()).toArray());
         }
         ctx.provenance().put("split.seed", Long.toString(seed))
-                .put("split.train_indices_sha256", split.trainIndicesSha256())
+                .put(TRAIN_INDICES_KEY, split.trainIndicesSha256())
                 .put("split.train_examples", Integer.toString(train.numExamples()))
                 .put("split.validation_examples", Integer.toString(split.validation().numExamples()))
                 .put("split.test_examples", Integer.toString(test.numExamples()));

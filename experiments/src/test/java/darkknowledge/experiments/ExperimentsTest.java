@@ -74,6 +74,29 @@ class ExperimentsTest {
         assertEquals(Scale.TINY, c.run().scale());
     }
 
+    /** configs/&lt;experiment&gt;-&lt;variant&gt;.properties, the variants the README tells users to run. */
+    static Stream<Path> committedConfigs() throws Exception {
+        Path dir = Path.of("").toAbsolutePath().getParent().resolve("configs");
+        if (!Files.isDirectory(dir)) {
+            return Stream.empty();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.toString().endsWith(".properties")).sorted().toList().stream();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("committedConfigs")
+    void everyCommittedConfigFileResolvesForItsExperiment(Path file) {
+        String name = file.getFileName().toString();
+        Experiment<?> e = Experiments.all().stream()
+                .filter(x -> name.startsWith(x.name() + "-") || name.equals(x.name() + ".properties"))
+                .max(java.util.Comparator.comparingInt(x -> x.name().length()))
+                .orElseThrow(() -> new AssertionError(name + " names no experiment"));
+        var resolved = darkknowledge.core.Configs.write("", Runner.resolve(e, null, file, List.of()));
+        darkknowledge.core.Settings.readFile(file).forEach((k, v) -> assertEquals(v, resolved.get(k), name + ": " + k));
+    }
+
     @Test
     void commandLineReportsBadValuesWithExitCodeTwo() {
         StringWriter err = new StringWriter();
@@ -118,6 +141,20 @@ class ExperimentsTest {
         Runner.Outcome o = Runner.run(e, same, root.resolve("c"), store, false);
         assertEquals("same as this run's", RunRecord.readProperties(o.dir().resolve(RunRecord.PROVENANCE))
                 .get("model.teacher.split"));
+    }
+
+    @Test
+    void aReusedTeacherMustHaveBeenTrainedOnThisRunsData(@TempDir Path root) throws Exception {
+        var store = new DataStore(DataStore.defaultCacheDir());
+        var d = new MnistDistillation();
+        Path dir = Runner.run(d, Runner.resolve(d, Scale.TINY, null, List.of()), root.resolve("a"), store, false).dir();
+        // As if the teacher had read other files of the same shape (Fashion-MNIST for MNIST).
+        Path prov = dir.resolve(RunRecord.PROVENANCE);
+        Files.writeString(prov, Files.readString(prov).replace("data.mnist.", "data.fashion-mnist."));
+        var cfg = Runner.resolve(d, Scale.TINY, null, List.of("inputs.teacher=" + dir.resolve("teacher.zip")));
+        var ex = assertThrows(ConfigException.class, () -> Runner.run(d, cfg, root.resolve("b"), store, false));
+        assertTrue(ex.getMessage().contains("other data") && ex.getMessage().contains("data.fashion-mnist."),
+                ex.getMessage());
     }
 
     @Test

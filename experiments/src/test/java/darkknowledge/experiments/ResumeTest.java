@@ -66,6 +66,24 @@ class ResumeTest {
         assertEquals(40, teacherRows, "one metrics row per teacher epoch, none repeated");
     }
 
+    @Test
+    void aRunStartedOnAnotherSplitIsNotResumed(@TempDir Path root) throws Exception {
+        var e = new MnistDistillation();
+        DataStore data = new DataStore(DataStore.defaultCacheDir());
+        Path runDir = Runner.run(e, Runner.resolve(e, Scale.TINY, null, List.of()), root, data, false).dir();
+        Path prov = runDir.resolve(RunRecord.PROVENANCE);
+        String text = Files.readString(prov);
+        String key = Splits.TRAIN_INDICES_KEY + "=";
+        int at = text.indexOf(key);
+        assertTrue(at >= 0, text);
+        // As if the code that drew the split had changed since the run started.
+        Files.writeString(prov, text.substring(0, at + key.length()) + "x" + text.substring(at + key.length() + 1));
+        var ex = org.junit.jupiter.api.Assertions.assertThrows(darkknowledge.core.ConfigException.class,
+                () -> Runner.resume(runDir, data, false));
+        assertTrue(ex.getMessage().contains(Splits.TRAIN_INDICES_KEY) && ex.getMessage().contains("Start a new run"),
+                ex.getMessage());
+    }
+
     private static SortedMap<String, String> figures(SortedMap<String, String> result) {
         SortedMap<String, String> m = new TreeMap<>();
         result.forEach((k, v) -> {
