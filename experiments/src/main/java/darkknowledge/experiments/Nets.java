@@ -142,7 +142,7 @@ final class Nets {
         }
         ctx.provenance().put("model.teacher.checkpoint", path.toAbsolutePath().toString())
                 .put("model.teacher.sha256", model.fingerprint())
-                .put("model.teacher.split", sameSplit(path, ctx.provenance().entries()));
+                .put("model.teacher.split", sameDataAndSplit(path, ctx.provenance().entries()));
         int errors = model.errors(s.validationX(), s.validation().labels());
         return new Trained("teacher", model, new Trainer.Outcome(-1, errors, 0, 0, java.util.List.of()));
     }
@@ -156,7 +156,7 @@ final class Nets {
      * bias shift would all be tuned on data the teacher learned. A teacher of another dataset of the
      * same shape (Fashion-MNIST for MNIST) would pass a shape check. Returns what the provenance records.
      */
-    private static String sameSplit(java.nio.file.Path checkpoint, java.util.Map<String, String> ours) {
+    private static String sameDataAndSplit(java.nio.file.Path checkpoint, java.util.Map<String, String> ours) {
         java.nio.file.Path record = checkpoint.toAbsolutePath().getParent().resolve(darkknowledge.core.RunRecord.PROVENANCE);
         if (!java.nio.file.Files.isRegularFile(record)) {
             org.slf4j.LoggerFactory.getLogger(Nets.class).warn("inputs.teacher: no {} beside {}; cannot check that the "

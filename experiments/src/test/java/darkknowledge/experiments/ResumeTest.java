@@ -2,6 +2,7 @@ package darkknowledge.experiments;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import darkknowledge.core.RunRecord;
@@ -78,7 +79,7 @@ class ResumeTest {
         assertTrue(at >= 0, text);
         // As if the code that drew the split had changed since the run started.
         Files.writeString(prov, text.substring(0, at + key.length()) + "x" + text.substring(at + key.length() + 1));
-        var ex = org.junit.jupiter.api.Assertions.assertThrows(darkknowledge.core.ConfigException.class,
+        var ex = assertThrows(darkknowledge.core.ConfigException.class,
                 () -> Runner.resume(runDir, data, false));
         assertTrue(ex.getMessage().contains(Splits.TRAIN_INDICES_KEY) && ex.getMessage().contains("Start a new run"),
                 ex.getMessage());
