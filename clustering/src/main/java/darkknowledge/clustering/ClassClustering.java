@@ -1,5 +1,6 @@
 package darkknowledge.clustering;
 
+import darkknowledge.core.ClassPartition;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

@@ -1,5 +1,6 @@
 package darkknowledge.clustering;
 
+import darkknowledge.core.ClassPartition;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

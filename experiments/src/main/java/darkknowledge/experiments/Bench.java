@@ -94,7 +94,7 @@ final class Bench {
             rows.add(new Row(net + " training", n / seconds, "examples/s", gflops / gemm, "of GEMM ceiling",
                     String.format(Locale.ROOT, "%.1f GFLOP/s effective, %.2f s/epoch of %d", gflops, seconds, n)));
             if (hidden.get(0) == 800) {
-                double stock = secondsPerEpoch(stockDl4j(cfg, 1), cfg, x, y);
+                double stock = secondsPerEpoch(Classifier.stockDl4j(cfg, 784, 10, 1), cfg, x, y);
                 rows.add(new Row(net + " stock DL4J layers + Adam", n / stock, "examples/s", seconds / stock,
                         "our epoch time / stock's", String.format(Locale.ROOT,
                         "stock %.2f s/epoch: DenseLayer recomputes z in backprop, ND4J adam_updater op", stock)));
@@ -263,26 +263,6 @@ final class Bench {
         return o.history().get(1).seconds();
     }
 
-    /** The same MLP from DL4J's own parts: DenseLayer, OutputLayer, ND4J's Adam (what we replaced). */
-    static Classifier stockDl4j(MlpConfig cfg, long seed) {
-        var list = new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT)
-                .weightInit(org.deeplearning4j.nn.weights.WeightInit.RELU)
-                .updater(new org.nd4j.linalg.learning.config.Adam(cfg.learningRate()))
-                .trainingWorkspaceMode(org.deeplearning4j.nn.conf.WorkspaceMode.ENABLED)
-                .inferenceWorkspaceMode(org.deeplearning4j.nn.conf.WorkspaceMode.ENABLED).list();
-        int prev = 784;
-        for (int h : cfg.hidden()) {
-            list.layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(prev).nOut(h)
-                    .activation(org.nd4j.linalg.activations.Activation.RELU).build());
-            prev = h;
-        }
-        list.layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nIn(prev).nOut(10)
-                .lossFunction(new org.nd4j.linalg.lossfunctions.impl.LossMCXENT())
-                .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build());
-        var net = new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(list.build());
-        net.init();
-        return Classifier.of(net);
-    }
 
     /** One Adam step over a net's parameters: {@code FusedAdam} vs ND4J's adam_updater op. */
     private void adamStep(long parameters) {

@@ -1,5 +1,9 @@
 package darkknowledge.experiments;
 
+import darkknowledge.pipeline.DataConfig;
+import darkknowledge.pipeline.Models;
+import darkknowledge.pipeline.RunContext;
+import darkknowledge.pipeline.RunData;
 import darkknowledge.core.Check;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
@@ -62,8 +66,7 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
 
     @Override
     public Config defaults() {
-        MnistDistillation.Config d = new MnistDistillation().defaults();
-        return new Config(d.run(), d.data(), d.baseline().withEpochs(20), d.student(), d.distill(),
+        return new Config(new RunConfig(1, Scale.FULL), Presets.MNIST_DATA, Presets.MNIST_BASELINE.withEpochs(20), Presets.MNIST_STUDENT, Presets.MNIST_DISTILL,
                 new Ensemble(5, Average.PROBABILITIES));
     }
 
@@ -92,16 +95,16 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        Splits s = Splits.load(ctx, DatasetSource.MNIST, c.data());
+        RunData s = RunData.load(ctx, DatasetSource.MNIST, c.data());
         SortedMap<String, String> result = new TreeMap<>();
         List<Teacher> softened = new ArrayList<>();
         List<Teacher.Logits> logits = new ArrayList<>();
         DescriptiveStatistics memberErrors = new DescriptiveStatistics();
         for (int m = 0; m < c.ensemble().members(); m++) {
-            Nets.Trained member = Nets.trainOnLabels(ctx, "member" + m, c.member(), s);
-            Nets.report(result, member);
+            Models.Trained member = Models.trainOnLabels(ctx, "member" + m, c.member(), s);
+            Models.report(result, member);
             memberErrors.addValue(member.testErrors(s));
-            softened.add(Nets.asTeacher(member));
+            softened.add(Models.asTeacher(member));
             logits.add(member.model()::logits);
         }
         Teacher ensemble = c.ensemble().average() == Average.PROBABILITIES
@@ -111,17 +114,17 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
         int ensembleErrors = errors(Classifier.argmaxRows(p), s.test().labels());
 
         int[] rows = TransferSet.all().select(s.train().labels(), ctx.seeds().derive("transfer"));
-        Nets.Trained student = Nets.distill(ctx, "student", c.student(), c.distill(), ensemble, s, rows, true);
-        Nets.report(result, student);
+        Models.Trained student = Models.distill(ctx, "student", c.student(), c.distill(), ensemble, s, rows, true);
+        Models.report(result, student);
         int studentErrors = student.testErrors(s);
 
         double single = memberErrors.getMean();
-        result.put("members.mean_test_errors", Nets.fmt(single));
-        result.put("members.sd_test_errors", Nets.fmt(memberErrors.getStandardDeviation()));
+        result.put("members.mean_test_errors", Models.fmt(single));
+        result.put("members.sd_test_errors", Models.fmt(memberErrors.getStandardDeviation()));
         result.put("ensemble.test_errors", Integer.toString(ensembleErrors));
         result.put("student.test_errors", Integer.toString(studentErrors));
         result.put("student.gain_kept_pct", single == ensembleErrors ? "NaN"
-                : Nets.fmt(100.0 * (single - studentErrors) / (single - ensembleErrors)));
+                : Models.fmt(100.0 * (single - studentErrors) / (single - ensembleErrors)));
         return result;
     }
 

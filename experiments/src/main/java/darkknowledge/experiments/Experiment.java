@@ -1,5 +1,6 @@
 package darkknowledge.experiments;
 
+import darkknowledge.pipeline.RunContext;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.Scale;
 import java.util.Map;

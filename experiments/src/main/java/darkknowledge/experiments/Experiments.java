@@ -1,6 +1,10 @@
 package darkknowledge.experiments;
 
+import darkknowledge.core.Claims.Claim;
+import darkknowledge.core.Claims.Target;
+import darkknowledge.pipeline.SpecialistDataset;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The registry of experiments, in the order {@code ./dk list} shows them. */
@@ -14,9 +18,51 @@ final class Experiments {
     static List<Experiment<?>> all() {
         return List.of(new MnistDistillation(), new MnistOmittedClass(), new TemperatureSweep(),
                 new SoftTargetRegularizer(), new EnsembleDistillation(),
-                new SpecialistsExperiment(SpecialistsExperiment.Variant.FASHION),
-                new SpecialistsExperiment(SpecialistsExperiment.Variant.MNIST_FASHION),
-                new SpecialistsExperiment(SpecialistsExperiment.Variant.SYNTHETIC), new Pipeline());
+                new SpecialistsExperiment(SpecialistDataset.FASHION),
+                new SpecialistsExperiment(SpecialistDataset.MNIST_FASHION),
+                new SpecialistsExperiment(SpecialistDataset.SYNTHETIC), new Pipeline());
+    }
+
+    /** The paper's student protocol: un-jittered transfer set, the 60-epoch Adam student (configs ‹c›, ‹g›). */
+    private static final Map<String, String> PAPER_STUDENT = Map.of("student.jitter", "0", "student.epochs", "60",
+            "student.optimizer", "adam", "student.learningRateDecay", "0.95", "baseline.jitter", "0");
+
+    /**
+     * The claims of the paper the summary table answers, each with the experiment, config and result
+     * key that answer it and the target that counts as reproduced (README, "Does it reproduce?").
+     */
+    static List<Claim> claims() {
+        return List.of(
+                new Claim("§3 MNIST teacher 1200-1200, dropout + jitter: test errors", "mnist-distillation",
+                        Map.of("inputs.teacher", "", "teacher.epochs", "150", "student.jitter", "0"),
+                        "teacher.test_errors", "67", 0, Target.atMost(80)),
+                new Claim("§3 baseline 800-800 on hard labels: test errors", "mnist-distillation", PAPER_STUDENT,
+                        "baseline.test_errors", "146", 1, Target.between(130, 160)),
+                new Claim("§3 distilled student 800-800, T = 20: test errors", "mnist-distillation", PAPER_STUDENT,
+                        "student.test_errors", "74", 1, Target.atMost(85)),
+                new Claim("§3 share of the baseline→teacher gap the student closes (%)", "mnist-distillation",
+                        PAPER_STUDENT, "student.gap_closed_pct", "91", 1, Target.atLeast(80)),
+                new Claim("§3 no 3s in the transfer set: 3s right after the bias shift (%)", "mnist-omitted-class",
+                        Map.of(), "omitted.shifted.class_accuracy_pct", "98.6", 1, Target.atLeast(95)),
+                new Claim("§3 only 7s and 8s in the transfer set: test error after the shift (%)",
+                        "mnist-omitted-class", Map.of(), "only.shifted.test_error_pct", "13.2", 1, Target.atMost(20)),
+                new Claim("§3 wide student: test errors at T = 8 (paper: T ≥ 8 works equally well)",
+                        "temperature-sweep", Map.of(), "wide.T8.test_errors", "–", 0, Target.none()),
+                new Claim("§3 narrow 30-30 student: test errors at T = 3 (paper: 2.5–4 best)", "temperature-sweep",
+                        Map.of(), "narrow.T3.test_errors", "–", 0, Target.none()),
+                new Claim("§6 3% of the data, soft targets: test accuracy (%) (hard targets: see results/)",
+                        "soft-target-regularizer", Map.of(), "soft_small.test_accuracy_pct", "57.0 (speech)", 2,
+                        Target.none()),
+                new Claim("§6 3% of the data, hard targets: test accuracy (%)", "soft-target-regularizer", Map.of(),
+                        "hard_small.test_accuracy_pct", "44.5 (speech)", 2, Target.none()),
+                new Claim("§4 ensemble distilled into one net: share of the ensemble's gain kept (%)",
+                        "ensemble-distillation", Map.of(), "student.gain_kept_pct", "> 80", 1, Target.atLeast(80)),
+                new Claim("§5 specialists on 1,000 planted classes: relative accuracy gain (%)", "specialists-synthetic",
+                        Map.of(), "ensemble.relative_gain_pct", "+4.4 (JFT)", 1, Target.atLeast(0)),
+                new Claim("§5 specialists on Fashion-MNIST: relative accuracy gain (%)", "specialists-fashion", Map.of(),
+                        "ensemble.relative_gain_pct", "+4.4 (JFT)", 1, Target.none()),
+                new Claim("§8 beyond the paper: the specialist ensemble distilled, share of its gain kept (%)",
+                        "pipeline", Map.of(), "student_ensemble.gain_kept_pct", "–", 1, Target.atLeast(50)));
     }
 
     static Optional<Experiment<?>> byName(String name) {

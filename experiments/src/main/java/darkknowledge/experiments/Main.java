@@ -148,6 +148,10 @@ public final class Main implements Callable<Integer> {
                 System.out.printf("%-28s %d runs -> %s%s%n", e.name(), g.runs(), g.markdownFile(),
                         inReadme ? " (+ README)" : "");
             }
+            String summary = darkknowledge.core.Claims.markdown(runs, Experiments.claims(), "./dk tables");
+            darkknowledge.core.AtomicFiles.writeString(results.resolve("summary.md"), summary);
+            boolean summaryInReadme = ResultTables.updateReadme(repoPath("README.md"), "summary", summary);
+            System.out.printf("%-28s -> %s%s%n", "summary", results.resolve("summary.md"), summaryInReadme ? " (+ README)" : "");
             Path bench = results.resolve("bench.csv");
             if (java.nio.file.Files.isRegularFile(bench)) {
                 String md = Bench.markdown(bench);

@@ -1,5 +1,9 @@
 package darkknowledge.experiments;
 
+import darkknowledge.pipeline.DataConfig;
+import darkknowledge.pipeline.Models;
+import darkknowledge.pipeline.RunContext;
+import darkknowledge.pipeline.RunData;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
 import darkknowledge.core.Scale;
@@ -25,7 +29,7 @@ import java.util.TreeMap;
  * set (the training images, no jitter) the student makes 97 / 99 / 102 errors over seeds 1–3 against
  * baselines of 144 / 155 / 148, 64% of the gap. With {@code student.jitter=2} the student sees the
  * images shifted as the teacher did, the teacher labelling each jittered minibatch online
- * ({@link Nets#distill}); over 150 epochs it makes 76 errors, 94% of the gap (run
+ * ({@link Models#distill}); over 150 epochs it makes 76 errors, 94% of the gap (run
  * 20261125-105427-c467725f; configs/mnist-distillation-jittered-student.properties); but a baseline
  * given the same jitter makes 84 on hard labels alone and a jittered student 87 beside it (run
  * 20261130-061841-b3b25d87): the gain is the jitter's, not the teacher's. Cost here
@@ -53,15 +57,8 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
 
     @Override
     public Config defaults() {
-        // 150 epochs at a learning rate decaying by 2% per epoch: 60 epochs at 4% stopped the teacher at 89 errors.
-        MlpConfig teacher = new MlpConfig(List.of(1200, 1200), 0.2, 0.5, 4.0, 2, MlpConfig.Optimizer.ADAM, 1e-3, 0.9,
-                0.98, 150, 128, 0, 0);
-        MlpConfig baseline = new MlpConfig(List.of(800, 800), 0, 0, 0, 0, MlpConfig.Optimizer.ADAM, 1e-3, 0.9, 0.95, 30,
-                128, 10, 0);
-        MlpConfig student = new MlpConfig(List.of(800, 800), 0, 0, 0, 0, MlpConfig.Optimizer.ADAM, 1e-3, 0.9, 0.95, 60,
-                128, 0, 0);
-        return new Config(new RunConfig(1, Scale.FULL), new DataConfig(5000, 0, 0), Inputs.none(), teacher, baseline,
-                student, new DistillConfig(20, 0.5, DistillConfig.Objective.SOFT_TARGETS));
+        return new Config(new RunConfig(1, Scale.FULL), Presets.MNIST_DATA, Inputs.none(), Presets.MNIST_TEACHER,
+                Presets.MNIST_BASELINE, Presets.MNIST_STUDENT, Presets.MNIST_DISTILL);
     }
 
     @Override
@@ -92,11 +89,11 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        Splits s = Splits.load(ctx, DatasetSource.MNIST, c.data());
-        Nets.Trained teacher = Nets.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
-        Nets.Trained baseline = Nets.trainOnLabels(ctx, "baseline", c.baseline(), s);
+        RunData s = RunData.load(ctx, DatasetSource.MNIST, c.data());
+        Models.Trained teacher = Models.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
+        Models.Trained baseline = Models.trainOnLabels(ctx, "baseline", c.baseline(), s);
         int[] transfer = TransferSet.all().select(s.train().labels(), ctx.seeds().derive("transfer"));
-        Nets.Trained student = Nets.distill(ctx, "student", c.student(), c.distill(), Nets.asTeacher(teacher), s,
+        Models.Trained student = Models.distill(ctx, "student", c.student(), c.distill(), Models.asTeacher(teacher), s,
                 transfer, true);
 
         SortedMap<String, String> result = new TreeMap<>();
@@ -107,11 +104,11 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
         result.put("teacher.test_errors", Integer.toString(t));
         result.put("baseline.test_errors", Integer.toString(b));
         result.put("student.test_errors", Integer.toString(st));
-        result.put("student.gap_closed_pct", b == t ? "NaN" : Nets.fmt(100.0 * (b - st) / (b - t)));
-        Nets.reportFidelity(result, "student", Nets.asTeacher(teacher), student, s.trainX().getRows(transfer), s,
+        result.put("student.gap_closed_pct", b == t ? "NaN" : Models.fmt(100.0 * (b - st) / (b - t)));
+        Models.reportFidelity(result, "student", Models.asTeacher(teacher), student, s.trainX().getRows(transfer), s,
                 c.distill().temperature());
-        for (Nets.Trained n : List.of(teacher, baseline, student)) {
-            Nets.report(result, n);
+        for (Models.Trained n : List.of(teacher, baseline, student)) {
+            Models.report(result, n);
         }
         return result;
     }

@@ -1,5 +1,9 @@
 package darkknowledge.experiments;
 
+import darkknowledge.pipeline.DataConfig;
+import darkknowledge.pipeline.Models;
+import darkknowledge.pipeline.RunContext;
+import darkknowledge.pipeline.RunData;
 import darkknowledge.core.Check;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
@@ -68,8 +72,7 @@ public final class MnistOmittedClass implements Experiment<MnistOmittedClass.Con
 
     @Override
     public Config defaults() {
-        MnistDistillation.Config d = new MnistDistillation().defaults();
-        return new Config(d.run(), d.data(), d.inputs(), d.teacher(), d.student(), d.distill(),
+        return new Config(new RunConfig(1, Scale.FULL), Presets.MNIST_DATA, Inputs.none(), Presets.MNIST_TEACHER, Presets.MNIST_STUDENT, Presets.MNIST_DISTILL,
                 new Omission(List.of(3), List.of(7, 8), -15, 15, 0.1));
     }
 
@@ -101,11 +104,11 @@ public final class MnistOmittedClass implements Experiment<MnistOmittedClass.Con
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        Splits s = Splits.load(ctx, DatasetSource.MNIST, c.data());
-        Nets.Trained teacher = Nets.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
+        RunData s = RunData.load(ctx, DatasetSource.MNIST, c.data());
+        Models.Trained teacher = Models.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
         SortedMap<String, String> result = new TreeMap<>();
         result.put("teacher.test_errors", Integer.toString(teacher.testErrors(s)));
-        Nets.report(result, teacher);
+        Models.report(result, teacher);
         double[] grid = BiasShift.grid(c.omitted().shiftFrom(), c.omitted().shiftTo(), c.omitted().shiftStep());
 
         TransferSet without = new TransferSet(TransferSet.Kind.WITHOUT_CLASSES, 1, c.omitted().classes(), true);
@@ -117,11 +120,11 @@ public final class MnistOmittedClass implements Experiment<MnistOmittedClass.Con
         return result;
     }
 
-    private static void evaluate(RunContext ctx, Config c, Splits s, Nets.Trained teacher, String name,
+    private static void evaluate(RunContext ctx, Config c, RunData s, Models.Trained teacher, String name,
                                  TransferSet transfer, double[] grid, SortedMap<String, String> result) {
         int[] rows = transfer.select(s.train().labels(), ctx.seeds().derive("transfer-" + name));
-        Nets.Trained student = Nets.distill(ctx, name, c.student(), c.distill(), Nets.asTeacher(teacher), s, rows, true);
-        Nets.report(result, student);
+        Models.Trained student = Models.distill(ctx, name, c.student(), c.distill(), Models.asTeacher(teacher), s, rows, true);
+        Models.report(result, student);
         List<Integer> missing = transfer.missingClasses(s.train().numClasses());
         INDArray validationLogits = student.model().logits(s.validationX());
         INDArray testLogits = student.model().logits(s.testX());
@@ -131,21 +134,21 @@ public final class MnistOmittedClass implements Experiment<MnistOmittedClass.Con
         int n = testLabels.length;
         result.put(name + ".transfer_examples", Integer.toString(rows.length));
         result.put(name + ".missing_classes", missing.toString().replace(" ", ""));
-        result.put(name + ".shift", Nets.fmt(chosen.shift()));
-        result.put(name + ".test_optimal_shift", Nets.fmt(testOptimal.shift()));
+        result.put(name + ".shift", Models.fmt(chosen.shift()));
+        result.put(name + ".test_optimal_shift", Models.fmt(testOptimal.shift()));
         result.put(name + ".test_optimal.test_errors", Integer.toString(testOptimal.errors()));
         for (double delta : new double[] {0, chosen.shift()}) {
             String key = delta == 0 ? name : name + ".shifted";
             int errors = BiasShift.errors(testLogits, testLabels, missing, delta);
             result.put(key + ".test_errors", Integer.toString(errors));
-            result.put(key + ".test_error_pct", Nets.fmt(100.0 * errors / n));
+            result.put(key + ".test_error_pct", Models.fmt(100.0 * errors / n));
             if (missing.size() == 1) {
                 int digit = missing.get(0);
                 int count = (int) java.util.Arrays.stream(testLabels).filter(l -> l == digit).count();
                 int classErrors = BiasShift.errorsOnClass(testLogits, testLabels, missing, delta, digit);
                 result.put(key + ".class_errors", Integer.toString(classErrors));
                 result.put(key + ".class_examples", Integer.toString(count));
-                result.put(key + ".class_accuracy_pct", Nets.fmt(100.0 * (count - classErrors) / count));
+                result.put(key + ".class_accuracy_pct", Models.fmt(100.0 * (count - classErrors) / count));
             }
         }
     }

@@ -36,7 +36,7 @@ final class Plots {
      * so the off-diagonal confusions that drive the clustering are visible. Above 60 classes, cells
      * are averaged into at most 60 × 60 bins of consecutive (cluster-ordered) classes.
      */
-    static void covariance(double[][] matrix, darkknowledge.clustering.ClassPartition partition, List<String> names,
+    static void covariance(double[][] matrix, darkknowledge.core.ClassPartition partition, List<String> names,
                            Path png, String title) {
         int k = matrix.length;
         List<Integer> order = new java.util.ArrayList<>();

@@ -1,5 +1,7 @@
 package darkknowledge.experiments;
 
+import darkknowledge.pipeline.RunContext;
+import darkknowledge.pipeline.RunData;
 import darkknowledge.core.Configs;
 import darkknowledge.core.Provenance;
 import darkknowledge.core.RunRecord;
@@ -95,8 +97,8 @@ public final class Runner {
                 provenance.put(key, before.getOrDefault(key, ""));
             }
             before.forEach((k, v) -> {
-                if (k.startsWith("resumed.") || k.equals(Splits.TRAIN_INDICES_KEY)) {
-                    provenance.put(k, v);  // the split is checked against the one drawn now (Splits.of)
+                if (k.startsWith("resumed.") || k.equals(RunData.TRAIN_INDICES_KEY)) {
+                    provenance.put(k, v);  // the split is checked against the one drawn now (RunData.of)
                 }
             });
             provenance.put("resumed." + (count(before) + 1) + ".time", Instant.now().toString());
@@ -114,7 +116,7 @@ public final class Runner {
     private static <C extends Record> Outcome execute(Experiment<C> experiment, C config, RunRecord record,
                                                       Provenance provenance, DataStore data, boolean interactive) {
         record.writeProvenance(provenance);
-        long seed = Long.parseLong(Configs.write("", config).get("run.seed"));
+        long seed = runConfig(config).seed();
         RunContext ctx = new RunContext(record, new darkknowledge.core.Seeds(seed), data, provenance,
                 new Progress(record, interactive));
         long t0 = System.nanoTime();
@@ -128,6 +130,20 @@ public final class Runner {
                 Progress.format(java.time.Duration.ofSeconds(Math.round(seconds))), record.dir().resolve(RunRecord.RESULT));
         result.forEach((k, v) -> LOG.info("  {} = {}", k, v));
         return new Outcome(record.dir(), result);
+    }
+
+    /** The {@code run} section of an experiment's config (every experiment config has one). */
+    static darkknowledge.core.RunConfig runConfig(Record config) {
+        for (var component : config.getClass().getRecordComponents()) {
+            if (component.getType() == darkknowledge.core.RunConfig.class) {
+                try {
+                    return (darkknowledge.core.RunConfig) component.getAccessor().invoke(config);
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException("cannot read " + component + " of " + config.getClass(), e);
+                }
+            }
+        }
+        throw new IllegalArgumentException(config.getClass().getName() + " has no RunConfig section");
     }
 
     static String lower(Scale s) {

@@ -1,5 +1,9 @@
 package darkknowledge.experiments;
 
+import darkknowledge.pipeline.DataConfig;
+import darkknowledge.pipeline.Models;
+import darkknowledge.pipeline.RunContext;
+import darkknowledge.pipeline.RunData;
 import darkknowledge.core.Check;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
@@ -51,10 +55,9 @@ public final class SoftTargetRegularizer implements Experiment<SoftTargetRegular
 
     @Override
     public Config defaults() {
-        MnistDistillation.Config d = new MnistDistillation().defaults();
         MlpConfig small = new MlpConfig(List.of(800, 800), 0, 0, 0, 0, MlpConfig.Optimizer.ADAM, 1e-3, 0.9, 0.99, 300,
                 128, 40, 0);
-        return new Config(d.run(), d.data(), d.inputs(), d.teacher(), d.baseline(), small,
+        return new Config(new RunConfig(1, Scale.FULL), Presets.MNIST_DATA, Inputs.none(), Presets.MNIST_TEACHER, Presets.MNIST_BASELINE, small,
                 new DistillConfig(20, 0, DistillConfig.Objective.SOFT_TARGETS), new Subset(0.03));
     }
 
@@ -87,35 +90,35 @@ public final class SoftTargetRegularizer implements Experiment<SoftTargetRegular
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        Splits s = Splits.load(ctx, DatasetSource.MNIST, c.data());
-        Nets.Trained teacher = Nets.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
+        RunData s = RunData.load(ctx, DatasetSource.MNIST, c.data());
+        Models.Trained teacher = Models.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
         SortedMap<String, String> result = new TreeMap<>();
         putAccuracy(result, "teacher.test", teacher.testErrors(s), s.test().numExamples());
-        Nets.report(result, teacher);
+        Models.report(result, teacher);
 
-        Nets.Trained full = Nets.trainOnLabels(ctx, "full", c.full(), s);
+        Models.Trained full = Models.trainOnLabels(ctx, "full", c.full(), s);
         putAccuracy(result, "full.test", full.testErrors(s), s.test().numExamples());
-        Nets.report(result, full);
+        Models.report(result, full);
 
         TransferSet subset = new TransferSet(TransferSet.Kind.FRACTION, c.subset().fraction(), List.of(), true);
         int[] rows = subset.select(s.train().labels(), ctx.seeds().derive("subset"));
-        Splits small = s.withTrainRows(rows);
+        RunData small = s.withTrainRows(rows);
         result.put("subset.examples", Integer.toString(rows.length));
 
-        Nets.Trained hard = Nets.trainOnLabels(ctx, "hard_small", c.small(), small);
-        Nets.Trained soft = Nets.distill(ctx, "soft_small", c.small(), c.distill(), Nets.asTeacher(teacher), s, rows,
+        Models.Trained hard = Models.trainOnLabels(ctx, "hard_small", c.small(), small);
+        Models.Trained soft = Models.distill(ctx, "soft_small", c.small(), c.distill(), Models.asTeacher(teacher), s, rows,
                 c.distill().hardWeight() > 0);
-        for (Nets.Trained t : List.of(hard, soft)) {
+        for (Models.Trained t : List.of(hard, soft)) {
             putAccuracy(result, t.name() + ".train", t.model().errors(small.trainX(), small.train().labels()), rows.length);
             putAccuracy(result, t.name() + ".test", t.testErrors(s), s.test().numExamples());
-            Nets.report(result, t);
+            Models.report(result, t);
         }
         return result;
     }
 
     private static void putAccuracy(SortedMap<String, String> result, String key, int errors, int n) {
         result.put(key + "_errors", Integer.toString(errors));
-        result.put(key + "_accuracy_pct", Nets.fmt(100.0 * (n - errors) / n));
+        result.put(key + "_accuracy_pct", Models.fmt(100.0 * (n - errors) / n));
     }
 
     public static void main(String[] args) {

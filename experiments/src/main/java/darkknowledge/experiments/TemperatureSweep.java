@@ -1,5 +1,9 @@
 package darkknowledge.experiments;
 
+import darkknowledge.pipeline.DataConfig;
+import darkknowledge.pipeline.Models;
+import darkknowledge.pipeline.RunContext;
+import darkknowledge.pipeline.RunData;
 import darkknowledge.core.Check;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
@@ -53,10 +57,9 @@ public final class TemperatureSweep implements Experiment<TemperatureSweep.Confi
 
     @Override
     public Config defaults() {
-        MnistDistillation.Config d = new MnistDistillation().defaults();
-        MlpConfig wide = d.student().withEpochs(20);
+        MlpConfig wide = Presets.MNIST_STUDENT.withEpochs(20);
         MlpConfig narrow = MlpConfig.plain(List.of(30, 30), 40).withLearningRate(3e-3);
-        return new Config(d.run(), d.data(), d.inputs(), d.teacher(), wide, narrow, d.distill(),
+        return new Config(new RunConfig(1, Scale.FULL), Presets.MNIST_DATA, Inputs.none(), Presets.MNIST_TEACHER, wide, narrow, Presets.MNIST_DISTILL,
                 new Sweep(List.of(1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0)));
     }
 
@@ -100,20 +103,20 @@ public final class TemperatureSweep implements Experiment<TemperatureSweep.Confi
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        Splits s = Splits.load(ctx, DatasetSource.MNIST, c.data());
-        Nets.Trained teacher = Nets.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
+        RunData s = RunData.load(ctx, DatasetSource.MNIST, c.data());
+        Models.Trained teacher = Models.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
         SortedMap<String, String> result = new TreeMap<>();
         result.put("teacher.test_errors", Integer.toString(teacher.testErrors(s)));
-        Nets.report(result, teacher);
+        Models.report(result, teacher);
         int[] rows = TransferSet.all().select(s.train().labels(), ctx.seeds().derive("transfer"));
         for (String net : List.of("wide", "narrow")) {
             MlpConfig cfg = net.equals("wide") ? c.wide() : c.narrow();
             for (double t : c.sweep().temperatures()) {
                 String name = key(net, t);
-                Nets.Trained student = Nets.distill(ctx, name, cfg, c.distill().withTemperature(t),
-                        Nets.asTeacher(teacher), s, rows, true);
+                Models.Trained student = Models.distill(ctx, name, cfg, c.distill().withTemperature(t),
+                        Models.asTeacher(teacher), s, rows, true);
                 result.put(name + ".test_errors", Integer.toString(student.testErrors(s)));
-                Nets.report(result, student);
+                Models.report(result, student);
             }
         }
         Plots.temperatureSweep(result, c.sweep().temperatures(), ctx.record().dir().resolve("temperature-sweep.png"));

@@ -1,5 +1,10 @@
 package darkknowledge.experiments;
 
+import darkknowledge.pipeline.DataConfig;
+import darkknowledge.pipeline.Models;
+import darkknowledge.pipeline.RunContext;
+import darkknowledge.pipeline.RunData;
+import darkknowledge.pipeline.Store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -136,7 +141,7 @@ class ExperimentsTest {
         var other = Runner.resolve(e, Scale.TINY, null, List.of("inputs.teacher=" + teacher, "data.validationSize=400"));
         var ex = assertThrows(ConfigException.class, () -> Runner.run(e, other, root.resolve("b"), store, false));
         assertTrue(ex.getMessage().contains("another training split"), ex.getMessage());
-        // Another run.seed shares the split (Splits.SPLIT_MASTER_SEED), so it may reuse the teacher.
+        // Another run.seed shares the split (RunData.SPLIT_MASTER_SEED), so it may reuse the teacher.
         var same = Runner.resolve(e, Scale.TINY, null, List.of("inputs.teacher=" + teacher, "run.seed=2"));
         Runner.Outcome o = Runner.run(e, same, root.resolve("c"), store, false);
         assertEquals("same as this run's", RunRecord.readProperties(o.dir().resolve(RunRecord.PROVENANCE))

@@ -1,5 +1,10 @@
 package darkknowledge.experiments;
 
+import darkknowledge.pipeline.DataConfig;
+import darkknowledge.pipeline.Models;
+import darkknowledge.pipeline.RunContext;
+import darkknowledge.pipeline.RunData;
+import darkknowledge.pipeline.Store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -74,14 +79,14 @@ class ResumeTest {
         Path runDir = Runner.run(e, Runner.resolve(e, Scale.TINY, null, List.of()), root, data, false).dir();
         Path prov = runDir.resolve(RunRecord.PROVENANCE);
         String text = Files.readString(prov);
-        String key = Splits.TRAIN_INDICES_KEY + "=";
+        String key = RunData.TRAIN_INDICES_KEY + "=";
         int at = text.indexOf(key);
         assertTrue(at >= 0, text);
         // As if the code that drew the split had changed since the run started.
         Files.writeString(prov, text.substring(0, at + key.length()) + "x" + text.substring(at + key.length() + 1));
         var ex = assertThrows(darkknowledge.core.ConfigException.class,
                 () -> Runner.resume(runDir, data, false));
-        assertTrue(ex.getMessage().contains(Splits.TRAIN_INDICES_KEY) && ex.getMessage().contains("Start a new run"),
+        assertTrue(ex.getMessage().contains(RunData.TRAIN_INDICES_KEY) && ex.getMessage().contains("Start a new run"),
                 ex.getMessage());
     }
 

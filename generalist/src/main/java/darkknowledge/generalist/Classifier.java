@@ -106,8 +106,99 @@ public final class Classifier {
         return new Classifier(net);
     }
 
-    /** Wraps an existing network (e.g. one whose output layer a specialist replaced). */
-    public static Classifier of(MultiLayerNetwork net) {
+    /** Wraps an existing network (package-private: DL4J stays behind this type). */
+    static Classifier of(MultiLayerNetwork net) {
+        return new Classifier(net);
+    }
+
+    /** An independent copy: parameters, configuration and updater state. */
+    public Classifier copy() {
+        return new Classifier(net.clone());
+    }
+
+    /**
+     * Copies every layer but the output layer from {@code source} (all of each layer's parameters,
+     * whatever the layer type), leaving this net's output layer as it is. Both nets must have the
+     * same body: the same layers with parameters of the same shapes.
+     */
+    public void copyBodyFrom(Classifier source) {
+        MultiLayerNetwork g = source.net;
+        int last = net.getnLayers() - 1;
+        if (g.getnLayers() != net.getnLayers()) {
+            throw new IllegalArgumentException("cannot copy the body of a " + g.getnLayers() + "-layer net into a "
+                    + net.getnLayers() + "-layer one");
+        }
+        for (int i = 0; i < last; i++) {
+            for (var e : g.getLayer(i).paramTable().entrySet()) {
+                INDArray mine = net.getLayer(i).getParam(e.getKey());
+                if (mine == null || !java.util.Arrays.equals(mine.shape(), e.getValue().shape())) {
+                    throw new IllegalArgumentException("layer " + i + " parameter " + e.getKey() + ": shape "
+                            + java.util.Arrays.toString(e.getValue().shape()) + " does not fit "
+                            + (mine == null ? "a layer without it" : java.util.Arrays.toString(mine.shape())));
+                }
+                net.getLayer(i).setParam(e.getKey(), e.getValue().dup());
+            }
+        }
+    }
+
+    /** Number of inputs of the output layer (the width of the last hidden representation). */
+    public int headInputs() {
+        return (int) net.layerInputSize(net.getnLayers() - 1);
+    }
+
+    /** The output layer's weights, {@code [headInputs, numClasses]}, as a copy. */
+    public float[][] headWeights() {
+        return net.getLayer(net.getnLayers() - 1).getParam("W").castTo(DataType.FLOAT).toFloatMatrix();
+    }
+
+    /** The output layer's biases, as a copy. */
+    public float[] headBias() {
+        return net.getLayer(net.getnLayers() - 1).getParam("b").castTo(DataType.FLOAT).toFloatVector();
+    }
+
+    /** Replaces the output layer's weights {@code [headInputs, numClasses]} and biases. */
+    public void setHead(float[][] weights, float[] bias) {
+        int last = net.getnLayers() - 1;
+        if (weights.length != headInputs() || bias.length != numClasses()
+                || java.util.Arrays.stream(weights).anyMatch(r -> r.length != numClasses())) {
+            throw new IllegalArgumentException("head must be [" + headInputs() + ", " + numClasses() + "] weights and "
+                    + numClasses() + " biases");
+        }
+        net.getLayer(last).setParam("W", Nd4j.createFromArray(weights));
+        net.getLayer(last).setParam("b", Nd4j.createFromArray(bias).reshape(1, bias.length));
+    }
+
+    /** A copy whose output bias of class {@code column} is moved by {@code delta}; this net is unchanged. */
+    public Classifier withBiasShift(int column, double delta) {
+        Classifier c = copy();
+        int last = net.getnLayers() - 1;
+        INDArray b = c.net.getLayer(last).getParam("b").dup();
+        b.putScalar(column, b.getDouble(column) + delta);
+        c.net.getLayer(last).setParam("b", b);
+        return c;
+    }
+
+    /**
+     * The same MLP from DL4J's own parts: DenseLayer, OutputLayer, ND4J's Adam (what {@link ReluDense}
+     * and {@link FusedAdam} replace); the bench's reference for what the replacements gain.
+     */
+    public static Classifier stockDl4j(MlpConfig cfg, int nIn, int nOut, long seed) {
+        var list = new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT)
+                .weightInit(org.deeplearning4j.nn.weights.WeightInit.RELU)
+                .updater(new org.nd4j.linalg.learning.config.Adam(cfg.learningRate()))
+                .trainingWorkspaceMode(org.deeplearning4j.nn.conf.WorkspaceMode.ENABLED)
+                .inferenceWorkspaceMode(org.deeplearning4j.nn.conf.WorkspaceMode.ENABLED).list();
+        int prev = nIn;
+        for (int h : cfg.hidden()) {
+            list.layer(new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder().nIn(prev).nOut(h)
+                    .activation(org.nd4j.linalg.activations.Activation.RELU).build());
+            prev = h;
+        }
+        list.layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder().nIn(prev).nOut(nOut)
+                .lossFunction(new org.nd4j.linalg.lossfunctions.impl.LossMCXENT())
+                .activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build());
+        var net = new org.deeplearning4j.nn.multilayer.MultiLayerNetwork(list.build());
+        net.init();
         return new Classifier(net);
     }
 
@@ -128,7 +219,8 @@ public final class Classifier {
         AtomicFiles.write(file, out -> ModelSerializer.writeModel(net, out, true));
     }
 
-    public MultiLayerNetwork network() {
+    /** The DL4J network, for the trainer and checkpoints of this module only. */
+    MultiLayerNetwork network() {
         return net;
     }
 

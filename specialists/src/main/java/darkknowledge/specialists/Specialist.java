@@ -3,7 +3,6 @@ package darkknowledge.specialists;
 import darkknowledge.generalist.Classifier;
 import darkknowledge.generalist.MlpConfig;
 import java.util.Arrays;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -48,28 +47,31 @@ public final class Specialist {
             in[c] = true;
         }
         Classifier spec = Classifier.create(cfg, generalist.numInputs(), subset.length + 1, null, seed);
-        MultiLayerNetwork g = generalist.network();
-        MultiLayerNetwork s = spec.network();
-        int last = g.getnLayers() - 1;
-        for (int i = 0; i < last; i++) {
-            s.getLayer(i).setParam("W", g.getLayer(i).getParam("W").dup());
-            s.getLayer(i).setParam("b", g.getLayer(i).getParam("b").dup());
-        }
-        INDArray gw = g.getLayer(last).getParam("W");
-        INDArray gb = g.getLayer(last).getParam("b").reshape(k);
-        INDArray sw = s.getLayer(last).getParam("W").dup();
-        INDArray sb = s.getLayer(last).getParam("b").reshape(subset.length + 1).dup();
-        for (int j = 0; j < subset.length; j++) {
-            sw.getColumn(j).assign(gw.getColumn(subset[j]));
-            sb.putScalar(j, gb.getDouble(subset[j]));
-        }
+        spec.copyBodyFrom(generalist);
+        float[][] gw = generalist.headWeights();
+        float[] gb = generalist.headBias();
+        int h = gw.length;
         int[] others = java.util.stream.IntStream.range(0, k).filter(c -> !in[c]).toArray();
-        INDArray ow = gw.get(NDArrayIndex.all(), NDArrayIndex.indices(Arrays.stream(others).asLongStream().toArray()));
-        sw.getColumn(subset.length).assign(ow.mean(1));
-        double meanBias = Arrays.stream(others).mapToDouble(gb::getDouble).average().orElse(0);
-        sb.putScalar(subset.length, meanBias + Math.log(others.length));
-        s.getLayer(last).setParam("W", sw);
-        s.getLayer(last).setParam("b", sb.reshape(1, subset.length + 1));
+        float[][] sw = new float[h][subset.length + 1];
+        float[] sb = new float[subset.length + 1];
+        for (int r = 0; r < h; r++) {
+            for (int j = 0; j < subset.length; j++) {
+                sw[r][j] = gw[r][subset[j]];
+            }
+        }
+        // The dustbin's incoming weights: the mean of the other classes' (ND4J's float mean, as before).
+        float[] dustbinW = org.nd4j.linalg.factory.Nd4j.createFromArray(gw)
+                .get(NDArrayIndex.all(), NDArrayIndex.indices(Arrays.stream(others).asLongStream().toArray()))
+                .mean(1).toFloatVector();
+        for (int r = 0; r < h; r++) {
+            sw[r][subset.length] = dustbinW[r];
+        }
+        for (int j = 0; j < subset.length; j++) {
+            sb[j] = gb[subset[j]];
+        }
+        double meanBias = Arrays.stream(others).mapToDouble(c -> gb[c]).average().orElse(0);
+        sb[subset.length] = (float) (meanBias + Math.log(others.length));
+        spec.setHead(sw, sb);
         return new Specialist(subset, spec, 0);
     }
 
@@ -78,12 +80,7 @@ public final class Specialist {
      * of the current one, baked into the output bias. This specialist is left unchanged.
      */
     public Specialist withDustbinShift(double shift) {
-        MultiLayerNetwork net = model.network().clone();
-        int last = net.getnLayers() - 1;
-        INDArray b = net.getLayer(last).getParam("b").dup();
-        b.putScalar(subset.length, b.getDouble(subset.length) + shift - dustbinShift);
-        net.getLayer(last).setParam("b", b);
-        return new Specialist(subset, Classifier.of(net), shift);
+        return new Specialist(subset, model.withBiasShift(subset.length, shift - dustbinShift), shift);
     }
 
     public int[] subset() {

@@ -1,4 +1,4 @@
-package darkknowledge.clustering;
+package darkknowledge.core;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -63,6 +63,25 @@ public record ClassPartition(List<List<Integer>> subsets, int numClasses, String
     public String subsetsText() {
         return String.join("|", subsets.stream()
                 .map(s -> String.join(",", s.stream().map(String::valueOf).toList())).toList());
+    }
+
+    /** The classes of subset {@code m} (specialist m's S_m), in order. */
+    public int[] subset(int m) {
+        return subsets.get(m).stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Every subset as an array, in order. */
+    public List<int[]> subsetArrays() {
+        return java.util.stream.IntStream.range(0, subsets.size()).mapToObj(this::subset).toList();
+    }
+
+    /** {@code {a, b} {c, d, e} ...} with the classes' names. */
+    public String named(List<String> classNames) {
+        List<String> parts = new ArrayList<>();
+        for (List<Integer> sub : subsets) {
+            parts.add("{" + String.join(", ", sub.stream().map(classNames::get).toList()) + "}");
+        }
+        return String.join(" ", parts);
     }
 
     /** Cluster of each class: the first subset containing it, or −1. */

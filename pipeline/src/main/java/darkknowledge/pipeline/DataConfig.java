@@ -1,4 +1,4 @@
-package darkknowledge.experiments;
+package darkknowledge.pipeline;
 
 import darkknowledge.core.Check;
 

@@ -1,4 +1,4 @@
-package darkknowledge.experiments;
+package darkknowledge.pipeline;
 
 import darkknowledge.data.Dataset;
 import darkknowledge.data.DatasetSource;
@@ -11,16 +11,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * (the same for every {@code run.seed}), the training indices' hash and the data files' checksums
  * go into the run's provenance.
  */
-record Splits(Dataset train, Dataset validation, Dataset test, INDArray trainX, INDArray trainY, INDArray validationX,
+public record RunData(Dataset train, Dataset validation, Dataset test, INDArray trainX, INDArray trainY, INDArray validationX,
               INDArray testX) {
 
     /** The same validation and test sets with only {@code rows} of the training set. */
-    Splits withTrainRows(int[] rows) {
+    public RunData withTrainRows(int[] rows) {
         Dataset t = train.subset(rows);
-        return new Splits(t, validation, test, trainX.getRows(rows), trainY.getRows(rows), validationX, testX);
+        return new RunData(t, validation, test, trainX.getRows(rows), trainY.getRows(rows), validationX, testX);
     }
 
-    static Splits load(RunContext ctx, DatasetSource source, DataConfig cfg) {
+    public static RunData load(RunContext ctx, DatasetSource source, DataConfig cfg) {
         Dataset fullTrain = ctx.data().load(source, true);
         Dataset fullTest = ctx.data().load(source, false);
         ctx.provenance().putAll("data." + fullTrain.name() + ".", ctx.data().checksums(source));
@@ -33,17 +33,17 @@ record Splits(Dataset train, Dataset validation, Dataset test, INDArray trainX, 
      * training images never in their validation split) and their validation figures compare.
      * Seed 1's split is the one every run so far was made on.
      */
-    static final long SPLIT_MASTER_SEED = 1;
+    public static final long SPLIT_MASTER_SEED = 1;
 
     /** The provenance key of the SHA-256 of the training split's example indices. */
-    static final String TRAIN_INDICES_KEY = "split.train_indices_sha256";
+    public static final String TRAIN_INDICES_KEY = "split.train_indices_sha256";
 
     /**
      * The run's splits. A resumed run carries the hash of the split it was started on; drawing
      * another one (code changed in between) would mix models trained on different images, so it is
      * refused.
      */
-    static Splits of(RunContext ctx, Dataset fullTrain, Dataset fullTest, DataConfig cfg) {
+    public static RunData of(RunContext ctx, Dataset fullTrain, Dataset fullTest, DataConfig cfg) {
         long seed = new darkknowledge.core.Seeds(SPLIT_MASTER_SEED).derive("split");
         Split split = darkknowledge.data.Splits.trainValidation(fullTrain, cfg.validationSize(), seed);
         String started = ctx.provenance().entries().get(TRAIN_INDICES_KEY);
@@ -66,7 +66,7 @@ record Splits(Dataset train, Dataset validation, Dataset test, INDArray trainX, 
                 .put("split.train_examples", Integer.toString(train.numExamples()))
                 .put("split.validation_examples", Integer.toString(split.validation().numExamples()))
                 .put("split.test_examples", Integer.toString(test.numExamples()));
-        return new Splits(train, split.validation(), test, train.featuresMatrix(), train.oneHot(),
+        return new RunData(train, split.validation(), test, train.featuresMatrix(), train.oneHot(),
                 split.validation().featuresMatrix(), test.featuresMatrix());
     }
 }

@@ -1,4 +1,4 @@
-package darkknowledge.experiments;
+package darkknowledge.pipeline;
 
 import darkknowledge.distill.DistillConfig;
 import darkknowledge.distill.Fidelity;
@@ -13,29 +13,61 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Trains, evaluates, saves and records the networks of an experiment. */
-final class Nets {
-    private Nets() {
+public final class Models {
+    private Models() {
     }
 
     /** A trained net and how its training went. */
-    record Trained(String name, Classifier model, Trainer.Outcome outcome) {
-        int testErrors(Splits s) {
+    public record Trained(String name, Classifier model, Trainer.Outcome outcome) {
+        public int testErrors(RunData s) {
             return model.errors(s.testX(), s.test().labels());
         }
     }
 
-    /** Trains {@code name} on the hard labels of the training split. */
-    static Trained trainOnLabels(RunContext ctx, String name, MlpConfig cfg, Splits s) {
-        Trained done = finished(ctx, name);
-        if (done != null) {
-            return done;
-        }
-        long seed = ctx.seeds().derive(name);
-        Classifier model = Classifier.create(cfg, s.train().numFeatures(), s.train().numClasses(), null, seed);
+    /** Trains {@code name} on the hard labels of the training split, kept in the run's store. */
+    public static Trained trainOnLabels(RunContext ctx, String name, MlpConfig cfg, RunData s) {
+        return trainOnLabels(ctx, ctx.store().open(name), name, cfg, s);
+    }
+
+    /** Trains {@code name} on the hard labels of the training split into store entry {@code at}, or loads it. */
+    public static Trained trainOnLabels(RunContext ctx, Store.Entry at, String name, MlpConfig cfg, RunData s) {
         Trainer.TrainingData data = new Trainer.TrainingData(s.trainX(), s.trainY(), s.train().imageWidth(),
                 s.train().imageHeight());
-        return finish(ctx, name, model, Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress(),
-                checkpoints(ctx)));
+        return trainOrLoad(ctx, at, name, cfg, null, data, s);
+    }
+
+    /**
+     * Trains {@code name} on {@code data} into store entry {@code at} (resuming from its last
+     * checkpoint), or loads it when the entry is done. The one train-or-load of every experiment.
+     *
+     * @param lossOnLogits null for softmax cross-entropy on the targets, else the distillation loss
+     */
+    public static Trained trainOrLoad(RunContext ctx, Store.Entry at, String name, MlpConfig cfg,
+                                      org.nd4j.linalg.lossfunctions.ILossFunction lossOnLogits,
+                                      Trainer.TrainingData data, RunData s) {
+        long seed = ctx.seeds().derive(name);
+        if (at.done()) {
+            Classifier model = at.loadModel(name);
+            SortedMap<String, String> o = at.info();
+            ctx.provenance().put("model." + name + ".sha256", model.fingerprint())
+                    .put("model." + name + ".seed", Long.toString(seed))
+                    .put("model." + name + ".reused", at.model(name).toString());
+            return new Trained(name, model, new Trainer.Outcome(Integer.parseInt(o.get("best_epoch")),
+                    Integer.parseInt(o.get("best_validation_errors")), Integer.parseInt(o.get("epochs_run")),
+                    Double.parseDouble(o.get("train_seconds")), java.util.List.of()));
+        }
+        Classifier model = Classifier.create(cfg, s.train().numFeatures(), s.train().numClasses(), lossOnLogits, seed);
+        Trainer.Outcome outcome = Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress(),
+                at.checkpoints());
+        // The done record is written after the model: its presence says the model is complete.
+        at.completeWith(name, model, new java.util.TreeMap<>(java.util.Map.of(
+                "best_epoch", Integer.toString(outcome.bestEpoch()),
+                "best_validation_errors", Integer.toString(outcome.bestValidationErrors()),
+                "epochs_run", Integer.toString(outcome.epochsRun()),
+                "train_seconds", Double.toString(outcome.trainSeconds()))));
+        ctx.provenance().put("model." + name + ".sha256", model.fingerprint())
+                .put("model." + name + ".seed", Long.toString(seed));
+        return new Trained(name, model, outcome);
     }
 
     /**
@@ -51,13 +83,9 @@ final class Nets {
      * from §3, whose transfer set "does not contain any translations"; it costs a teacher forward
      * pass per minibatch.
      */
-    static Trained distill(RunContext ctx, String name, MlpConfig cfg, DistillConfig distill, Teacher teacher,
-                           Splits s, int[] transferRows, boolean labeled) {
-        Trained done = finished(ctx, name);
-        if (done != null) {
-            return done;
-        }
-        long seed = ctx.seeds().derive(name);
+    public static Trained distill(RunContext ctx, String name, MlpConfig cfg, DistillConfig distill, Teacher teacher,
+                           RunData s, int[] transferRows, boolean labeled) {
+        Store.Entry at = ctx.store().open(name);
         INDArray x = s.trainX().getRows(transferRows);
         INDArray y = labeled ? s.trainY().getRows(transferRows) : s.trainY().getRows(transferRows).muli(0);
         java.util.function.UnaryOperator<INDArray> teacherTargets = teacherTargets(teacher, distill);
@@ -73,11 +101,9 @@ final class Nets {
         ctx.provenance().put("model." + name + ".teacher", teacher.id())
                 .put("model." + name + ".teacher_targets", online == null ? "cached on the transfer set"
                         : "online on each jittered minibatch");
-        Classifier model = Classifier.create(cfg, s.train().numFeatures(), s.train().numClasses(), distill.loss(), seed);
         Trainer.TrainingData data = new Trainer.TrainingData(x, targets, s.train().imageWidth(), s.train().imageHeight(),
                 online);
-        return finish(ctx, name, model, Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress(),
-                checkpoints(ctx)));
+        return trainOrLoad(ctx, at, name, cfg, distill.loss(), data, s);
     }
 
     /**
@@ -95,38 +121,13 @@ final class Nets {
                 false).muli(t);
     }
 
-    /** Where the run's training checkpoints go (one per model, replaced every epoch). */
-    static darkknowledge.generalist.Checkpoints checkpoints(RunContext ctx) {
-        return new darkknowledge.generalist.Checkpoints(ctx.record().dir().resolve("checkpoints"));
-    }
 
-    /**
-     * A model this run already finished (a resumed run): its saved weights and the outcome written
-     * after them; null if it has not finished.
-     */
-    static Trained finished(RunContext ctx, String name) {
-        java.nio.file.Path outcome = ctx.record().dir().resolve(name + ".outcome.properties");
-        if (!java.nio.file.Files.isRegularFile(outcome)) {
-            return null;
-        }
-        var o = darkknowledge.core.RunRecord.readProperties(outcome);
-        Classifier model = Classifier.load(ctx.modelPath(name));
-        if (!model.fingerprint().equals(o.get("sha256"))) {
-            throw new IllegalStateException(ctx.modelPath(name) + ": expected parameters with SHA-256 " + o.get("sha256")
-                    + " (recorded in " + outcome + "), found " + model.fingerprint());
-        }
-        ctx.provenance().put("model." + name + ".sha256", model.fingerprint())
-                .put("model." + name + ".seed", Long.toString(ctx.seeds().derive(name)));
-        return new Trained(name, model, new Trainer.Outcome(Integer.parseInt(o.get("best_epoch")),
-                Integer.parseInt(o.get("best_validation_errors")), Integer.parseInt(o.get("epochs_run")),
-                Double.parseDouble(o.get("train_seconds")), java.util.List.of()));
-    }
 
     /**
      * The teacher of an experiment: loaded from {@code checkpoint} when one is given (its hash and
      * path recorded), else trained here on hard labels with {@code cfg}.
      */
-    static Trained teacher(RunContext ctx, String checkpoint, MlpConfig cfg, Splits s) {
+    public static Trained teacher(RunContext ctx, String checkpoint, MlpConfig cfg, RunData s) {
         if (checkpoint == null || checkpoint.isBlank()) {
             return trainOnLabels(ctx, "teacher", cfg, s);
         }
@@ -159,7 +160,7 @@ final class Nets {
     private static String sameDataAndSplit(java.nio.file.Path checkpoint, java.util.Map<String, String> ours) {
         java.nio.file.Path record = checkpoint.toAbsolutePath().getParent().resolve(darkknowledge.core.RunRecord.PROVENANCE);
         if (!java.nio.file.Files.isRegularFile(record)) {
-            org.slf4j.LoggerFactory.getLogger(Nets.class).warn("inputs.teacher: no {} beside {}; cannot check that the "
+            org.slf4j.LoggerFactory.getLogger(Models.class).warn("inputs.teacher: no {} beside {}; cannot check that the "
                     + "teacher was trained on this run's data and split", darkknowledge.core.RunRecord.PROVENANCE, checkpoint);
             return "unchecked (no run record beside the checkpoint)";
         }
@@ -171,15 +172,15 @@ final class Nets {
                     + theirData.keySet() + " in " + record + "; this run reads " + ourData.keySet()
                     + ", or the same files with other SHA-256s).");
         }
-        String theirs = theirRecord.get(Splits.TRAIN_INDICES_KEY);
-        String split = ours.get(Splits.TRAIN_INDICES_KEY);
+        String theirs = theirRecord.get(RunData.TRAIN_INDICES_KEY);
+        String split = ours.get(RunData.TRAIN_INDICES_KEY);
         if (theirs != null && !theirs.equals(split)) {
             throw new darkknowledge.core.ConfigException("inputs.teacher: " + checkpoint + " was trained on another "
-                    + "training split (" + Splits.TRAIN_INDICES_KEY + " " + theirs + " in " + record + ", this run's is "
+                    + "training split (" + RunData.TRAIN_INDICES_KEY + " " + theirs + " in " + record + ", this run's is "
                     + split + "); its training images overlap this run's validation split. Use the teacher's "
                     + "data.validationSize.");
         }
-        return theirs == null ? "unchecked (its run record has no " + Splits.TRAIN_INDICES_KEY + ")" : "same as this run's";
+        return theirs == null ? "unchecked (its run record has no " + RunData.TRAIN_INDICES_KEY + ")" : "same as this run's";
     }
 
     /** The dataset files a run read, as {@code data.<dataset>.<file>} → SHA-256. */
@@ -194,32 +195,18 @@ final class Nets {
     }
 
     /** The teacher that {@code trained} is, at any temperature. */
-    static Teacher asTeacher(Trained trained) {
+    public static Teacher asTeacher(Trained trained) {
         return Teacher.single(trained.name() + ":" + trained.model().fingerprint().substring(0, 16),
                 trained.model().numClasses(), trained.model()::logits);
     }
 
-    private static Trainer.Validation validation(Splits s) {
+    private static Trainer.Validation validation(RunData s) {
         return new Trainer.Validation(s.validationX(), s.validation().labels());
     }
 
-    private static Trained finish(RunContext ctx, String name, Classifier model, Trainer.Outcome outcome) {
-        model.save(ctx.modelPath(name));
-        // Written after the model: its presence says the model is complete (see finished()).
-        darkknowledge.core.AtomicFiles.writeString(ctx.record().dir().resolve(name + ".outcome.properties"),
-                darkknowledge.core.Configs.toText(new java.util.TreeMap<>(java.util.Map.of(
-                        "sha256", model.fingerprint(), "best_epoch", Integer.toString(outcome.bestEpoch()),
-                        "best_validation_errors", Integer.toString(outcome.bestValidationErrors()),
-                        "epochs_run", Integer.toString(outcome.epochsRun()),
-                        "train_seconds", Double.toString(outcome.trainSeconds())))));
-        checkpoints(ctx).clear(name);
-        ctx.provenance().put("model." + name + ".sha256", model.fingerprint())
-                .put("model." + name + ".seed", Long.toString(ctx.seeds().derive(name)));
-        return new Trained(name, model, outcome);
-    }
 
     /** Records a trained net's training figures under {@code name.*}. */
-    static void report(SortedMap<String, String> result, Trained t) {
+    public static void report(SortedMap<String, String> result, Trained t) {
         Trainer.Outcome o = t.outcome();
         if (o.epochsRun() == 0) {
             result.put(t.name() + ".validation_errors", Integer.toString(o.bestValidationErrors()));
@@ -237,8 +224,8 @@ final class Nets {
      * Records how closely student {@code name} matches its teacher ({@link Fidelity}) at
      * {@code temperature}: on the transfer set it was trained on (without jitter) and on the test set.
      */
-    static void reportFidelity(SortedMap<String, String> result, String name, Teacher teacher, Trained student,
-                               INDArray transferX, Splits s, double temperature) {
+    public static void reportFidelity(SortedMap<String, String> result, String name, Teacher teacher, Trained student,
+                               INDArray transferX, RunData s, double temperature) {
         Fidelity onTransfer = Fidelity.measure(teacher, student.model()::logits, transferX, temperature);
         Fidelity onTest = Fidelity.measure(teacher, student.model()::logits, s.testX(), temperature);
         result.put(name + ".teacher_kl_transfer", String.format(Locale.ROOT, "%.4f", onTransfer.scaledKl()));
@@ -246,7 +233,7 @@ final class Nets {
         result.put(name + ".teacher_disagreements_test", Integer.toString(onTest.disagreements()));
     }
 
-    static String fmt(double v) {
+    public static String fmt(double v) {
         return String.format(Locale.ROOT, "%.2f", v);
     }
 }

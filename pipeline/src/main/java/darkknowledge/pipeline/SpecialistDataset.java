@@ -1,0 +1,77 @@
+package darkknowledge.pipeline;
+
+import darkknowledge.data.Dataset;
+import darkknowledge.data.DatasetSource;
+import darkknowledge.data.SyntheticClasses;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The datasets the specialist experiments and the pipeline ship with. */
+public enum SpecialistDataset {
+    /** Fashion-MNIST, 10 classes. */
+    FASHION,
+    /** The 20-class union of MNIST and Fashion-MNIST. */
+    MNIST_FASHION,
+    /** {@link Synthetic}: many classes in planted groups, so cluster recovery can be scored. */
+    SYNTHETIC;
+
+    /** The run's data, and for synthetic data the planted group of each class (else null). */
+    public record Loaded(RunData data, int[] groupOfClass) {
+    }
+
+    /** Loads (and for synthetic data generates) this dataset, recording its provenance. */
+    public Loaded load(DataConfig dataCfg, Synthetic synthetic, RunContext ctx) {
+        return switch (this) {
+            case FASHION -> new Loaded(RunData.load(ctx, DatasetSource.FASHION_MNIST, dataCfg), null);
+            case MNIST_FASHION -> {
+                List<DatasetSource> sources = List.of(DatasetSource.MNIST, DatasetSource.FASHION_MNIST);
+                List<String> names = new ArrayList<>();
+                for (DatasetSource src : sources) {
+                    names.addAll(src.classNames().stream().map(n -> src.id() + ":" + n).toList());
+                }
+                Dataset[] train = new Dataset[2];
+                Dataset[] test = new Dataset[2];
+                for (int i = 0; i < 2; i++) {
+                    DatasetSource src = sources.get(i);
+                    int[] map = new int[10];
+                    for (int j = 0; j < 10; j++) {
+                        map[j] = 10 * i + j;
+                    }
+                    train[i] = ctx.data().load(src, true).relabel(map, names);
+                    test[i] = ctx.data().load(src, false).relabel(map, names);
+                    ctx.provenance().putAll("data." + src.id() + ".", ctx.data().checksums(src));
+                }
+                // Interleave so that a train or test limit keeps both halves.
+                yield new Loaded(RunData.of(ctx, interleave(train[0], train[1]), interleave(test[0], test[1]), dataCfg),
+                        null);
+            }
+            case SYNTHETIC -> {
+                Synthetic y = synthetic;
+                long seed = ctx.seeds().derive("synthetic");
+                SyntheticClasses.Generated generated = SyntheticClasses.generate(new SyntheticClasses.Spec(y.classes(),
+                        y.groups(), y.dimension(), y.similarity(), y.noise(), y.trainPerClass(), y.testPerClass(), seed));
+                ctx.provenance().put("data.synthetic.seed", Long.toString(seed))
+                        .put("data.synthetic.train_sha256", generated.train().sha256());
+                yield new Loaded(RunData.of(ctx, generated.train(), generated.test(), dataCfg), generated.groupOfClass());
+            }
+        };
+    }
+
+    private static Dataset interleave(Dataset a, Dataset b) {
+        Dataset both = a.concat(b);
+        int n = both.numExamples();
+        int[] order = new int[n];
+        int i = 0;
+        int ia = 0;
+        int ib = 0;
+        while (i < n) {
+            if (ia < a.numExamples()) {
+                order[i++] = ia++;
+            }
+            if (ib < b.numExamples()) {
+                order[i++] = a.numExamples() + ib++;
+            }
+        }
+        return both.subset(order);
+    }
+}

@@ -1,0 +1,185 @@
+package darkknowledge.pipeline;
+
+import darkknowledge.clustering.ClassClustering;
+import darkknowledge.clustering.ClusteringConfig;
+import darkknowledge.core.ClassPartition;
+import darkknowledge.core.Seeds;
+import darkknowledge.generalist.Checkpoints;
+import darkknowledge.generalist.Classifier;
+import darkknowledge.generalist.MlpConfig;
+import darkknowledge.generalist.Trainer;
+import darkknowledge.specialists.DustbinCorrection;
+import darkknowledge.specialists.KlCombiner;
+import darkknowledge.specialists.Specialist;
+import darkknowledge.specialists.SpecialistConfig;
+import darkknowledge.specialists.SpecialistEnsemble;
+import darkknowledge.specialists.Specialists;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SortedMap;
+import java.util.stream.IntStream;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The stages of §5 after the generalist, as functions of typed inputs: what the specialist
+ * experiments and the distilled pipeline share, written once.
+ *
+ * <ol>
+ * <li>{@link #cluster}: the covariance (or correlation) of the generalist's predicted class
+ *     probabilities, clustered with K-means into subsets of classes it confuses (§5.3).
+ * <li>{@link #trainSpecialists}: one specialist per subset, initialised from the generalist, trained on
+ *     half subset, half dustbin, its dustbin logit corrected (§5.2).
+ * <li>{@link #ensemble}: the §5.4 combination, {@code argmin_q KL(p^g‖q) + Σ_{m∈A_k} KL(p^m‖q)}.
+ * <li>{@link #report}: Table 3 and Table 4 figures of a prediction against the generalist's.
+ * <li>{@link #control}: the generalist fine-tuned for the specialists' extra example-passes, so a
+ *     gain is not just more training.
+ * </ol>
+ */
+public final class SpecialistStages {
+    private SpecialistStages() {
+    }
+
+    /** The generalist's predictions the clustering reads: probabilities (or logits) on the chosen split. */
+    public static double[][] predictions(Classifier generalist, RunData s, ClusteringConfig cfg,
+                                         EnsembleConfig.ClusterOn on) {
+        INDArray x = on == EnsembleConfig.ClusterOn.VALIDATION ? s.validationX() : s.trainX();
+        INDArray z = generalist.logits(x).castTo(DataType.DOUBLE);
+        return cfg.source() == ClusteringConfig.Source.LOGITS ? z.toDoubleMatrix()
+                : Transforms.softmax(z, true).toDoubleMatrix();
+    }
+
+    /** §5.3: the partition of the classes into specialist subsets. */
+    public static ClassPartition cluster(double[][] predictions, ClusteringConfig cfg) {
+        return ClassClustering.fromPredictions(predictions, cfg);
+    }
+
+    /**
+     * §5.2: trains the specialists of {@code partition} in parallel ({@code cfg.workers()} threads),
+     * each checkpointed every epoch into {@code checkpoints}; seeds derive from {@code seeds}.
+     */
+    public static List<Specialists.Trained> trainSpecialists(RunContext ctx, Classifier generalist,
+                                                             MlpConfig generalistCfg, ClassPartition partition,
+                                                             SpecialistConfig cfg, RunData s, Seeds seeds,
+                                                             Checkpoints checkpoints) {
+        return Specialists.trainAll(generalist, generalistCfg, partition.subsetArrays(), cfg, s.trainX(),
+                s.train().labels(), s.validationX(), s.validation().labels(), s.train().imageWidth(),
+                s.train().imageHeight(), seeds, ctx.progress(), checkpoints);
+    }
+
+    /** §5.4: the generalist and these specialists, combined per example by the KL solver. */
+    public static SpecialistEnsemble ensemble(Classifier generalist, List<Specialist> specialists, EnsembleConfig cfg) {
+        return new SpecialistEnsemble(generalist, specialists, cfg.topN(),
+                new KlCombiner(cfg.tolerance(), cfg.maxIterations()));
+    }
+
+    /**
+     * Test predictions of the ensemble under each dustbin correction ({@code ensemble.<correction>.*}
+     * figures); returns the predictions under {@code headline}, whose solver figures are recorded too.
+     */
+    public static int[] ensembleUnderEachCorrection(SortedMap<String, String> result, Classifier generalist,
+                                                    List<Specialists.Trained> trained, EnsembleConfig cfg,
+                                                    DustbinCorrection headline, RunData s) {
+        int[] labels = s.test().labels();
+        int[] headlinePredictions = null;
+        for (DustbinCorrection corr : DustbinCorrection.values()) {
+            List<Specialist> specs = new ArrayList<>();
+            for (Specialists.Trained t : trained) {
+                specs.add(t.specialist().withDustbinShift(t.shift(corr)));
+            }
+            long t0 = System.nanoTime();
+            SpecialistEnsemble.Combined comb = ensemble(generalist, specs, cfg).combine(s.testX());
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            int[] pred = comb.predictions();
+            String key = "ensemble." + corr.name().toLowerCase(Locale.ROOT);
+            result.put(key + ".test_accuracy", pct(correct(pred, labels, null), labels.length));
+            result.put(key + ".unconverged", Integer.toString(comb.unconverged()));
+            if (corr == headline) {
+                headlinePredictions = pred;
+                result.put("ensemble.max_solver_iterations", Integer.toString(comb.maxIterations()));
+                result.put("ensemble.seconds_per_1000_examples", Models.fmt(1000 * seconds / labels.length));
+            }
+        }
+        return headlinePredictions;
+    }
+
+    /**
+     * Table 3 and 4 figures of {@code ensemble} against {@code generalist} on {@code labels}: accuracy
+     * overall and on the classes some specialist covers, the relative gain, and by the number of
+     * specialists covering the true class (0, 1, 2, 3, 4 or more) the examples and relative change.
+     */
+    public static void report(SortedMap<String, String> result, int[] generalist, int[] ensemble, int[] labels,
+                              ClassPartition partition) {
+        boolean[] covered = covered(partition);
+        int genCorrect = correct(generalist, labels, null);
+        int ensCorrect = correct(ensemble, labels, null);
+        result.put("test_examples", Integer.toString(labels.length));
+        result.put("generalist.test_accuracy", pct(genCorrect, labels.length));
+        result.put("ensemble.test_accuracy", pct(ensCorrect, labels.length));
+        result.put("ensemble.relative_gain_pct", Models.fmt(100.0 * (ensCorrect - genCorrect) / genCorrect));
+        int onSpecialist = (int) IntStream.of(labels).filter(y -> covered[y]).count();
+        result.put("generalist.specialist_classes_accuracy", pct(correct(generalist, labels, covered), onSpecialist));
+        result.put("ensemble.specialist_classes_accuracy", pct(correct(ensemble, labels, covered), onSpecialist));
+        result.put("specialist_classes.test_examples", Integer.toString(onSpecialist));
+        for (int cov = 0; cov <= 4; cov++) {
+            int examples = 0;
+            int g = 0;
+            int e = 0;
+            for (int i = 0; i < labels.length; i++) {
+                if (Math.min(4, partition.coverage(labels[i])) == cov) {
+                    examples++;
+                    g += generalist[i] == labels[i] ? 1 : 0;
+                    e += ensemble[i] == labels[i] ? 1 : 0;
+                }
+            }
+            result.put("cover" + cov + ".examples", Integer.toString(examples));
+            result.put("cover" + cov + ".delta_correct", Integer.toString(e - g));
+            result.put("cover" + cov + ".relative_change_pct", g == 0 ? "NaN" : Models.fmt(100.0 * (e - g) / g));
+        }
+    }
+
+    /**
+     * The compute-matched control: a copy of the generalist trained on for as many example-passes
+     * as all specialists together ({@code extraExamplePasses}), at the specialists' learning rate.
+     */
+    public static Models.Trained control(RunContext ctx, Classifier generalist, MlpConfig generalistCfg,
+                                         SpecialistConfig specialistCfg, long extraExamplePasses, RunData s) {
+        int epochs = (int) Math.max(1, Math.round((double) extraExamplePasses / s.train().numExamples()));
+        Classifier tuned = generalist.copy();
+        MlpConfig cfg = generalistCfg.withEpochs(epochs).withLearningRate(specialistCfg.learningRate());
+        Trainer.Outcome o = Trainer.fit("control", tuned, new Trainer.TrainingData(s.trainX(), s.trainY(),
+                s.train().imageWidth(), s.train().imageHeight()), new Trainer.Validation(s.validationX(),
+                s.validation().labels()), cfg, ctx.seeds().derive("control"), ctx.progress());
+        tuned.save(ctx.modelPath("control"));
+        return new Models.Trained("control", tuned, o);
+    }
+
+    /** The classes some specialist of {@code partition} covers. */
+    public static boolean[] covered(ClassPartition partition) {
+        boolean[] covered = new boolean[partition.numClasses()];
+        for (int m = 0; m < partition.subsets().size(); m++) {
+            for (int c : partition.subset(m)) {
+                covered[c] = true;
+            }
+        }
+        return covered;
+    }
+
+    /** Correct predictions, over the examples whose label is in {@code onlyClasses} (null = all). */
+    public static int correct(int[] pred, int[] labels, boolean[] onlyClasses) {
+        int n = 0;
+        for (int i = 0; i < labels.length; i++) {
+            if ((onlyClasses == null || onlyClasses[labels[i]]) && pred[i] == labels[i]) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** {@code correct / total} in percent with two decimals, NaN for an empty set. */
+    public static String pct(int correct, int total) {
+        return total == 0 ? "NaN" : String.format(Locale.ROOT, "%.2f", 100.0 * correct / total);
+    }
+}
