@@ -3,14 +3,13 @@ package darkknowledge.experiments;
 import darkknowledge.core.AtomicFiles;
 import darkknowledge.core.Configs;
 import darkknowledge.core.RunRecord;
+import darkknowledge.core.Sha256;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.SortedMap;
-import java.util.stream.Stream;
 
 /**
  * The stages of a multi-stage experiment, each kept in {@code <root>/<stage>/<hash>/} where the hash
@@ -57,25 +56,17 @@ final class Stages {
         if (!order.contains(name)) {
             throw new IllegalArgumentException("unknown stage " + name);
         }
-        String hash = Configs.sha256(name + "\n" + String.join("\n", inputs)).substring(0, 12);
+        String hash = Sha256.of(name + "\n" + String.join("\n", inputs)).substring(0, 12);
         Path dir = root.resolve(name).resolve(hash);
         Stage s = new Stage(name, hash, dir);
         try {
             if (!from.isEmpty() && order.indexOf(name) >= order.indexOf(from) && Files.exists(dir)) {
-                deleteTree(dir);
+                AtomicFiles.deleteTree(dir);
             }
             Files.createDirectories(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare stage directory " + dir, e);
         }
         return s;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }
