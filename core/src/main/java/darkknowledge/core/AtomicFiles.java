@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
 /**
  * Writes that are all-or-nothing: content goes to a temporary file beside the target, is flushed to
@@ -73,13 +75,17 @@ public final class AtomicFiles {
         }
     }
 
-    /** Deletes {@code dir} and everything below it (nothing if it does not exist). */
-    public static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
+    /**
+     * Deletes {@code root} and everything under it, children first; an absent {@code root} is fine.
+     * For scratch and stage directories that are thrown away whole (a half-deleted one is never read:
+     * its owner recreates it).
+     */
+    public static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
             return;
         }
-        try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
         }

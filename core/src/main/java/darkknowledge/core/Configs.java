@@ -5,11 +5,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -89,7 +85,7 @@ public final class Configs {
 
     /** Short, stable hash of a resolved configuration (first 8 hex digits of SHA-256). */
     public static String hash(SortedMap<String, String> resolved) {
-        return sha256(toText(resolved)).substring(0, 8);
+        return Sha256.of(toText(resolved)).substring(0, 8);
     }
 
     /** {@code key=value} lines, sorted, readable by {@link java.util.Properties#load}. */
@@ -97,15 +93,6 @@ public final class Configs {
         StringBuilder sb = new StringBuilder();
         resolved.forEach((k, v) -> sb.append(escape(k, true)).append('=').append(escape(v, false)).append('\n'));
         return sb.toString();
-    }
-
-    public static String sha256(String text) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            return HexFormat.of().formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static String escape(String s, boolean isKey) {

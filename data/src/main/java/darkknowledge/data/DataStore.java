@@ -1,18 +1,13 @@
 package darkknowledge.data;
 
 import darkknowledge.core.AtomicFiles;
+import darkknowledge.core.Sha256;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -139,14 +134,11 @@ public final class DataStore {
         return found;
     }
 
-    static String sha256(Path file) {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+    private static String sha256(Path file) {
+        try {
+            return Sha256.of(file);
         } catch (IOException e) {
             throw new DataFileException(file, "a readable file", e.toString(), e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -171,7 +163,7 @@ public final class DataStore {
                     AtomicFiles.moveAtomically(staged, dir.resolve(f));
                 }
             } finally {
-                deleteTree(work);
+                AtomicFiles.deleteTree(work);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot fetch " + source + " into " + dir, e);
@@ -233,17 +225,6 @@ public final class DataStore {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while running " + command.get(0), e);
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

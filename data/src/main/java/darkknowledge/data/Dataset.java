@@ -1,9 +1,6 @@
 package darkknowledge.data;
 
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import darkknowledge.core.Sha256;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -118,30 +115,7 @@ public record Dataset(String name, float[] features, int[] labels, int numExampl
 
     /** SHA-256 over the features' bits and the labels: identifies exactly which examples these are. */
     public String sha256() {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            ByteBuffer b = ByteBuffer.allocate(4 * 4096);
-            for (int i = 0; i < features.length; i++) {
-                if (!b.hasRemaining()) {
-                    md.update(b.array(), 0, b.position());
-                    b.clear();
-                }
-                b.putFloat(features[i]);
-            }
-            md.update(b.array(), 0, b.position());
-            b.clear();
-            for (int y : labels) {
-                if (!b.hasRemaining()) {
-                    md.update(b.array(), 0, b.position());
-                    b.clear();
-                }
-                b.putInt(y);
-            }
-            md.update(b.array(), 0, b.position());
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.begin().update(features).update(labels).hex();
     }
 
     @Override

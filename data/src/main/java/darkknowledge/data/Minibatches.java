@@ -69,7 +69,7 @@ public final class Minibatches {
 
     /** Starts epoch {@code epoch} (0-based) with its own permutation. */
     public void startEpoch(int epoch) {
-        order = Splits.permutation(numExamples(), seeds.derive("order", epoch));
+        order = Sampling.permutation(numExamples(), seeds.derive("order", epoch));
         augmentRandom = new SplittableRandom(seeds.derive("augment", epoch));
         cursor = 0;
     }

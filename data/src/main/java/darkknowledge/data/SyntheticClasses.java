@@ -63,7 +63,7 @@ public final class SyntheticClasses {
         SplittableRandom r = new SplittableRandom(spec.seed());
         int k = spec.numClasses();
         int d = spec.dimension();
-        int[] ids = Splits.permutation(k, r.nextLong());
+        int[] ids = Sampling.permutation(k, r.nextLong());
         int[] groupOfClass = new int[k];
         for (int i = 0; i < k; i++) {
             groupOfClass[ids[i]] = i % spec.numGroups();
@@ -99,7 +99,7 @@ public final class SyntheticClasses {
         int k = prototypes.length;
         int d = prototypes[0].length;
         int n = k * perClass;
-        int[] order = Splits.permutation(n, r.nextLong());
+        int[] order = Sampling.permutation(n, r.nextLong());
         float[] x = new float[n * d];
         int[] y = new int[n];
         for (int i = 0; i < n; i++) {

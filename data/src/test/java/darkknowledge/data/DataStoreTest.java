@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import darkknowledge.core.Sha256;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +54,7 @@ class DataStoreTest {
         var e = assertThrows(DataFileException.class, () -> new DataStore(dir).load(DatasetSource.MNIST, false));
         assertEquals(victim, e.file());
         assertTrue(e.getMessage().contains("expected SHA-256 ff7bcfd4"), e.getMessage());
-        assertTrue(e.getMessage().contains("found SHA-256 " + DataStore.sha256(victim)), e.getMessage());
+        assertTrue(e.getMessage().contains("found SHA-256 " + Sha256.of(victim)), e.getMessage());
         assertArrayEquals(b, Files.readAllBytes(victim), "a bad cached file is reported, not replaced");
     }
 

@@ -1,13 +1,10 @@
 package darkknowledge.generalist;
 
 import darkknowledge.core.AtomicFiles;
+import darkknowledge.core.Sha256;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -276,14 +273,7 @@ public final class Classifier {
 
     /** SHA-256 of the parameters: what a derived model's provenance names as its input. */
     public String fingerprint() {
-        float[] p = net.params().toFloatVector();
-        ByteBuffer buf = ByteBuffer.allocate(p.length * 4);
-        buf.asFloatBuffer().put(p);
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(buf.array()));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.begin().update(net.params().toFloatVector()).hex();
     }
 
     /** Row-wise argmax of a matrix. */

@@ -45,7 +45,7 @@ public record RunData(Dataset train, Dataset validation, Dataset test, INDArray 
      */
     public static RunData of(RunContext ctx, Dataset fullTrain, Dataset fullTest, DataConfig cfg) {
         long seed = new darkknowledge.core.Seeds(SPLIT_MASTER_SEED).derive("split");
-        Split split = darkknowledge.data.Splits.trainValidation(fullTrain, cfg.validationSize(), seed);
+        Split split = darkknowledge.data.Sampling.trainValidation(fullTrain, cfg.validationSize(), seed);
         String started = ctx.provenance().entries().get(TRAIN_INDICES_KEY);
         if (started != null && !started.equals(split.trainIndicesSha256())) {
             throw new darkknowledge.core.ConfigException("--resume " + ctx.record().dir() + ": the run was started on "

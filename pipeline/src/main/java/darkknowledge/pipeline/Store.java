@@ -118,7 +118,7 @@ public final class Store {
 
     /** The entry {@code name} for these inputs (config text and upstream hashes). */
     public Entry open(String name, String... inputs) {
-        String hash = Configs.sha256(name + "\n" + String.join("\n", inputs)).substring(0, 12);
+        String hash = darkknowledge.core.Sha256.of(name + "\n" + String.join("\n", inputs)).substring(0, 12);
         if (flat) {
             return new Entry(name, hash, root);
         }

@@ -73,8 +73,8 @@ public final class Specialists {
         }
         SplittableRandom r = new SplittableRandom(seed);
         int[] rows = new int[nIn + nOut];
-        int[] pickIn = darkknowledge.data.Splits.permutation(in.length, r.nextLong());
-        int[] pickOut = darkknowledge.data.Splits.permutation(out.length, r.nextLong());
+        int[] pickIn = darkknowledge.data.Sampling.permutation(in.length, r.nextLong());
+        int[] pickOut = darkknowledge.data.Sampling.permutation(out.length, r.nextLong());
         for (int i = 0; i < nIn; i++) {
             rows[i] = in[pickIn[i]];
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import darkknowledge.core.Seeds;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -15,7 +16,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-class SplitsAndBatchesTest {
+class SamplingAndBatchesTest {
 
     static Dataset numbered(int n, int d, int k) {
         float[] x = new float[n * d];
@@ -32,9 +33,9 @@ class SplitsAndBatchesTest {
     @Test
     void splitIsDisjointCompleteAndSeeded() {
         Dataset full = numbered(1000, 3, 10);
-        Split a = Splits.trainValidation(full, 100, 42);
-        Split b = Splits.trainValidation(full, 100, 42);
-        Split c = Splits.trainValidation(full, 100, 43);
+        Split a = Sampling.trainValidation(full, 100, 42);
+        Split b = Sampling.trainValidation(full, 100, 42);
+        Split c = Sampling.trainValidation(full, 100, 43);
         assertEquals(900, a.train().numExamples());
         assertEquals(100, a.validation().numExamples());
         Set<Float> seen = new HashSet<>();
@@ -48,17 +49,28 @@ class SplitsAndBatchesTest {
         assertEquals(a.trainIndicesSha256(), b.trainIndicesSha256());
         assertArrayEquals(a.validation().labels(), b.validation().labels());
         assertNotEquals(a.trainIndicesSha256(), c.trainIndicesSha256());
-        assertThrows(IllegalArgumentException.class, () -> Splits.trainValidation(full, 1000, 1));
+        var tooMany = assertThrows(IllegalArgumentException.class, () -> Sampling.trainValidation(full, 1000, 1));
+        assertTrue(tooMany.getMessage().startsWith("data.validationSize: expected 0..999"), tooMany.getMessage());
     }
 
     @Test
     void mnistSplitIs55kAnd5k() {
         Dataset train = IdxTest.store().load(DatasetSource.MNIST, true);
-        Split s = Splits.trainValidation(train, 5000, 7);
+        Split s = Sampling.trainValidation(train, 5000, 7);
         assertEquals(55000, s.train().numExamples());
         assertEquals(5000, s.validation().numExamples());
         int[] counts = s.validation().classCounts();
         assertTrue(Arrays.stream(counts).allMatch(c -> c > 400 && c < 600), Arrays.toString(counts));
+    }
+
+    @Test
+    void theMnistSplitOfTheCommittedRunsIsStillTheOneDrawn() {
+        // runs/*/provenance.properties record split.train_indices_sha256 for MNIST with
+        // data.validationSize=5000 and the experiments' split seed (master 1, name "split"). A resumed
+        // run or a reused teacher is checked against it, so the permutation and the hash must not move.
+        Dataset train = IdxTest.store().load(DatasetSource.MNIST, true);
+        Split s = Sampling.trainValidation(train, 5000, new Seeds(1).derive("split"));
+        assertEquals("33d2ad034b2af82d3ef4d1bd731e4ffd6b90b1a3abf5d0359de1e847aeeb2cd8", s.trainIndicesSha256());
     }
 
     @Test
@@ -96,7 +108,7 @@ class SplitsAndBatchesTest {
 
     @Test
     void sampleFractionIsSortedDistinctAndSized() {
-        int[] s = Splits.sampleFraction(1000, 0.03, 9);
+        int[] s = Sampling.sampleFraction(1000, 0.03, 9);
         assertEquals(30, s.length);
         assertEquals(30, IntStream.of(s).distinct().count());
         assertArrayEquals(IntStream.of(s).sorted().toArray(), s);

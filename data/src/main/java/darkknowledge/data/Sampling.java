@@ -1,15 +1,12 @@
 package darkknowledge.data;
 
-import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import darkknowledge.core.Sha256;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.SplittableRandom;
 
 /** Seeded permutations, samples and train/validation splits. */
-public final class Splits {
-    private Splits() {
+public final class Sampling {
+    private Sampling() {
     }
 
     /**
@@ -18,7 +15,7 @@ public final class Splits {
      */
     public static Split trainValidation(Dataset full, int validationSize, long seed) {
         if (validationSize < 0 || validationSize >= full.numExamples()) {
-            throw new IllegalArgumentException("data.validation_size: expected 0.." + (full.numExamples() - 1)
+            throw new IllegalArgumentException("data.validationSize: expected 0.." + (full.numExamples() - 1)
                     + " for " + full + ", got " + validationSize);
         }
         int[] perm = permutation(full.numExamples(), seed);
@@ -26,7 +23,7 @@ public final class Splits {
         int[] train = Arrays.copyOfRange(perm, validationSize, perm.length);
         Arrays.sort(validation);
         Arrays.sort(train);
-        return new Split(full.subset(train), full.subset(validation), seed, sha256(train));
+        return new Split(full.subset(train), full.subset(validation), seed, Sha256.begin().update(train).hex());
     }
 
     /** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
@@ -54,17 +51,5 @@ public final class Splits {
         int[] s = Arrays.copyOf(permutation(n, seed), k);
         Arrays.sort(s);
         return s;
-    }
-
-    static String sha256(int[] indices) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            ByteBuffer b = ByteBuffer.allocate(4 * indices.length);
-            b.asIntBuffer().put(indices);
-            md.update(b.array());
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
