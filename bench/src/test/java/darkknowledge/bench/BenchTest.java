@@ -37,8 +37,8 @@ class BenchTest {
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"4 specialists, 2 workers vs 1\",")), all);
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("clustering 200 classes,")), all);
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"clustering 200 classes, sketched\",")), all);
-        // without a peer script the bench says so instead of a ratio
-        assertTrue(lines.stream().anyMatch(l -> l.startsWith("NumPy peer,,,,,not found: null")), all);
+        // the tiny bench never runs the NumPy peer (seconds of Python would swamp a 1,024-example epoch)
+        assertFalse(lines.stream().anyMatch(l -> l.contains("NumPy peer")), all);
         for (Bench.Row r : rows) {
             assertTrue(Double.isNaN(r.value()) || r.value() > 0, r.toString());
             assertTrue(Double.isNaN(r.ratio()) || r.ratio() > 0, r.toString());
