@@ -1,5 +1,6 @@
 package darkknowledge.experiments;
 
+import darkknowledge.bench.Bench;
 import darkknowledge.core.ConfigException;
 import darkknowledge.core.Configs;
 import darkknowledge.core.Provenance;
@@ -209,7 +210,7 @@ public final class Main implements Callable<Integer> {
 
     @Command(name = "bench", mixinStandardHelpOptions = true,
             description = "Measure training throughput against the GEMM ceiling and the NumPy peer, distillation "
-                    + "overhead and the §5.4 solver; writes results/bench.csv.")
+                    + "overhead and the §5.4 solver; writes results/bench.csv and bench.provenance.properties beside it.")
     static final class BenchCmd implements Callable<Integer> {
         @Option(names = "--scale", description = "tiny (seconds, proves it works), small or full (default).",
                 converter = ScaleConverter.class)
@@ -227,12 +228,14 @@ public final class Main implements Callable<Integer> {
         public Integer call() {
             Path peerScript = peer != null ? peer : System.getenv("DK_PEER") != null ? Path.of(System.getenv("DK_PEER"))
                     : Provenance.repoDir().toAbsolutePath().getParent().resolve("shared/peers/numpy_mlp.py");
-            List<Bench.Row> rows = new Bench(scale, new DataStore(DataStore.defaultCacheDir()), peerScript).run();
+            Bench bench = new Bench(scale, new DataStore(DataStore.defaultCacheDir()), peerScript);
+            List<Bench.Row> rows = bench.run();
             Path csv = out != null ? out : scale == Scale.TINY ? repoPath("target/bench-tiny.csv")
                     : repoPath("results/bench.csv");
-            Bench.write(rows, csv, "./dk bench --scale " + scale.name().toLowerCase(java.util.Locale.ROOT));
+            Bench.write(rows, bench.provenance(), csv,
+                    "./dk bench --scale " + scale.name().toLowerCase(java.util.Locale.ROOT));
             System.out.print(Bench.table(rows));
-            System.out.println("written: " + csv);
+            System.out.println("written: " + csv + " and " + Bench.provenanceFile(csv).getFileName());
             return 0;
         }
     }
