@@ -18,7 +18,7 @@ public final class Splits {
      */
     public static Split trainValidation(Dataset full, int validationSize, long seed) {
         if (validationSize < 0 || validationSize >= full.numExamples()) {
-            throw new IllegalArgumentException("data.validation_size: expected 0.." + (full.numExamples() - 1)
+            throw new IllegalArgumentException("data.validationSize: expected 0.." + (full.numExamples() - 1)
                     + " for " + full + ", got " + validationSize);
         }
         int[] perm = permutation(full.numExamples(), seed);
