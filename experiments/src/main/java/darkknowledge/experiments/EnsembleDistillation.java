@@ -4,7 +4,6 @@ import darkknowledge.core.Check;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
 import darkknowledge.core.Scale;
-import darkknowledge.data.DatasetSource;
 import darkknowledge.distill.DistillConfig;
 import darkknowledge.distill.Teacher;
 import darkknowledge.distill.TransferSet;
@@ -92,7 +91,7 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        Splits s = Splits.load(ctx, DatasetSource.MNIST, c.data());
+        Splits s = Splits.load(ctx, c.data());
         SortedMap<String, String> result = new TreeMap<>();
         List<Teacher> softened = new ArrayList<>();
         List<Teacher.Logits> logits = new ArrayList<>();

@@ -3,7 +3,6 @@ package darkknowledge.experiments;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
 import darkknowledge.core.Scale;
-import darkknowledge.data.DatasetSource;
 import darkknowledge.distill.DistillConfig;
 import darkknowledge.distill.TransferSet;
 import darkknowledge.generalist.MlpConfig;
@@ -60,7 +59,7 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
                 128, 10, 0);
         MlpConfig student = new MlpConfig(List.of(800, 800), 0, 0, 0, 0, MlpConfig.Optimizer.ADAM, 1e-3, 0.9, 0.95, 60,
                 128, 0, 0);
-        return new Config(new RunConfig(1, Scale.FULL), new DataConfig(5000, 0, 0), Inputs.none(), teacher, baseline,
+        return new Config(new RunConfig(1, Scale.FULL), new DataConfig(5000, 0, 0, "mnist", 0), Inputs.none(), teacher, baseline,
                 student, new DistillConfig(20, 0.5, DistillConfig.Objective.SOFT_TARGETS));
     }
 
@@ -92,7 +91,7 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        Splits s = Splits.load(ctx, DatasetSource.MNIST, c.data());
+        Splits s = Splits.load(ctx, c.data());
         Nets.Trained teacher = Nets.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
         Nets.Trained baseline = Nets.trainOnLabels(ctx, "baseline", c.baseline(), s);
         int[] transfer = TransferSet.all().select(s.train().labels(), ctx.seeds().derive("transfer"));

@@ -4,7 +4,6 @@ import darkknowledge.core.Check;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
 import darkknowledge.core.Scale;
-import darkknowledge.data.DatasetSource;
 import darkknowledge.distill.DistillConfig;
 import darkknowledge.distill.TransferSet;
 import darkknowledge.generalist.MlpConfig;
@@ -87,7 +86,7 @@ public final class SoftTargetRegularizer implements Experiment<SoftTargetRegular
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        Splits s = Splits.load(ctx, DatasetSource.MNIST, c.data());
+        Splits s = Splits.load(ctx, c.data());
         Nets.Trained teacher = Nets.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
         SortedMap<String, String> result = new TreeMap<>();
         putAccuracy(result, "teacher.test", teacher.testErrors(s), s.test().numExamples());

@@ -138,11 +138,11 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
                 clustering.source(), ClusteringConfig.Statistic.CORRELATION, 0, clustering.maxSubsetSize(),
                 clustering.minSubsetSize(), clustering.small(), ClusteringConfig.Diagonal.KEEP, clustering.seed());
         return switch (variant) {
-            case FASHION -> new Config(new RunConfig(1, Scale.FULL), new DataConfig(5000, 0, 0), synthetic, generalist,
+            case FASHION -> new Config(new RunConfig(1, Scale.FULL), new DataConfig(5000, 0, 0, "fashion-mnist", 0), synthetic, generalist,
                     fewClasses, spec, ensemble);
-            case MNIST_FASHION -> new Config(new RunConfig(1, Scale.FULL), new DataConfig(10000, 0, 0), synthetic,
+            case MNIST_FASHION -> new Config(new RunConfig(1, Scale.FULL), new DataConfig(10000, 0, 0, "", 0), synthetic,
                     generalist, fewClasses.withK(8), spec, ensemble);
-            case SYNTHETIC -> new Config(new RunConfig(1, Scale.FULL), new DataConfig(5000, 0, 0), synthetic,
+            case SYNTHETIC -> new Config(new RunConfig(1, Scale.FULL), new DataConfig(5000, 0, 0, "", 0), synthetic,
                     generalist.withHidden(List.of(32)).withEpochs(30),
                     clustering.withK(50), new SpecialistConfig(0.5, DustbinCorrection.PRIOR_SHIFT, 15, 1e-3, 0.9, 3, 2),
                     new Ensemble(1, 1e-7, 2000, ClusterOn.TRAIN, true));
@@ -349,8 +349,17 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
     }
 
     static Loaded load(Variant variant, DataConfig dataCfg, Synthetic synthetic, RunContext ctx) {
+        // The union and the synthetic set are made here, not read: a data.source other than the
+        // fashion variant's default (which pipeline's data section inherits) would be ignored.
+        if (variant != Variant.FASHION && (dataCfg.imageSize() != 0
+                || !dataCfg.source().isEmpty() && !dataCfg.source().equals("fashion-mnist"))) {
+            throw new darkknowledge.core.ConfigException("data.source=" + dataCfg.source() + ", data.imageSize="
+                    + dataCfg.imageSize() + ": the " + variant.name().toLowerCase(java.util.Locale.ROOT)
+                    + " variant makes its own data; run specialists-fashion (or pipeline with dataset=fashion) "
+                    + "to read a data.source");
+        }
         return switch (variant) {
-            case FASHION -> new Loaded(Splits.load(ctx, DatasetSource.FASHION_MNIST, dataCfg), null);
+            case FASHION -> new Loaded(Splits.load(ctx, dataCfg), null);
             case MNIST_FASHION -> {
                 Dataset[] train = new Dataset[2];
                 Dataset[] test = new Dataset[2];

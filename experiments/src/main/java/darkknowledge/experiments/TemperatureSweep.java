@@ -4,7 +4,6 @@ import darkknowledge.core.Check;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
 import darkknowledge.core.Scale;
-import darkknowledge.data.DatasetSource;
 import darkknowledge.distill.DistillConfig;
 import darkknowledge.distill.TransferSet;
 import darkknowledge.generalist.MlpConfig;
@@ -100,7 +99,7 @@ public final class TemperatureSweep implements Experiment<TemperatureSweep.Confi
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        Splits s = Splits.load(ctx, DatasetSource.MNIST, c.data());
+        Splits s = Splits.load(ctx, c.data());
         Nets.Trained teacher = Nets.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
         SortedMap<String, String> result = new TreeMap<>();
         result.put("teacher.test_errors", Integer.toString(teacher.testErrors(s)));
