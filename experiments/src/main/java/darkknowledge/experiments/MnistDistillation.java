@@ -59,8 +59,8 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
                 128, 10, 0);
         MlpConfig student = new MlpConfig(List.of(800, 800), 0, 0, 0, 0, MlpConfig.Optimizer.ADAM, 1e-3, 0.9, 0.95, 60,
                 128, 0, 0);
-        return new Config(new RunConfig(1, Scale.FULL), new DataConfig(5000, 0, 0, "mnist", 0), Inputs.none(), teacher, baseline,
-                student, new DistillConfig(20, 0.5, DistillConfig.Objective.SOFT_TARGETS));
+        return new Config(new RunConfig(1, Scale.FULL), new DataConfig(5000, 0, 0, "mnist", 0), Inputs.none(), teacher,
+                baseline, student, new DistillConfig(20, 0.5, DistillConfig.Objective.SOFT_TARGETS));
     }
 
     @Override
