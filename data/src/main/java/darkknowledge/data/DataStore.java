@@ -93,36 +93,8 @@ public final class DataStore {
     static Dataset read(DatasetSource source, Path dir, boolean train) {
         Path imagesFile = dir.resolve(source.imagesFile(train));
         Path labelsFile = dir.resolve(source.labelsFile(train));
-        Idx.IdxArray images = Idx.read(imagesFile);
-        Idx.IdxArray labels = Idx.read(labelsFile);
-        if (images.dims().length != 3) {
-            throw new DataFileException(imagesFile, "3 dimensions (images x rows x columns)",
-                    images.dims().length + " dimensions");
-        }
-        if (labels.dims().length != 1) {
-            throw new DataFileException(labelsFile, "1 dimension (labels)", labels.dims().length + " dimensions");
-        }
-        int n = images.dim(0);
-        if (labels.dim(0) != n) {
-            throw new DataFileException(labelsFile, n + " labels (one per image in " + imagesFile.getFileName() + ")",
-                    labels.dim(0) + " labels");
-        }
-        int h = images.dim(1);
-        int w = images.dim(2);
-        float[] x = new float[n * h * w];
-        byte[] raw = images.data();
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (raw[i] & 0xFF) / 255f;
-        }
-        int k = source.classNames().size();
-        int[] y = new int[n];
-        for (int i = 0; i < n; i++) {
-            y[i] = labels.unsigned(i);
-            if (y[i] >= k) {
-                throw new DataFileException(labelsFile, "labels 0.." + (k - 1), "label " + y[i] + " at position " + i);
-            }
-        }
-        return new Dataset(source.id(), x, y, n, h * w, k, w, h, source.classNames());
+        return Idx.dataset(source.id(), imagesFile, Idx.read(imagesFile), labelsFile, Idx.read(labelsFile),
+                source.classNames());
     }
 
     /** SHA-256 of {@code file}, which must equal {@code expected}. */
@@ -134,7 +106,7 @@ public final class DataStore {
         return found;
     }
 
-    private static String sha256(Path file) {
+    static String sha256(Path file) {
         try {
             return Sha256.of(file);
         } catch (IOException e) {

@@ -10,11 +10,24 @@ import org.nd4j.linalg.factory.Nd4j;
  * an {@code int[]} of labels. Immutable by convention: no method changes the arrays it holds;
  * {@link #subset}, {@link #relabel} and {@link #concat} return new datasets.
  *
- * @param imageWidth  width of an image, or 0 when examples are not images (jitter needs images)
- * @param imageHeight height of an image, or 0
+ * <p>An image example is stored channel-planar: its {@code channels × height × width} values in
+ * that order ({@code c·h·w + y·w + x}), the layout of a {@code [n, c, h, w]} tensor flattened in C
+ * order (what DL4J's {@code InputType.convolutionalFlat(h, w, c)} reshapes back). Grey images have
+ * one channel, colour images three (R, G, B).
+ *
+ * @param imageWidth    width of an image, or 0 when examples are not images (jitter needs images)
+ * @param imageHeight   height of an image, or 0
+ * @param imageChannels channels of an image (1 grey, 3 colour), or 0 when examples are not images
  */
 public record Dataset(String name, float[] features, int[] labels, int numExamples, int numFeatures, int numClasses,
-                      int imageWidth, int imageHeight, List<String> classNames) {
+                      int imageWidth, int imageHeight, int imageChannels, List<String> classNames) {
+
+    /** A dataset of grey images ({@code imageWidth·imageHeight > 0}, one channel) or of plain vectors. */
+    public Dataset(String name, float[] features, int[] labels, int numExamples, int numFeatures, int numClasses,
+                   int imageWidth, int imageHeight, List<String> classNames) {
+        this(name, features, labels, numExamples, numFeatures, numClasses, imageWidth, imageHeight,
+                imageWidth * imageHeight == 0 ? 0 : 1, classNames);
+    }
 
     public Dataset {
         if (numExamples < 0 || numFeatures <= 0 || numClasses <= 0) {
@@ -26,9 +39,12 @@ public record Dataset(String name, float[] features, int[] labels, int numExampl
                     + " features need " + (long) numExamples * numFeatures + " values and " + numExamples
                     + " labels; got " + features.length + " and " + labels.length);
         }
-        if (imageWidth * imageHeight != 0 && imageWidth * imageHeight != numFeatures) {
-            throw new IllegalArgumentException(name + ": image " + imageWidth + "x" + imageHeight
-                    + " does not match " + numFeatures + " features");
+        boolean image = imageWidth * imageHeight * imageChannels != 0;
+        if (image ? (long) imageWidth * imageHeight * imageChannels != numFeatures
+                : imageWidth != 0 || imageHeight != 0 || imageChannels != 0) {
+            throw new IllegalArgumentException(name + ": image " + imageWidth + "x" + imageHeight + "x"
+                    + imageChannels + " (width x height x channels, all 0 for non-images) does not match "
+                    + numFeatures + " features");
         }
         if (classNames.size() != numClasses) {
             throw new IllegalArgumentException(name + ": " + numClasses + " classes but " + classNames.size() + " names");
@@ -50,7 +66,8 @@ public record Dataset(String name, float[] features, int[] labels, int numExampl
             System.arraycopy(features, rows[i] * numFeatures, f, i * numFeatures, numFeatures);
             l[i] = labels[rows[i]];
         }
-        return new Dataset(name, f, l, rows.length, numFeatures, numClasses, imageWidth, imageHeight, classNames);
+        return new Dataset(name, f, l, rows.length, numFeatures, numClasses, imageWidth, imageHeight, imageChannels,
+                classNames);
     }
 
     /** Number of examples of each class. */
@@ -82,21 +99,22 @@ public record Dataset(String name, float[] features, int[] labels, int numExampl
             l[i] = mapping[labels[i]];
         }
         return new Dataset(name, features, l, numExamples, numFeatures, newClassNames.size(), imageWidth, imageHeight,
-                newClassNames);
+                imageChannels, newClassNames);
     }
 
     /** This dataset's examples followed by {@code other}'s (same features and classes). */
     public Dataset concat(Dataset other) {
-        if (other.numFeatures != numFeatures || other.numClasses != numClasses) {
-            throw new IllegalArgumentException("cannot concatenate " + numFeatures + "x" + numClasses + " with "
-                    + other.numFeatures + "x" + other.numClasses);
+        if (other.numFeatures != numFeatures || other.numClasses != numClasses || other.imageWidth != imageWidth
+                || other.imageHeight != imageHeight || other.imageChannels != imageChannels) {
+            throw new IllegalArgumentException("cannot concatenate " + this + " (" + imageShape() + ") with " + other
+                    + " (" + other.imageShape() + ")");
         }
         float[] f = java.util.Arrays.copyOf(features, features.length + other.features.length);
         System.arraycopy(other.features, 0, f, features.length, other.features.length);
         int[] l = java.util.Arrays.copyOf(labels, numExamples + other.numExamples);
         System.arraycopy(other.labels, 0, l, numExamples, other.numExamples);
         return new Dataset(name, f, l, numExamples + other.numExamples, numFeatures, numClasses, imageWidth,
-                imageHeight, classNames);
+                imageHeight, imageChannels, classNames);
     }
 
     /** Features as an {@code [numExamples, numFeatures]} float matrix (a copy). */
@@ -116,6 +134,11 @@ public record Dataset(String name, float[] features, int[] labels, int numExampl
     /** SHA-256 over the features' bits and the labels: identifies exactly which examples these are. */
     public String sha256() {
         return Sha256.begin().update(features).update(labels).hex();
+    }
+
+    /** {@code width x height x channels}, or {@code "not images"}. */
+    public String imageShape() {
+        return imageChannels == 0 ? "not images" : imageWidth + "x" + imageHeight + "x" + imageChannels;
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -35,6 +36,42 @@ public final class Idx {
         public int unsigned(int i) {
             return data[i] & 0xFF;
         }
+    }
+
+    /**
+     * A dataset of grey images from an IDX image file ({@code n × rows × columns}) and its label file
+     * ({@code n}), pixels scaled to [0, 1]; every label must index {@code classNames}.
+     */
+    static Dataset dataset(String name, Path imagesFile, IdxArray images, Path labelsFile, IdxArray labels,
+                           List<String> classNames) {
+        if (images.dims().length != 3) {
+            throw new DataFileException(imagesFile, "3 dimensions (images x rows x columns)",
+                    images.dims().length + " dimensions");
+        }
+        if (labels.dims().length != 1) {
+            throw new DataFileException(labelsFile, "1 dimension (labels)", labels.dims().length + " dimensions");
+        }
+        int n = images.dim(0);
+        if (labels.dim(0) != n) {
+            throw new DataFileException(labelsFile, n + " labels (one per image in " + imagesFile.getFileName() + ")",
+                    labels.dim(0) + " labels");
+        }
+        int h = images.dim(1);
+        int w = images.dim(2);
+        float[] x = new float[n * h * w];
+        byte[] raw = images.data();
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (raw[i] & 0xFF) / 255f;
+        }
+        int k = classNames.size();
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = labels.unsigned(i);
+            if (y[i] >= k) {
+                throw new DataFileException(labelsFile, "labels 0.." + (k - 1), "label " + y[i] + " at position " + i);
+            }
+        }
+        return new Dataset(name, x, y, n, h * w, k, w, h, 1, classNames);
     }
 
     public static IdxArray read(Path file) {

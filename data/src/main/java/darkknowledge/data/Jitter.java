@@ -7,6 +7,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Random translation of each image by up to ±{@code maxShift} pixels in each direction, uncovered
  * pixels set to 0. Hinton et al. (2015, §3) train the 1200-1200 MNIST teacher "on images jittered by
  * up to two pixels in any direction"; a shift of (dx, dy) maps pixel (r, c) to (r + dy, c + dx).
+ * A row of {@code k·width·height} values is {@code k} channel planes ({@link Dataset}'s layout),
+ * all shifted alike.
  */
 public record Jitter(int width, int height, int maxShift) implements Augmentation {
 
@@ -26,17 +28,20 @@ public record Jitter(int width, int height, int maxShift) implements Augmentatio
             return;
         }
         int n = (int) features.rows();
-        int d = width * height;
-        if (features.columns() != d) {
+        int plane = width * height;
+        int d = (int) features.columns();
+        if (d % plane != 0) {
             throw new IllegalArgumentException("jitter for " + width + "x" + height + " images got rows of "
-                    + features.columns() + " values");
+                    + d + " values, not a whole number of channel planes");
         }
         float[] in = features.dup('c').data().asFloat();
         float[] out = new float[in.length];
         for (int i = 0; i < n; i++) {
             int dx = random.nextInt(-maxShift, maxShift + 1);
             int dy = random.nextInt(-maxShift, maxShift + 1);
-            shift(in, out, i * d, dx, dy);
+            for (int c = 0; c < d; c += plane) {
+                shift(in, out, i * d + c, dx, dy);
+            }
         }
         features.assign(org.nd4j.linalg.factory.Nd4j.createFromArray(out).reshape('c', n, d));
     }

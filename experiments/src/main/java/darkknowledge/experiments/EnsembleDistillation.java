@@ -8,7 +8,6 @@ import darkknowledge.core.Check;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
 import darkknowledge.core.Scale;
-import darkknowledge.data.DatasetSource;
 import darkknowledge.distill.DistillConfig;
 import darkknowledge.distill.Teacher;
 import darkknowledge.distill.TransferSet;
@@ -95,7 +94,7 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        RunData s = RunData.load(ctx, DatasetSource.MNIST, c.data());
+        RunData s = RunData.load(ctx, c.data());
         SortedMap<String, String> result = new TreeMap<>();
         List<Teacher> softened = new ArrayList<>();
         List<Teacher.Logits> logits = new ArrayList<>();

@@ -7,7 +7,6 @@ import darkknowledge.pipeline.RunData;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
 import darkknowledge.core.Scale;
-import darkknowledge.data.DatasetSource;
 import darkknowledge.distill.DistillConfig;
 import darkknowledge.distill.TransferSet;
 import darkknowledge.generalist.MlpConfig;
@@ -89,7 +88,7 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        RunData s = RunData.load(ctx, DatasetSource.MNIST, c.data());
+        RunData s = RunData.load(ctx, c.data());
         Models.Trained teacher = Models.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
         Models.Trained baseline = Models.trainOnLabels(ctx, "baseline", c.baseline(), s);
         int[] transfer = TransferSet.all().select(s.train().labels(), ctx.seeds().derive("transfer"));

@@ -8,7 +8,6 @@ import darkknowledge.core.Check;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
 import darkknowledge.core.Scale;
-import darkknowledge.data.DatasetSource;
 import darkknowledge.distill.BiasShift;
 import darkknowledge.distill.DistillConfig;
 import darkknowledge.distill.TransferSet;
@@ -104,7 +103,16 @@ public final class MnistOmittedClass implements Experiment<MnistOmittedClass.Con
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        RunData s = RunData.load(ctx, DatasetSource.MNIST, c.data());
+        RunData s = RunData.load(ctx, c.data());
+        // Any dataset will do (the omitted "digit" is a class index), as long as it has the classes named.
+        int k = s.train().numClasses();
+        for (var e : List.of(Map.entry("omitted.classes", c.omitted().classes()),
+                Map.entry("omitted.onlyClasses", c.omitted().onlyClasses()))) {
+            if (e.getValue().stream().anyMatch(cl -> cl < 0 || cl >= k)) {
+                throw new darkknowledge.core.ConfigException(e.getKey() + "=" + e.getValue() + ": this data ("
+                        + c.data().source() + ") has classes 0.." + (k - 1) + " " + s.train().classNames());
+            }
+        }
         Models.Trained teacher = Models.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
         SortedMap<String, String> result = new TreeMap<>();
         result.put("teacher.test_errors", Integer.toString(teacher.testErrors(s)));

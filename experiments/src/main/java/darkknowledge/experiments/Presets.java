@@ -39,7 +39,7 @@ final class Presets {
             0.9, 0.95, 60, 128, 0, 0);
 
     /** MNIST: 55,000 training and 5,000 validation images. */
-    static final DataConfig MNIST_DATA = new DataConfig(5000, 0, 0);
+    static final DataConfig MNIST_DATA = new DataConfig(5000, 0, 0, "mnist", 0);
 
     /** §3's distillation: T = 20, hard-label term weighted 0.5. */
     static final DistillConfig MNIST_DISTILL = new DistillConfig(20, 0.5, DistillConfig.Objective.SOFT_TARGETS);
@@ -78,10 +78,10 @@ final class Presets {
                 clustering.source(), ClusteringConfig.Statistic.CORRELATION, 0, clustering.maxSubsetSize(),
                 clustering.minSubsetSize(), clustering.small(), ClusteringConfig.Diagonal.KEEP, clustering.seed());
         return switch (dataset) {
-            case FASHION -> new Specialists(new DataConfig(5000, 0, 0), synthetic, generalist, fewClasses, spec, ensemble);
-            case MNIST_FASHION -> new Specialists(new DataConfig(10000, 0, 0), synthetic, generalist, fewClasses.withK(8),
+            case FASHION -> new Specialists(new DataConfig(5000, 0, 0, "fashion-mnist", 0), synthetic, generalist, fewClasses, spec, ensemble);
+            case MNIST_FASHION -> new Specialists(new DataConfig(10000, 0, 0, "", 0), synthetic, generalist, fewClasses.withK(8),
                     spec, ensemble);
-            case SYNTHETIC -> new Specialists(new DataConfig(5000, 0, 0), synthetic,
+            case SYNTHETIC -> new Specialists(new DataConfig(5000, 0, 0, "", 0), synthetic,
                     generalist.withHidden(List.of(32)).withEpochs(30), clustering.withK(50),
                     new SpecialistConfig(0.5, DustbinCorrection.PRIOR_SHIFT, 15, 1e-3, 0.9, 3, 2),
                     new EnsembleConfig(1, 1e-7, 2000, EnsembleConfig.ClusterOn.TRAIN, true));

@@ -8,7 +8,6 @@ import darkknowledge.core.Check;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
 import darkknowledge.core.Scale;
-import darkknowledge.data.DatasetSource;
 import darkknowledge.distill.DistillConfig;
 import darkknowledge.distill.TransferSet;
 import darkknowledge.generalist.MlpConfig;
@@ -90,7 +89,7 @@ public final class SoftTargetRegularizer implements Experiment<SoftTargetRegular
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        RunData s = RunData.load(ctx, DatasetSource.MNIST, c.data());
+        RunData s = RunData.load(ctx, c.data());
         Models.Trained teacher = Models.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
         SortedMap<String, String> result = new TreeMap<>();
         putAccuracy(result, "teacher.test", teacher.testErrors(s), s.test().numExamples());

@@ -1,7 +1,7 @@
 package darkknowledge.pipeline;
 
 import darkknowledge.data.Dataset;
-import darkknowledge.data.DatasetSource;
+import darkknowledge.data.DataSource;
 import darkknowledge.data.Split;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -20,11 +20,14 @@ public record RunData(Dataset train, Dataset validation, Dataset test, INDArray 
         return new RunData(t, validation, test, trainX.getRows(rows), trainY.getRows(rows), validationX, testX);
     }
 
-    public static RunData load(RunContext ctx, DatasetSource source, DataConfig cfg) {
-        Dataset fullTrain = ctx.data().load(source, true);
-        Dataset fullTest = ctx.data().load(source, false);
-        ctx.provenance().putAll("data." + fullTrain.name() + ".", ctx.data().checksums(source));
-        return of(ctx, fullTrain, fullTest, cfg);
+    /**
+     * The splits of the dataset {@code data.source} names ({@link DataSource}), resized to
+     * {@code data.imageSize} if set; the files' checksums and the source go into the provenance.
+     */
+    public static RunData load(RunContext ctx, DataConfig cfg) {
+        DataSource.Loaded loaded = cfg.dataSource().load(ctx.data(), cfg.imageSize());
+        ctx.provenance().putAll("", loaded.provenance());
+        return of(ctx, loaded.train(), loaded.test(), cfg);
     }
 
     /**

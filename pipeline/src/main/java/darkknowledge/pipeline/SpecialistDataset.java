@@ -21,8 +21,17 @@ public enum SpecialistDataset {
 
     /** Loads (and for synthetic data generates) this dataset, recording its provenance. */
     public Loaded load(DataConfig dataCfg, Synthetic synthetic, RunContext ctx) {
+        // The union and the synthetic set are made here, not read: a data.source other than the
+        // fashion variant's default (which the pipeline's data section inherits) would be ignored.
+        if (this != FASHION && (dataCfg.imageSize() != 0
+                || !dataCfg.source().isEmpty() && !dataCfg.source().equals("fashion-mnist"))) {
+            throw new darkknowledge.core.ConfigException("data.source=" + dataCfg.source() + ", data.imageSize="
+                    + dataCfg.imageSize() + ": the " + name().toLowerCase(java.util.Locale.ROOT)
+                    + " dataset makes its own data; run specialists-fashion (or pipeline with dataset=fashion) "
+                    + "to read a data.source");
+        }
         return switch (this) {
-            case FASHION -> new Loaded(RunData.load(ctx, DatasetSource.FASHION_MNIST, dataCfg), null);
+            case FASHION -> new Loaded(RunData.load(ctx, dataCfg), null);
             case MNIST_FASHION -> {
                 List<DatasetSource> sources = List.of(DatasetSource.MNIST, DatasetSource.FASHION_MNIST);
                 List<String> names = new ArrayList<>();
