@@ -105,7 +105,8 @@ public final class GlyphMontage {
         FontRenderContext frc = new FontRenderContext(null, true, true);
         int labelWidth = 20;
         for (Row r : rows) {
-            labelWidth = Math.max(labelWidth, (int) Math.ceil(labelFont.getStringBounds(r.label(), frc).getWidth()) + 16);
+            labelWidth = Math.max(labelWidth,
+                    (int) Math.ceil(labelFont(labelFont, r.label()).getStringBounds(r.label(), frc).getWidth()) + 16);
         }
         int widest = rows.stream().mapToInt(r -> Math.min(style.columns(), r.classes().length)).max().orElse(1);
         int lines = rows.stream().mapToInt(r -> Math.max(1, ceilDiv(r.classes().length, style.columns()))).sum();
@@ -124,7 +125,7 @@ public final class GlyphMontage {
         for (Row r : rows) {
             int rowLines = Math.max(1, ceilDiv(r.classes().length, style.columns()));
             g.setColor(LABEL);
-            g.setFont(labelFont);
+            g.setFont(labelFont(labelFont, r.label()));
             g.drawString(r.label(), 8, y + (layers * cell) / 2 + 5);
             for (int j = 0; j < r.classes().length; j++) {
                 int x = labelWidth + (j % style.columns()) * cell;
@@ -171,13 +172,14 @@ public final class GlyphMontage {
         int w = samples.imageWidth();
         int h = samples.imageHeight();
         int zoom = Math.max(1, Math.min((cell - 2) / w, (cell - 2) / h));
-        BufferedImage tile = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
+        // RGB, not TYPE_BYTE_GRAY: a grey image is linear and would be brightened on its way to sRGB.
+        BufferedImage tile = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         float[] f = samples.features();
         int off = row * samples.numFeatures();
         for (int r = 0; r < h; r++) {
             for (int c = 0; c < w; c++) {
                 int v = Math.round(255 * Math.clamp(f[off + r * w + c], 0f, 1f));
-                tile.getRaster().setSample(c, r, 0, v);
+                tile.setRGB(c, r, (v << 16) | (v << 8) | v);
             }
         }
         int dx = x + (cell - w * zoom) / 2;
@@ -199,6 +201,11 @@ public final class GlyphMontage {
             first[samples.labels()[i]] = i;
         }
         return first;
+    }
+
+    /** Some CJK faces (Droid Sans Fallback) have no Latin letters: those labels fall back to SansSerif. */
+    private static Font labelFont(Font preferred, String label) {
+        return preferred.canDisplayUpTo(label) == -1 ? preferred : new Font(Font.SANS_SERIF, Font.PLAIN, preferred.getSize());
     }
 
     private static int ceilDiv(int a, int b) {

@@ -17,8 +17,8 @@ import java.util.SplittableRandom;
  * Renders one glyph into a small grey image under a distortion. The glyph's outline is filled with
  * antialiasing at {@link #OVERSAMPLE}× the output resolution, its strokes are thickened or thinned by
  * grey-level dilation or erosion there, and the result is averaged down in
- * {@code OVERSAMPLE × OVERSAMPLE} blocks, then blurred and given noise at the output resolution. Ink is
- * bright (1) on a dark (0) background, as in MNIST.
+ * {@code OVERSAMPLE × OVERSAMPLE} blocks, then blurred, stretched to full contrast (the brightest
+ * {@link #BRIGHT_SHARE} of pixels at 1) and given noise at the output resolution. Ink is bright (1) on a dark (0) background, as in MNIST.
  *
  * <p>Geometry: the font's em square is {@link #EM_FRACTION} of the image side, so characters keep
  * their designed relative size (口 is smaller than 国); the glyph's bounding-box centre goes to the
@@ -34,6 +34,8 @@ final class GlyphRenderer {
     static final int OVERSAMPLE = 4;
     /** Side of the em square as a fraction of the image side: room for the distortions. */
     static final double EM_FRACTION = 0.8;
+    /** Share of pixels that end at full ink after the contrast stretch. */
+    static final double BRIGHT_SHARE = 0.04;
     /** Point size at which outlines are taken (then scaled by the transform). */
     private static final float OUTLINE_SIZE = 256f;
     private static final FontRenderContext FRC = new FontRenderContext(null, true, true);
@@ -161,14 +163,37 @@ final class GlyphRenderer {
         double ink = downsample();
         blur(d.blur());
         int n = size * size;
+        float gain = 1f / brightLevel();
         for (int i = 0; i < n; i++) {
-            float v = small[i];
+            float v = small[i] * gain;
             if (d.noise() > 0) {
                 v += (float) (d.noise() * noise.nextGaussian());
             }
             out[offset + i] = (byte) Math.round(255 * Math.clamp(v, 0f, 1f));
         }
         return ink;
+    }
+
+    /**
+     * The level that the brightest {@link #BRIGHT_SHARE} of pixels reach (at least 1/255): the image is
+     * stretched so that it becomes 1. Thin, eroded or blurred strokes would otherwise come out faint, and
+     * a faint glyph is a cue to the face rather than the character; bold glyphs, which already have that
+     * share at full ink, are left as they are.
+     */
+    private float brightLevel() {
+        int[] histogram = new int[256];
+        for (float v : small) {
+            histogram[Math.round(255 * Math.clamp(v, 0f, 1f))]++;
+        }
+        int wanted = (int) Math.ceil(BRIGHT_SHARE * small.length);
+        int seen = 0;
+        for (int level = 255; level > 1; level--) {
+            seen += histogram[level];
+            if (seen >= wanted) {
+                return level / 255f;
+            }
+        }
+        return 1 / 255f;
     }
 
     /**

@@ -148,6 +148,7 @@ public final class Glyphs {
         in.put("set.generator", GENERATOR);
         in.put("set.oversample", String.valueOf(GlyphRenderer.OVERSAMPLE));
         in.put("set.em_fraction", String.valueOf(GlyphRenderer.EM_FRACTION));
+        in.put("set.bright_share", String.valueOf(GlyphRenderer.BRIGHT_SHARE));
         for (Typeface t : config.allFaces()) {
             String p = "font." + t.id() + ".";
             in.put(p + "file", t.fileName());
