@@ -182,7 +182,7 @@ public final class DataStore {
         return root.resolve("usr/share/datasets/fashion-mnist");
     }
 
-    private static void run(Path dir, List<String> command, String tool) {
+    static void run(Path dir, List<String> command, String tool) {
         ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).directory(dir.toFile())
                 .redirectErrorStream(true);
         try {
