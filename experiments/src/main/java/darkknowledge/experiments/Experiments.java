@@ -20,7 +20,8 @@ final class Experiments {
                 new SoftTargetRegularizer(), new EnsembleDistillation(),
                 new SpecialistsExperiment(SpecialistDataset.FASHION),
                 new SpecialistsExperiment(SpecialistDataset.MNIST_FASHION),
-                new SpecialistsExperiment(SpecialistDataset.SYNTHETIC), new Pipeline());
+                new SpecialistsExperiment(SpecialistDataset.SYNTHETIC),
+                new SpecialistsExperiment(SpecialistDataset.GLYPHS), new Pipeline());
     }
 
     /** The paper's student protocol: un-jittered transfer set, the 60-epoch Adam student (configs ‹c›, ‹g›). */

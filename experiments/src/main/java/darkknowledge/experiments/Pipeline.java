@@ -13,7 +13,11 @@ import darkknowledge.distill.DistillConfig;
 import darkknowledge.distill.SoftTargets;
 import darkknowledge.distill.TemperatureSoftmax;
 import darkknowledge.generalist.Classifier;
+import darkknowledge.data.GlyphsConfig;
+import darkknowledge.generalist.ConvConfig;
 import darkknowledge.generalist.MlpConfig;
+import darkknowledge.generalist.TrainingSchedule;
+import darkknowledge.pipeline.Architecture;
 import darkknowledge.generalist.Trainer;
 import darkknowledge.pipeline.DataConfig;
 import darkknowledge.pipeline.EnsembleConfig;
@@ -72,9 +76,13 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
     }
 
     public record Config(RunConfig run, DataConfig data, SpecialistDataset dataset,
-                         Synthetic synthetic, MlpConfig generalist, ClusteringConfig clustering,
-                         SpecialistConfig specialists, EnsembleConfig ensemble, MlpConfig student,
-                         DistillConfig distill, StageConfig stages) {
+                         Synthetic synthetic, GlyphsConfig glyphs, Architecture architecture, MlpConfig generalist,
+                         ConvConfig conv, ClusteringConfig clustering, SpecialistConfig specialists,
+                         EnsembleConfig ensemble, MlpConfig student, DistillConfig distill, StageConfig stages) {
+        /** The generalist's net: {@code generalist.*} (MLP) or {@code conv.*}, as {@code architecture.generalist} says. */
+        TrainingSchedule generalistNet() {
+            return architecture.pick(generalist, conv);
+        }
     }
 
     @Override
@@ -90,8 +98,8 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
     @Override
     public Config defaults() {
         Presets.Specialists s = Presets.specialists(SpecialistDataset.FASHION);
-        return new Config(new RunConfig(1, Scale.FULL), s.data(), SpecialistDataset.FASHION, s.synthetic(), s.generalist(),
-                s.clustering(), s.specialists(), s.ensemble(), s.generalist(),
+        return new Config(new RunConfig(1, Scale.FULL), s.data(), SpecialistDataset.FASHION, s.synthetic(), s.glyphs(),
+                s.architecture(), s.generalist(), s.conv(), s.clustering(), s.specialists(), s.ensemble(), s.generalist(),
                 new DistillConfig(4, 0.5, DistillConfig.Objective.SOFT_TARGETS), new StageConfig(""));
     }
 
@@ -137,19 +145,21 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
             throw new darkknowledge.core.ConfigException("student.jitter: the pipeline's students learn from targets "
                     + "computed once per un-jittered training image; expected 0, got " + c.student().jitter());
         }
-        SpecialistDataset.Loaded loaded = c.dataset().load(c.data(), c.synthetic(), ctx);
+        SpecialistDataset.Loaded loaded = c.dataset().load(c.data(), c.synthetic(), c.glyphs(), ctx);
         RunData s = loaded.data();
         int k = s.train().numClasses();
         Store stages = Store.shared(ctx.record().dir().getParent().resolve("stages"), STAGES, c.stages().from());
         SortedMap<String, String> result = new TreeMap<>();
         String trainSha = s.train().sha256();  // 172 MB of MNIST-size floats: hash once
         String dataId = "data " + c.dataset() + " " + trainSha + " seed " + c.run().seed() + "\n"
-                + text("data", c.data()) + text("synthetic", c.synthetic());
+                + text("data", c.data()) + text("synthetic", c.synthetic())
+                + (c.dataset() == SpecialistDataset.GLYPHS ? text("glyphs", c.glyphs()) : "");
         Seeds seeds = ctx.seeds();
 
         // 1. Generalist.
-        Store.Entry g = stages.open("generalist", dataId, text("generalist", c.generalist()));
-        Classifier generalist = Models.trainOnLabels(ctx, g, "generalist", c.generalist(), s).model();
+        Store.Entry g = stages.open("generalist", dataId, text("architecture", c.architecture()) + (c.architecture()
+                .generalist() == Architecture.Net.CONV ? text("conv", c.conv()) : text("generalist", c.generalist())));
+        Classifier generalist = Models.trainOnLabels(ctx, g, "generalist", c.generalistNet(), s).model();
         result.put("generalist.train_seconds", Models.fmt(Double.parseDouble(g.info().get("train_seconds"))));
 
         // 2. Clustering.
@@ -176,7 +186,7 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
                         Double.parseDouble(info.get("specialist" + m + ".dustbin_shift"))));
             }
         } else {
-            List<Specialists.Trained> trained = SpecialistStages.trainSpecialists(ctx, generalist, c.generalist(),
+            List<Specialists.Trained> trained = SpecialistStages.trainSpecialists(ctx, generalist, c.generalistNet(),
                     partition, c.specialists(), s, new Seeds(seeds.derive("specialists")), sp.checkpoints());
             SortedMap<String, String> info = new TreeMap<>();
             double seconds = 0;

@@ -3,7 +3,10 @@ package darkknowledge.experiments;
 import darkknowledge.clustering.ClusteringConfig;
 import darkknowledge.core.Scale;
 import darkknowledge.distill.DistillConfig;
+import darkknowledge.data.GlyphsConfig;
+import darkknowledge.generalist.ConvConfig;
 import darkknowledge.generalist.MlpConfig;
+import darkknowledge.pipeline.Architecture;
 import darkknowledge.pipeline.DataConfig;
 import darkknowledge.pipeline.EnsembleConfig;
 import darkknowledge.pipeline.SpecialistDataset;
@@ -59,8 +62,9 @@ final class Presets {
     }
 
     /** The full-scale settings of the specialist method on one dataset (specialist experiments, pipeline). */
-    record Specialists(DataConfig data, Synthetic synthetic, MlpConfig generalist, ClusteringConfig clustering,
-                       SpecialistConfig specialists, EnsembleConfig ensemble) {
+    record Specialists(DataConfig data, Synthetic synthetic, GlyphsConfig glyphs, Architecture architecture,
+                       MlpConfig generalist, ConvConfig conv, ClusteringConfig clustering, SpecialistConfig specialists,
+                       EnsembleConfig ensemble) {
     }
 
     static Specialists specialists(SpecialistDataset dataset) {
@@ -77,14 +81,27 @@ final class Presets {
         ClusteringConfig fewClasses = new ClusteringConfig(5, clustering.restarts(), clustering.maxIterations(),
                 clustering.source(), ClusteringConfig.Statistic.CORRELATION, 0, clustering.maxSubsetSize(),
                 clustering.minSubsetSize(), clustering.small(), ClusteringConfig.Diagonal.KEEP, clustering.seed());
+        GlyphsConfig glyphs = GlyphsConfig.defaults();
+        ConvConfig conv = ConvConfig.small(15);
+        Architecture mlp = Architecture.mlp();
         return switch (dataset) {
-            case FASHION -> new Specialists(new DataConfig(5000, 0, 0, "fashion-mnist", 0), synthetic, generalist, fewClasses, spec, ensemble);
-            case MNIST_FASHION -> new Specialists(new DataConfig(10000, 0, 0, "", 0), synthetic, generalist, fewClasses.withK(8),
-                    spec, ensemble);
-            case SYNTHETIC -> new Specialists(new DataConfig(5000, 0, 0, "", 0), synthetic,
-                    generalist.withHidden(List.of(32)).withEpochs(30), clustering.withK(50),
+            case FASHION -> new Specialists(new DataConfig(5000, 0, 0, "fashion-mnist", 0), synthetic, glyphs, mlp,
+                    generalist, conv, fewClasses, spec, ensemble);
+            case MNIST_FASHION -> new Specialists(new DataConfig(10000, 0, 0, "", 0), synthetic, glyphs, mlp, generalist,
+                    conv, fewClasses.withK(8), spec, ensemble);
+            case SYNTHETIC -> new Specialists(new DataConfig(5000, 0, 0, "", 0), synthetic, glyphs, mlp,
+                    generalist.withHidden(List.of(32)).withEpochs(30), conv, clustering.withK(50),
                     new SpecialistConfig(0.5, DustbinCorrection.PRIOR_SHIFT, 15, 1e-3, 0.9, 3, 2),
                     new EnsembleConfig(1, 1e-7, 2000, EnsembleConfig.ClusterOn.TRAIN, true));
+            // 3,755 classes: the conv generalist; the covariance of its probabilities on 10,000 held-out
+            // training-face images (the full training split would be 3.4 GB of doubles), 60 specialists of
+            // overlapping subsets as the paper's (61 x 300 > 15,000).
+            case GLYPHS -> new Specialists(new DataConfig(10000, 0, 0, "", 0), synthetic, glyphs,
+                    new Architecture(Architecture.Net.CONV), generalist, conv,
+                    new ClusteringConfig(60, 3, clustering.maxIterations(), clustering.source(), clustering.statistic(),
+                            10, 300, clustering.minSubsetSize(), clustering.small(), clustering.diagonal(),
+                            clustering.seed()),
+                    new SpecialistConfig(0.5, DustbinCorrection.PRIOR_SHIFT, 5, 3e-4, 0.9, 2, 2), ensemble);
         };
     }
 
@@ -92,6 +109,7 @@ final class Presets {
     static Map<String, String> specialists(SpecialistDataset dataset, Scale scale) {
         Map<String, String> m = new TreeMap<>();
         boolean synthetic = dataset == SpecialistDataset.SYNTHETIC;
+        boolean glyphs = dataset == SpecialistDataset.GLYPHS;
         switch (scale) {
             case FULL -> {
             }
@@ -103,6 +121,13 @@ final class Presets {
                     m.put("synthetic.groups", "10");
                     m.put("clustering.k", "10");
                 }
+                if (glyphs) {
+                    m.put("glyphs.classes", "500");
+                    m.put("conv.epochs", "4");
+                    m.put("clustering.k", "10");
+                    m.put("clustering.maxSubsetSize", "60");
+                    m.put("data.validationSize", "2000");
+                }
             }
             case TINY -> {
                 m.putAll(tiny("generalist"));
@@ -113,6 +138,22 @@ final class Presets {
                     m.put("synthetic.groups", "4");
                     m.put("synthetic.trainPerClass", "40");
                     m.put("clustering.k", "4");
+                    m.put("data.validationSize", "200");
+                    m.put("data.trainLimit", "0");
+                }
+                if (glyphs) {
+                    // A hundred classes, one Song face to train and one Kai face to test: the two
+                    // smallest font packages (4 MB); seconds.
+                    m.put("glyphs.classes", "100");
+                    m.put("glyphs.trainFaces", "ar_pl_sungti");
+                    m.put("glyphs.testFaces", "ar_pl_kaiti");
+                    m.put("glyphs.trainImagesPerFace", "8");
+                    m.put("glyphs.testImagesPerFace", "2");
+                    m.put("conv.channels", "8,16");
+                    m.put("conv.dense", "64");
+                    m.put("conv.epochs", "2");
+                    m.put("clustering.k", "5");
+                    m.put("clustering.overlap", "2");
                     m.put("data.validationSize", "200");
                     m.put("data.trainLimit", "0");
                 }

@@ -9,7 +9,11 @@ import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
 import darkknowledge.core.Scale;
 import darkknowledge.core.Seeds;
+import darkknowledge.data.GlyphsConfig;
+import darkknowledge.generalist.ConvConfig;
 import darkknowledge.generalist.MlpConfig;
+import darkknowledge.generalist.TrainingSchedule;
+import darkknowledge.pipeline.Architecture;
 import darkknowledge.pipeline.DataConfig;
 import darkknowledge.pipeline.EnsembleConfig;
 import darkknowledge.pipeline.Models;
@@ -51,8 +55,13 @@ import java.util.stream.IntStream;
  */
 public final class SpecialistsExperiment implements Experiment<SpecialistsExperiment.Config> {
 
-    public record Config(RunConfig run, DataConfig data, Synthetic synthetic, MlpConfig generalist,
-                         ClusteringConfig clustering, SpecialistConfig specialists, EnsembleConfig ensemble) {
+    public record Config(RunConfig run, DataConfig data, Synthetic synthetic, GlyphsConfig glyphs,
+                         Architecture architecture, MlpConfig generalist, ConvConfig conv, ClusteringConfig clustering,
+                         SpecialistConfig specialists, EnsembleConfig ensemble) {
+        /** The generalist's net: {@code generalist.*} (MLP) or {@code conv.*}, as {@code architecture.generalist} says. */
+        TrainingSchedule generalistNet() {
+            return architecture.pick(generalist, conv);
+        }
     }
 
     private final SpecialistDataset variant;
@@ -67,6 +76,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
             case FASHION -> "specialists-fashion";
             case MNIST_FASHION -> "specialists-mnist-fashion";
             case SYNTHETIC -> "specialists-synthetic";
+            case GLYPHS -> "specialists-glyphs";
         };
     }
 
@@ -76,14 +86,15 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
             case FASHION -> "§5: Fashion-MNIST generalist -> covariance clusters -> specialists + dustbin -> KL ensemble";
             case MNIST_FASHION -> "§5: the 20-class union of MNIST and Fashion-MNIST, same pipeline and tables";
             case SYNTHETIC -> "§5: 1,000 synthetic classes in 50 planted groups: cluster recovery (ARI) and the tables";
+            case GLYPHS -> "§5: 3,755 Chinese characters, conv generalist, tested on unseen typefaces, 60 overlapping specialists";
         };
     }
 
     @Override
     public Config defaults() {
         Presets.Specialists p = Presets.specialists(variant);
-        return new Config(new RunConfig(1, Scale.FULL), p.data(), p.synthetic(), p.generalist(), p.clustering(),
-                p.specialists(), p.ensemble());
+        return new Config(new RunConfig(1, Scale.FULL), p.data(), p.synthetic(), p.glyphs(), p.architecture(),
+                p.generalist(), p.conv(), p.clustering(), p.specialists(), p.ensemble());
     }
 
     @Override
@@ -126,11 +137,11 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        SpecialistDataset.Loaded loaded = variant.load(c.data(), c.synthetic(), ctx);
+        SpecialistDataset.Loaded loaded = variant.load(c.data(), c.synthetic(), c.glyphs(), ctx);
         RunData s = loaded.data();
         SortedMap<String, String> result = new TreeMap<>();
 
-        Models.Trained generalist = Models.trainOnLabels(ctx, "generalist", c.generalist(), s);
+        Models.Trained generalist = Models.trainOnLabels(ctx, "generalist", c.generalistNet(), s);
         Models.report(result, generalist);
 
         // §5.3: the covariance of the generalist's predictions, clustered.
@@ -147,13 +158,16 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
                 ctx.record().dir().resolve("covariance.png"), name() + ": class "
                         + c.clustering().statistic().name().toLowerCase(Locale.ROOT) + " of the generalist's "
                         + c.clustering().source().name().toLowerCase(Locale.ROOT));
+        if (variant == SpecialistDataset.GLYPHS) {
+            Montages.clustersAndConfusions(ctx, partition, generalist.model(), s, c.glyphs());
+        }
         if (loaded.groupOfClass() != null) {
             result.put("clustering.ari", String.format(Locale.ROOT, "%.4f",
                     AdjustedRandIndex.of(partition.clusterOf(), loaded.groupOfClass())));
         }
 
         // §5.2: specialists, in parallel.
-        List<Specialists.Trained> trained = SpecialistStages.trainSpecialists(ctx, generalist.model(), c.generalist(),
+        List<Specialists.Trained> trained = SpecialistStages.trainSpecialists(ctx, generalist.model(), c.generalistNet(),
                 partition, c.specialists(), s, new Seeds(ctx.seeds().derive("specialists")), ctx.store().open("specialists")
                         .checkpoints());
         long extraExamplePasses = 0;
@@ -181,7 +195,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         SpecialistStages.report(result, generalist.model().predict(s.testX()), headline, labels, partition);
 
         if (c.ensemble().control()) {
-            Models.Trained control = SpecialistStages.control(ctx, generalist.model(), c.generalist(), c.specialists(),
+            Models.Trained control = SpecialistStages.control(ctx, generalist.model(), c.generalistNet(), c.specialists(),
                     extraExamplePasses, s);
             result.put("control.epochs", Integer.toString(control.outcome().epochsRun()));
             result.put("control.test_accuracy", SpecialistStages.pct(SpecialistStages.correct(

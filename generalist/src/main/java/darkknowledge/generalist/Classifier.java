@@ -103,6 +103,69 @@ public final class Classifier {
         return new Classifier(net);
     }
 
+    /**
+     * Builds a freshly initialised convolutional net (He initialisation, float32, workspaces on):
+     * {@link Im2colConv} convolutions and {@link NhwcMaxPool} pooling per stage, {@link ReluDense}
+     * hidden layers, then the output layer as in {@link #create(MlpConfig, int, int, ILossFunction, long)}.
+     * Inputs are rows of {@code cfg.numInputs()} values, pixels in (y, x, channel) order. Every layer
+     * with parameters holds DL4J's plain {@code "W"} and {@code "b"}; pooling layers hold none.
+     *
+     * @param lossOnLogits null for softmax cross-entropy with one-hot labels; otherwise a loss whose
+     *                     input is the raw logits (identity output activation)
+     */
+    public static Classifier create(ConvConfig cfg, int nOut, ILossFunction lossOnLogits, long seed) {
+        IUpdater updater = cfg.optimizer() == MlpConfig.Optimizer.ADAM
+                ? new FusedAdam(cfg.learningRate())
+                : new Nesterovs(cfg.learningRate(), cfg.momentum());
+        NeuralNetConfiguration.Builder b = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .dataType(DataType.FLOAT)
+                .weightInit(WeightInit.RELU)
+                .updater(updater)
+                .trainingWorkspaceMode(WorkspaceMode.ENABLED)
+                .inferenceWorkspaceMode(WorkspaceMode.ENABLED);
+        if (cfg.l2() > 0) {
+            b.l2(cfg.l2());
+        }
+        NeuralNetConfiguration.ListBuilder list = b.list();
+        int h = cfg.inputHeight();
+        int w = cfg.inputWidth();
+        int in = cfg.inputChannels();
+        for (int c : cfg.channels()) {
+            for (int i = 0; i < cfg.convsPerStage(); i++) {
+                list.layer(Im2colConv.of(h, w, in, cfg.kernel(), c));
+                in = c;
+            }
+            if (cfg.pool() > 1) {
+                list.layer(NhwcMaxPool.of(h, w, in, cfg.pool()));
+                h /= cfg.pool();
+                w /= cfg.pool();
+            }
+        }
+        int prev = cfg.featureSize();
+        for (int units : cfg.dense()) {
+            DenseLayer.Builder layer = new DenseLayer.Builder().nIn(prev).nOut(units).activation(Activation.RELU);
+            if (cfg.dropout() > 0) {
+                layer.dropOut(1 - cfg.dropout());  // DL4J: RETAIN probability, applied to the layer's input
+            }
+            list.layer(ReluDense.of(layer.build()));
+            prev = units;
+        }
+        OutputLayer.Builder out = new OutputLayer.Builder().nIn(prev).nOut(nOut);
+        if (lossOnLogits == null) {
+            out.lossFunction(new LossMCXENT()).activation(Activation.SOFTMAX);
+        } else {
+            out.lossFunction(lossOnLogits).activation(Activation.IDENTITY);
+        }
+        if (cfg.dropout() > 0) {
+            out.dropOut(1 - cfg.dropout());
+        }
+        list.layer(out.build());
+        MultiLayerNetwork net = new MultiLayerNetwork(list.build());
+        net.init();
+        return new Classifier(net);
+    }
+
     /** Wraps an existing network (package-private: DL4J stays behind this type). */
     static Classifier of(MultiLayerNetwork net) {
         return new Classifier(net);
@@ -136,6 +199,32 @@ public final class Classifier {
                 net.getLayer(i).setParam(e.getKey(), e.getValue().dup());
             }
         }
+    }
+
+    /**
+     * A new net with this net's architecture and training settings (layers, dropout, constraints,
+     * update rule) but an output layer of {@code nOut} classes; its body (every layer but the
+     * output layer) holds a copy of this net's parameters, its head is freshly initialised from
+     * {@code seed} (callers usually {@link #setHead} it). Works for any architecture this type
+     * builds: how a specialist starts from its generalist (Hinton et al. 2015, §5.2).
+     */
+    public Classifier withNewHead(int nOut, long seed) {
+        org.deeplearning4j.nn.conf.MultiLayerConfiguration conf = net.getLayerWiseConfigurations().clone();
+        int last = conf.getConfs().size() - 1;
+        ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) conf.getConf(last).getLayer()).setNOut(nOut);
+        // A new net starts its own count: Adam's bias correction and the schedule read these.
+        conf.setIterationCount(0);
+        conf.setEpochCount(0);
+        for (int i = 0; i <= last; i++) {
+            conf.getConf(i).setSeed(seed);
+            conf.getConf(i).setIterationCount(0);
+            conf.getConf(i).setEpochCount(0);
+        }
+        MultiLayerNetwork fresh = new MultiLayerNetwork(conf);
+        fresh.init();
+        Classifier c = new Classifier(fresh);
+        c.copyBodyFrom(this);
+        return c;
     }
 
     /** Number of inputs of the output layer (the width of the last hidden representation). */
@@ -199,6 +288,25 @@ public final class Classifier {
         return new Classifier(net);
     }
 
+    /**
+     * A freshly initialised net of the given architecture: an MLP ({@link MlpConfig}) over
+     * {@code nIn} inputs or a convolutional net ({@link ConvConfig}, whose input size it fixes).
+     */
+    public static Classifier create(TrainingSchedule architecture, int nIn, int nOut, ILossFunction lossOnLogits,
+                                    long seed) {
+        return switch (architecture) {
+            case MlpConfig m -> create(m, nIn, nOut, lossOnLogits, seed);
+            case ConvConfig c -> {
+                if (c.numInputs() != nIn) {
+                    throw new IllegalArgumentException("a " + c.inputHeight() + "x" + c.inputWidth() + "x"
+                            + c.inputChannels() + " conv net takes " + c.numInputs() + " inputs; the data has " + nIn);
+                }
+                yield create(c, nOut, lossOnLogits, seed);
+            }
+            default -> throw new IllegalArgumentException("no architecture for " + architecture.getClass().getName());
+        };
+    }
+
     /** Loads a model saved by {@link #save}; a missing or unreadable file is an error naming it. */
     public static Classifier load(Path file) {
         if (!Files.isRegularFile(file)) {
@@ -222,6 +330,9 @@ public final class Classifier {
     }
 
     public int numInputs() {
+        if (net.getLayerWiseConfigurations().getConf(0).getLayer() instanceof Im2colConv conv) {
+            return (int) conv.inputSize();  // its nIn is the patch size
+        }
         return (int) net.layerInputSize(0);
     }
 

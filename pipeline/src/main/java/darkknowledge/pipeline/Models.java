@@ -6,6 +6,7 @@ import darkknowledge.distill.SoftTargets;
 import darkknowledge.distill.Teacher;
 import darkknowledge.generalist.Classifier;
 import darkknowledge.generalist.MlpConfig;
+import darkknowledge.generalist.TrainingSchedule;
 import darkknowledge.generalist.Trainer;
 import java.util.Locale;
 import java.util.SortedMap;
@@ -25,12 +26,13 @@ public final class Models {
     }
 
     /** Trains {@code name} on the hard labels of the training split, kept in the run's store. */
-    public static Trained trainOnLabels(RunContext ctx, String name, MlpConfig cfg, RunData s) {
+    public static Trained trainOnLabels(RunContext ctx, String name, TrainingSchedule cfg, RunData s) {
         return trainOnLabels(ctx, ctx.store().open(name), name, cfg, s);
     }
 
     /** Trains {@code name} on the hard labels of the training split into store entry {@code at}, or loads it. */
-    public static Trained trainOnLabels(RunContext ctx, Store.Entry at, String name, MlpConfig cfg, RunData s) {
+    public static Trained trainOnLabels(RunContext ctx, Store.Entry at, String name, TrainingSchedule cfg,
+                                        RunData s) {
         Trainer.TrainingData data = new Trainer.TrainingData(s.trainX(), s.trainY(), s.train().imageWidth(),
                 s.train().imageHeight());
         return trainOrLoad(ctx, at, name, cfg, null, data, s);
@@ -42,7 +44,7 @@ public final class Models {
      *
      * @param lossOnLogits null for softmax cross-entropy on the targets, else the distillation loss
      */
-    public static Trained trainOrLoad(RunContext ctx, Store.Entry at, String name, MlpConfig cfg,
+    public static Trained trainOrLoad(RunContext ctx, Store.Entry at, String name, TrainingSchedule cfg,
                                       org.nd4j.linalg.lossfunctions.ILossFunction lossOnLogits,
                                       Trainer.TrainingData data, RunData s) {
         long seed = ctx.seeds().derive(name);

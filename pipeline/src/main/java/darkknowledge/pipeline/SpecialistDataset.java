@@ -2,6 +2,9 @@ package darkknowledge.pipeline;
 
 import darkknowledge.data.Dataset;
 import darkknowledge.data.DatasetSource;
+import darkknowledge.data.GlyphSet;
+import darkknowledge.data.Glyphs;
+import darkknowledge.data.GlyphsConfig;
 import darkknowledge.data.SyntheticClasses;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,14 +16,19 @@ public enum SpecialistDataset {
     /** The 20-class union of MNIST and Fashion-MNIST. */
     MNIST_FASHION,
     /** {@link Synthetic}: many classes in planted groups, so cluster recovery can be scored. */
-    SYNTHETIC;
+    SYNTHETIC,
+    /**
+     * {@link darkknowledge.data.Glyphs}: the 3,755 GB2312 level-1 Chinese characters rendered from
+     * real typefaces, tested on typefaces never seen in training; confusions nobody planted.
+     */
+    GLYPHS;
 
     /** The run's data, and for synthetic data the planted group of each class (else null). */
     public record Loaded(RunData data, int[] groupOfClass) {
     }
 
     /** Loads (and for synthetic data generates) this dataset, recording its provenance. */
-    public Loaded load(DataConfig dataCfg, Synthetic synthetic, RunContext ctx) {
+    public Loaded load(DataConfig dataCfg, Synthetic synthetic, GlyphsConfig glyphs, RunContext ctx) {
         // The union and the synthetic set are made here, not read: a data.source other than the
         // fashion variant's default (which the pipeline's data section inherits) would be ignored.
         if (this != FASHION && (dataCfg.imageSize() != 0
@@ -62,6 +70,11 @@ public enum SpecialistDataset {
                 ctx.provenance().put("data.synthetic.seed", Long.toString(seed))
                         .put("data.synthetic.train_sha256", generated.train().sha256());
                 yield new Loaded(RunData.of(ctx, generated.train(), generated.test(), dataCfg), generated.groupOfClass());
+            }
+            case GLYPHS -> {
+                GlyphSet set = Glyphs.load(ctx.data(), glyphs);
+                ctx.provenance().putAll("data.glyphs.", set.provenance());
+                yield new Loaded(RunData.of(ctx, set.trainSet(), set.testSet(), dataCfg), null);
             }
         };
     }

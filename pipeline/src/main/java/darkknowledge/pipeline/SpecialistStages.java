@@ -6,7 +6,8 @@ import darkknowledge.core.ClassPartition;
 import darkknowledge.core.Seeds;
 import darkknowledge.generalist.Checkpoints;
 import darkknowledge.generalist.Classifier;
-import darkknowledge.generalist.MlpConfig;
+import darkknowledge.generalist.Schedule;
+import darkknowledge.generalist.TrainingSchedule;
 import darkknowledge.generalist.Trainer;
 import darkknowledge.specialists.DustbinCorrection;
 import darkknowledge.specialists.KlCombiner;
@@ -61,7 +62,7 @@ public final class SpecialistStages {
      * each checkpointed every epoch into {@code checkpoints}; seeds derive from {@code seeds}.
      */
     public static List<Specialists.Trained> trainSpecialists(RunContext ctx, Classifier generalist,
-                                                             MlpConfig generalistCfg, ClassPartition partition,
+                                                             TrainingSchedule generalistCfg, ClassPartition partition,
                                                              SpecialistConfig cfg, RunData s, Seeds seeds,
                                                              Checkpoints checkpoints) {
         return Specialists.trainAll(generalist, generalistCfg, partition.subsetArrays(), cfg, s.trainX(),
@@ -144,11 +145,12 @@ public final class SpecialistStages {
      * The compute-matched control: a copy of the generalist trained on for as many example-passes
      * as all specialists together ({@code extraExamplePasses}), at the specialists' learning rate.
      */
-    public static Models.Trained control(RunContext ctx, Classifier generalist, MlpConfig generalistCfg,
+    public static Models.Trained control(RunContext ctx, Classifier generalist, TrainingSchedule generalistCfg,
                                          SpecialistConfig specialistCfg, long extraExamplePasses, RunData s) {
         int epochs = (int) Math.max(1, Math.round((double) extraExamplePasses / s.train().numExamples()));
         Classifier tuned = generalist.copy();
-        MlpConfig cfg = generalistCfg.withEpochs(epochs).withLearningRate(specialistCfg.learningRate());
+        Schedule cfg = new Schedule(epochs, generalistCfg.batchSize(), generalistCfg.jitter(), generalistCfg.patience(),
+                specialistCfg.learningRate(), generalistCfg.learningRateDecay());
         Trainer.Outcome o = Trainer.fit("control", tuned, new Trainer.TrainingData(s.trainX(), s.trainY(),
                 s.train().imageWidth(), s.train().imageHeight()), new Trainer.Validation(s.validationX(),
                 s.validation().labels()), cfg, ctx.seeds().derive("control"), ctx.progress());

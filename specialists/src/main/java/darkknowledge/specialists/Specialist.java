@@ -1,7 +1,6 @@
 package darkknowledge.specialists;
 
 import darkknowledge.generalist.Classifier;
-import darkknowledge.generalist.MlpConfig;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -32,8 +31,13 @@ public final class Specialist {
         this.dustbinShift = dustbinShift;
     }
 
-    /** A specialist for {@code subset} initialised from {@code generalist} (architecture {@code cfg}). */
-    public static Specialist initialise(Classifier generalist, MlpConfig cfg, int[] subset, long seed) {
+    /**
+     * A specialist for {@code subset} initialised from {@code generalist} (§5.2): the generalist's
+     * whole body and, for each class of the subset, its output weights and bias; the dustbin's
+     * weights are the mean of the other classes' and its bias their mean plus {@code log |others|},
+     * so the dustbin starts with the mass of the classes it stands for. Any architecture.
+     */
+    public static Specialist initialise(Classifier generalist, int[] subset, long seed) {
         int k = generalist.numClasses();
         if (subset.length == 0 || subset.length >= k) {
             throw new IllegalArgumentException("a subset must hold 1.." + (k - 1) + " classes, got " + subset.length);
@@ -46,8 +50,7 @@ public final class Specialist {
             }
             in[c] = true;
         }
-        Classifier spec = Classifier.create(cfg, generalist.numInputs(), subset.length + 1, null, seed);
-        spec.copyBodyFrom(generalist);
+        Classifier spec = generalist.withNewHead(subset.length + 1, seed);
         float[][] gw = generalist.headWeights();
         float[] gb = generalist.headBias();
         int h = gw.length;

@@ -2,7 +2,8 @@ package darkknowledge.specialists;
 
 import darkknowledge.core.Seeds;
 import darkknowledge.generalist.Classifier;
-import darkknowledge.generalist.MlpConfig;
+import darkknowledge.generalist.Schedule;
+import darkknowledge.generalist.TrainingSchedule;
 import darkknowledge.generalist.Trainer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -94,7 +95,7 @@ public final class Specialists {
      * {@code seeds.derive("specialist", m)} and the generalist's architecture and regularisation with
      * {@code cfg}'s training settings.
      */
-    public static List<Trained> trainAll(Classifier generalist, MlpConfig generalistCfg, List<int[]> subsets,
+    public static List<Trained> trainAll(Classifier generalist, TrainingSchedule generalistCfg, List<int[]> subsets,
                                          SpecialistConfig cfg, INDArray trainX, int[] trainLabels, INDArray valX,
                                          int[] valLabels, int imageWidth, int imageHeight, Seeds seeds,
                                          Trainer.Listener listener) {
@@ -107,15 +108,12 @@ public final class Specialists {
      * {@code specialist<m>}: after a kill, finished specialists come back from their last checkpoint
      * without training and the interrupted ones continue.
      */
-    public static List<Trained> trainAll(Classifier generalist, MlpConfig generalistCfg, List<int[]> subsets,
+    public static List<Trained> trainAll(Classifier generalist, TrainingSchedule generalistCfg, List<int[]> subsets,
                                          SpecialistConfig cfg, INDArray trainX, int[] trainLabels, INDArray valX,
                                          int[] valLabels, int imageWidth, int imageHeight, Seeds seeds,
                                          Trainer.Listener listener, darkknowledge.generalist.Checkpoints checkpoints) {
         int k = generalist.numClasses();
-        MlpConfig training = new MlpConfig(generalistCfg.hidden(), generalistCfg.inputDropout(),
-                generalistCfg.hiddenDropout(), generalistCfg.maxNorm(), generalistCfg.jitter(),
-                generalistCfg.optimizer(), cfg.learningRate(), generalistCfg.momentum(), cfg.learningRateDecay(),
-                cfg.epochs(), generalistCfg.batchSize(), cfg.patience(), generalistCfg.l2());
+        Schedule training = schedule(generalistCfg, cfg);
         Trainer.Listener shared = synchronizedListener(listener);
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(cfg.workers(), Math.max(1, subsets.size())));
         try {
@@ -143,14 +141,28 @@ public final class Specialists {
         }
     }
 
-    static Trained trainOne(int m, Classifier generalist, MlpConfig training, int[] subset, SpecialistConfig cfg, int k,
+    /**
+     * A specialist's training: the generalist's minibatch size and jitter, the specialist config's
+     * epochs, patience and learning rate (its architecture and regularisation are the generalist's own).
+     */
+    public static Schedule schedule(TrainingSchedule generalistCfg, SpecialistConfig cfg) {
+        return new Schedule(cfg.epochs(), generalistCfg.batchSize(), generalistCfg.jitter(), cfg.patience(),
+                cfg.learningRate(), cfg.learningRateDecay());
+    }
+
+    /**
+     * Trains specialist {@code m} of {@code subset} from {@code generalist}: its data drawn with the
+     * seeds {@code seeds.derive("specialist-data", m)} (and {@code -validation}), its weights with
+     * {@code seeds.derive("specialist", m)}; the unit of work an engine runs for one specialist.
+     */
+    public static Trained trainOne(int m, Classifier generalist, TrainingSchedule training, int[] subset, SpecialistConfig cfg, int k,
                             INDArray trainX, int[] trainLabels, INDArray valX, int[] valLabels, int imageWidth,
                             int imageHeight, Seeds seeds, Trainer.Listener listener,
                             darkknowledge.generalist.Checkpoints checkpoints) {
         long seed = seeds.derive("specialist", m);
         Task t = task(trainLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-data", m));
         Task v = task(valLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-validation", m));
-        Specialist s = Specialist.initialise(generalist, training, subset, seed);
+        Specialist s = Specialist.initialise(generalist, subset, seed);
         INDArray x = trainX.getRows(t.rows());
         INDArray y = oneHot(t.labels(), subset.length + 1);
         String name = "specialist" + m;

@@ -23,13 +23,13 @@ class SpecialistTest {
         Classifier g = Classifier.create(cfg, 10, 6, null, 3);
         INDArray x = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 50, 10);
         int[] subset = {4, 1};
-        Specialist s = Specialist.initialise(g, cfg, subset, 9);
+        Specialist s = Specialist.initialise(g, subset, 9);
         INDArray zg = g.logits(x);
         INDArray zs = s.model().logits(x);
         assertTrue(zs.getColumn(0).equalsWithEps(zg.getColumn(4), 1e-5));
         assertTrue(zs.getColumn(1).equalsWithEps(zg.getColumn(1), 1e-5));
-        assertThrows(IllegalArgumentException.class, () -> Specialist.initialise(g, cfg, new int[]{1, 1}, 1));
-        assertThrows(IllegalArgumentException.class, () -> Specialist.initialise(g, cfg, new int[]{0, 1, 2, 3, 4, 5}, 1));
+        assertThrows(IllegalArgumentException.class, () -> Specialist.initialise(g, new int[]{1, 1}, 1));
+        assertThrows(IllegalArgumentException.class, () -> Specialist.initialise(g, new int[]{0, 1, 2, 3, 4, 5}, 1));
         Specialist shifted = s.withDustbinShift(1.5).withDustbinShift(0.5);
         assertEquals(zs.getDouble(0, 2) + 0.5, shifted.model().logits(x).getDouble(0, 2), 1e-5, "shifts replace, not add up");
         Specialist other = s.withDustbinShift(-2);
