@@ -106,6 +106,69 @@ public final class Classifier {
         return new Classifier(net);
     }
 
+    /**
+     * Builds a freshly initialised convolutional net (He initialisation, float32, workspaces on):
+     * {@link Im2colConv} convolutions and {@link NhwcMaxPool} pooling per stage, {@link ReluDense}
+     * hidden layers, then the output layer as in {@link #create(MlpConfig, int, int, ILossFunction, long)}.
+     * Inputs are rows of {@code cfg.numInputs()} values, pixels in (y, x, channel) order. Every layer
+     * with parameters holds DL4J's plain {@code "W"} and {@code "b"}; pooling layers hold none.
+     *
+     * @param lossOnLogits null for softmax cross-entropy with one-hot labels; otherwise a loss whose
+     *                     input is the raw logits (identity output activation)
+     */
+    public static Classifier create(ConvConfig cfg, int nOut, ILossFunction lossOnLogits, long seed) {
+        IUpdater updater = cfg.optimizer() == MlpConfig.Optimizer.ADAM
+                ? new FusedAdam(cfg.learningRate())
+                : new Nesterovs(cfg.learningRate(), cfg.momentum());
+        NeuralNetConfiguration.Builder b = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .dataType(DataType.FLOAT)
+                .weightInit(WeightInit.RELU)
+                .updater(updater)
+                .trainingWorkspaceMode(WorkspaceMode.ENABLED)
+                .inferenceWorkspaceMode(WorkspaceMode.ENABLED);
+        if (cfg.l2() > 0) {
+            b.l2(cfg.l2());
+        }
+        NeuralNetConfiguration.ListBuilder list = b.list();
+        int h = cfg.inputHeight();
+        int w = cfg.inputWidth();
+        int in = cfg.inputChannels();
+        for (int c : cfg.channels()) {
+            for (int i = 0; i < cfg.convsPerStage(); i++) {
+                list.layer(Im2colConv.of(h, w, in, cfg.kernel(), c));
+                in = c;
+            }
+            if (cfg.pool() > 1) {
+                list.layer(NhwcMaxPool.of(h, w, in, cfg.pool()));
+                h /= cfg.pool();
+                w /= cfg.pool();
+            }
+        }
+        int prev = cfg.featureSize();
+        for (int units : cfg.dense()) {
+            DenseLayer.Builder layer = new DenseLayer.Builder().nIn(prev).nOut(units).activation(Activation.RELU);
+            if (cfg.dropout() > 0) {
+                layer.dropOut(1 - cfg.dropout());  // DL4J: RETAIN probability, applied to the layer's input
+            }
+            list.layer(ReluDense.of(layer.build()));
+            prev = units;
+        }
+        OutputLayer.Builder out = new OutputLayer.Builder().nIn(prev).nOut(nOut);
+        if (lossOnLogits == null) {
+            out.lossFunction(new LossMCXENT()).activation(Activation.SOFTMAX);
+        } else {
+            out.lossFunction(lossOnLogits).activation(Activation.IDENTITY);
+        }
+        if (cfg.dropout() > 0) {
+            out.dropOut(1 - cfg.dropout());
+        }
+        list.layer(out.build());
+        MultiLayerNetwork net = new MultiLayerNetwork(list.build());
+        net.init();
+        return new Classifier(net);
+    }
+
     /** Wraps an existing network (e.g. one whose output layer a specialist replaced). */
     public static Classifier of(MultiLayerNetwork net) {
         return new Classifier(net);
@@ -133,6 +196,9 @@ public final class Classifier {
     }
 
     public int numInputs() {
+        if (net.getLayerWiseConfigurations().getConf(0).getLayer() instanceof Im2colConv conv) {
+            return (int) conv.inputSize();  // its nIn is the patch size
+        }
         return (int) net.layerInputSize(0);
     }
 

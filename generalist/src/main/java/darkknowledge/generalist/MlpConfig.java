@@ -22,7 +22,7 @@ import java.util.List;
  */
 public record MlpConfig(List<Integer> hidden, double inputDropout, double hiddenDropout, double maxNorm, int jitter,
                         Optimizer optimizer, double learningRate, double momentum, double learningRateDecay,
-                        int epochs, int batchSize, int patience, double l2) {
+                        int epochs, int batchSize, int patience, double l2) implements TrainingSchedule {
 
     /** The update rule. */
     public enum Optimizer { ADAM, SGD_MOMENTUM }
@@ -69,6 +69,7 @@ public record MlpConfig(List<Integer> hidden, double inputDropout, double hidden
     }
 
     /** Learning rate of epoch {@code e} (0-based): {@code learningRate * learningRateDecay^e}. */
+    @Override
     public double learningRateAt(int e) {
         return learningRate * Math.pow(learningRateDecay, e);
     }

@@ -72,8 +72,8 @@ public final class Trainer {
                           List<EpochReport> history) {
     }
 
-    public static Outcome fit(String name, Classifier model, TrainingData data, Validation validation, MlpConfig cfg,
-                              long seed, Listener listener) {
+    public static Outcome fit(String name, Classifier model, TrainingData data, Validation validation,
+                              TrainingSchedule cfg, long seed, Listener listener) {
         return fit(name, model, data, validation, cfg, seed, listener, null);
     }
 
@@ -83,8 +83,8 @@ public final class Trainer {
      * dropout masks are seeded by (seed, e) alone, so a resumed training is identical to an
      * uninterrupted one.
      */
-    public static Outcome fit(String name, Classifier model, TrainingData data, Validation validation, MlpConfig cfg,
-                              long seed, Listener listener, Checkpoints checkpoints) {
+    public static Outcome fit(String name, Classifier model, TrainingData data, Validation validation,
+                              TrainingSchedule cfg, long seed, Listener listener, Checkpoints checkpoints) {
         MultiLayerNetwork net = model.network();
         Minibatches batches = new Minibatches(data.features(), data.targets(), cfg.batchSize(), seed);
         if (cfg.jitter() > 0) {
