@@ -23,6 +23,7 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -63,9 +64,13 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * dropout on this layer's input (put dropout on the dense layers).
  */
 public class Im2colConv extends FeedForwardLayer {
+    @JsonProperty
     private int height;
+    @JsonProperty
     private int width;
+    @JsonProperty
     private int channels;
+    @JsonProperty
     private int kernel;
 
     /** For JSON deserialisation of saved models. */

@@ -23,6 +23,7 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
 import org.nd4j.linalg.learning.regularization.Regularization;
 
 /**
@@ -36,9 +37,13 @@ import org.nd4j.linalg.learning.regularization.Regularization;
  * No parameters. Float32 only.
  */
 public class NhwcMaxPool extends NoParamLayer {
+    @JsonProperty
     private int height;
+    @JsonProperty
     private int width;
+    @JsonProperty
     private int channels;
+    @JsonProperty
     private int size;
 
     /** For JSON deserialisation of saved models. */
