@@ -40,14 +40,21 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  *     -cp generalist/target/classes:core/target/classes:data/target/classes:$(cat experiments/target/dk.classpath) \
  *     darkknowledge.generalist.ConvBenchmark [repeats=5] [steps=4] [classes=3755]
  * </pre>
+ * With {@code OMP_NUM_THREADS=1 MKL_NUM_THREADS=1} it also prints rates per CPU-second of the one
+ * thread, which other processes on a shared machine barely disturb. {@code -Ddarkknowledge.conv.chunkBytes=N}
+ * sets {@link Im2colConv}'s chunk size (default 1 MiB).
  */
 public final class ConvBenchmark {
     private ConvBenchmark() {
     }
 
-    /** Examples per second of each repeat, and GEMM rates (GFLOP/s) of each repeat. */
+    /**
+     * Examples per second of each repeat, and GEMM rates (GFLOP/s) of each repeat: by wall clock, and
+     * per second of the calling thread's CPU time ({@code cpu*}: meaningful with one thread, where all
+     * work runs on the calling thread, and then robust to other processes on the machine).
+     */
     public record Result(ConvConfig config, int classes, List<Double> dl4j, List<Double> ours, List<Double> gemmMlp,
-                         List<Double> gemmNet) {
+                         List<Double> gemmNet, List<Double> cpuDl4j, List<Double> cpuOurs, List<Double> cpuGemmMlp) {
         /** GFLOP/s of a training step at {@code examplesPerSecond}. */
         public double gflops(double examplesPerSecond) {
             return examplesPerSecond * 3 * 2.0 * config.multiplyAdds(classes) / 1e9;
@@ -82,21 +89,36 @@ public final class ConvBenchmark {
         List<Double> o = new ArrayList<>();
         List<Double> gm = new ArrayList<>();
         List<Double> gn = new ArrayList<>();
+        List<Double> cd = new ArrayList<>();
+        List<Double> co = new ArrayList<>();
+        List<Double> cg = new ArrayList<>();
         for (int r = 0; r < repeats; r++) {
-            d.add(examplesPerSecond(theirs, x, y, steps));
-            o.add(examplesPerSecond(ours, x, y, Math.max(steps, 4 * steps)));
+            double[] t = examplesPerSecond(theirs, x, y, steps);
+            d.add(t[0]);
+            cd.add(t[1]);
+            t = examplesPerSecond(ours, x, y, Math.max(steps, 4 * steps));
+            o.add(t[0]);
+            co.add(t[1]);
+            long c0 = CPU.getCurrentThreadCpuTime();
             gm.add(gemmMlp(10));
+            cg.add(10 * 3 * 2.0 * 128 * 800 * 800 / ((CPU.getCurrentThreadCpuTime() - c0) / 1e9) / 1e9);
             gn.add(netGemms.run(3));
         }
-        return new Result(cfg, classes, d, o, gm, gn);
+        return new Result(cfg, classes, d, o, gm, gn, cd, co, cg);
     }
 
-    private static double examplesPerSecond(MultiLayerNetwork net, INDArray x, INDArray y, int steps) {
+    private static final java.lang.management.ThreadMXBean CPU = java.lang.management.ManagementFactory
+            .getThreadMXBean();
+
+    /** {examples per wall-clock second, examples per second of this thread's CPU time}. */
+    private static double[] examplesPerSecond(MultiLayerNetwork net, INDArray x, INDArray y, int steps) {
+        long c = CPU.getCurrentThreadCpuTime();
         long t = System.nanoTime();
         for (int i = 0; i < steps; i++) {
             net.fit(x, y);
         }
-        return steps * x.rows() / ((System.nanoTime() - t) / 1e9);
+        return new double[] {steps * x.rows() / ((System.nanoTime() - t) / 1e9),
+            steps * x.rows() / ((CPU.getCurrentThreadCpuTime() - c) / 1e9)};
     }
 
     /** The same architecture from DL4J's stock layers (NCHW, its default), Adam as ours. */
@@ -242,6 +264,19 @@ public final class ConvBenchmark {
         }
         System.out.println("ours / GEMM 128x800x800   " + stats(toMlp, "%.2f") + "   (goal >= 0.3)");
         System.out.println("ours / GEMM of own shapes " + stats(toNet, "%.2f"));
+        if ("1".equals(System.getenv("OMP_NUM_THREADS"))) {
+            List<Double> cpuRatio = new ArrayList<>();
+            List<Double> cpuToMlp = new ArrayList<>();
+            for (int i = 0; i < repeats; i++) {
+                cpuRatio.add(r.cpuOurs().get(i) / r.cpuDl4j().get(i));
+                cpuToMlp.add(r.gflops(r.cpuOurs().get(i)) / r.cpuGemmMlp().get(i));
+            }
+            System.out.println("per CPU-second of the one thread (robust to other load):");
+            System.out.println("  DL4J layers examples/s " + stats(r.cpuDl4j(), "%.0f") + ", ours "
+                    + stats(r.cpuOurs(), "%.0f") + ", ours / DL4J " + stats(cpuRatio, "%.1f"));
+            System.out.println("  GEMM 128x800x800 GFLOP/s " + stats(r.cpuGemmMlp(), "%.0f") + ", ours / GEMM "
+                    + stats(cpuToMlp, "%.2f"));
+        }
         System.out.println("raw values: dl4j " + r.dl4j() + " ours " + r.ours() + " gemmMlp " + r.gemmMlp()
                 + " gemmNet " + r.gemmNet() + " " + Arrays.toString(new int[] {repeats, steps}));
     }

@@ -351,8 +351,12 @@ public class Im2colConv extends FeedForwardLayer {
         }
     }
 
-    /** Column-matrix bytes per chunk: about half a core's L2 cache on the machines measured. */
-    static final long CHUNK_BYTES = 1L << 20;
+    /**
+     * Column-matrix bytes per chunk: about half a core's L2 cache on the machines measured. The
+     * system property {@code darkknowledge.conv.chunkBytes} overrides it (for measuring; fewer,
+     * larger chunks mean fewer, larger GEMM calls).
+     */
+    static final long CHUNK_BYTES = Long.getLong("darkknowledge.conv.chunkBytes", 1L << 20);
 
     /** z ← max(0, z + b) for each of {@code rows} rows of {@code b.length} values. */
     static void biasRelu(MemorySegment z, long rows, float[] b) {
