@@ -31,6 +31,11 @@ public final class Provenance {
     private Provenance() {
     }
 
+    /** An empty record (e.g. for an executor rebuilding a task's data, whose provenance the driver keeps). */
+    public static Provenance empty() {
+        return new Provenance();
+    }
+
     /** Captures the environment now: git state of {@code repoDir}, JVM, OS, cores, libraries. */
     public static Provenance capture(Path repoDir) {
         Provenance p = new Provenance();

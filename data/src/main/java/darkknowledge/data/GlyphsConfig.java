@@ -29,7 +29,7 @@ import java.util.List;
  */
 public record GlyphsConfig(int classes, int imageSize, List<Typeface> trainFaces, List<Typeface> testFaces,
                            int trainImagesPerFace, int testImagesPerFace, double scale, double rotation, double shear,
-                           double translation, double stroke, double blur, double noise, long seed) {
+                           double translation, double stroke, double blur, double noise, long seed) implements java.io.Serializable {
 
     public GlyphsConfig {
         Check.inRange("classes", classes, 2, Glyphs.LEVEL1_SIZE);

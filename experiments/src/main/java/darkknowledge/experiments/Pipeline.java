@@ -17,7 +17,10 @@ import darkknowledge.data.GlyphsConfig;
 import darkknowledge.generalist.ConvConfig;
 import darkknowledge.generalist.MlpConfig;
 import darkknowledge.generalist.TrainingSchedule;
+import darkknowledge.core.engine.Engine;
+import darkknowledge.core.engine.EngineConfig;
 import darkknowledge.pipeline.Architecture;
+import darkknowledge.pipeline.SpecialistTask;
 import darkknowledge.generalist.Trainer;
 import darkknowledge.pipeline.DataConfig;
 import darkknowledge.pipeline.EnsembleConfig;
@@ -78,7 +81,8 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
     public record Config(RunConfig run, DataConfig data, SpecialistDataset dataset,
                          Synthetic synthetic, GlyphsConfig glyphs, Architecture architecture, MlpConfig generalist,
                          ConvConfig conv, ClusteringConfig clustering, SpecialistConfig specialists,
-                         EnsembleConfig ensemble, MlpConfig student, DistillConfig distill, StageConfig stages) {
+                         EnsembleConfig ensemble, MlpConfig student, DistillConfig distill, StageConfig stages,
+                         EngineConfig engine) {
         /** The generalist's net: {@code generalist.*} (MLP) or {@code conv.*}, as {@code architecture.generalist} says. */
         TrainingSchedule generalistNet() {
             return architecture.pick(generalist, conv);
@@ -100,7 +104,8 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         Presets.Specialists s = Presets.specialists(SpecialistDataset.FASHION);
         return new Config(new RunConfig(1, Scale.FULL), s.data(), SpecialistDataset.FASHION, s.synthetic(), s.glyphs(),
                 s.architecture(), s.generalist(), s.conv(), s.clustering(), s.specialists(), s.ensemble(), s.generalist(),
-                new DistillConfig(4, 0.5, DistillConfig.Objective.SOFT_TARGETS), new StageConfig(""));
+                new DistillConfig(4, 0.5, DistillConfig.Objective.SOFT_TARGETS), new StageConfig(""),
+                EngineConfig.defaults());
     }
 
     @Override
@@ -186,12 +191,16 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
                         Double.parseDouble(info.get("specialist" + m + ".dustbin_shift"))));
             }
         } else {
-            List<Specialists.Trained> trained = SpecialistStages.trainSpecialists(ctx, generalist, c.generalistNet(),
-                    partition, c.specialists(), s, new Seeds(seeds.derive("specialists")), sp.checkpoints());
+            SpecialistTask.Recipe recipe = new SpecialistTask.Recipe(c.dataset(), c.data(), c.synthetic(), c.glyphs(),
+                    c.run().seed(), ctx.data().cacheDir().toAbsolutePath().toString(), trainSha);
+            List<Specialists.Trained> trained;
+            try (Engine engine = SpecialistStages.openEngine(c.engine(), c.specialists(), ctx)) {
+                trained = SpecialistStages.trainSpecialists(ctx, engine, generalist, g.model("generalist"),
+                        c.generalistNet(), partition, c.specialists(), s, recipe, seeds.derive("specialists"), sp.dir());
+            }
             SortedMap<String, String> info = new TreeMap<>();
             double seconds = 0;
             for (Specialists.Trained t : trained) {
-                t.specialist().model().save(sp.model("specialist" + t.index()));
                 info.put("specialist" + t.index() + ".dustbin_shift", Double.toString(t.specialist().dustbinShift()));
                 info.put("specialist" + t.index() + ".sha256", t.specialist().model().fingerprint());
                 seconds += t.outcome().trainSeconds();

@@ -13,7 +13,10 @@ import darkknowledge.data.GlyphsConfig;
 import darkknowledge.generalist.ConvConfig;
 import darkknowledge.generalist.MlpConfig;
 import darkknowledge.generalist.TrainingSchedule;
+import darkknowledge.core.engine.Engine;
+import darkknowledge.core.engine.EngineConfig;
 import darkknowledge.pipeline.Architecture;
+import darkknowledge.pipeline.SpecialistTask;
 import darkknowledge.pipeline.DataConfig;
 import darkknowledge.pipeline.EnsembleConfig;
 import darkknowledge.pipeline.Models;
@@ -57,7 +60,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
 
     public record Config(RunConfig run, DataConfig data, Synthetic synthetic, GlyphsConfig glyphs,
                          Architecture architecture, MlpConfig generalist, ConvConfig conv, ClusteringConfig clustering,
-                         SpecialistConfig specialists, EnsembleConfig ensemble) {
+                         SpecialistConfig specialists, EnsembleConfig ensemble, EngineConfig engine) {
         /** The generalist's net: {@code generalist.*} (MLP) or {@code conv.*}, as {@code architecture.generalist} says. */
         TrainingSchedule generalistNet() {
             return architecture.pick(generalist, conv);
@@ -94,7 +97,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
     public Config defaults() {
         Presets.Specialists p = Presets.specialists(variant);
         return new Config(new RunConfig(1, Scale.FULL), p.data(), p.synthetic(), p.glyphs(), p.architecture(),
-                p.generalist(), p.conv(), p.clustering(), p.specialists(), p.ensemble());
+                p.generalist(), p.conv(), p.clustering(), p.specialists(), p.ensemble(), EngineConfig.defaults());
     }
 
     @Override
@@ -167,14 +170,18 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         }
 
         // §5.2: specialists, in parallel.
-        List<Specialists.Trained> trained = SpecialistStages.trainSpecialists(ctx, generalist.model(), c.generalistNet(),
-                partition, c.specialists(), s, new Seeds(ctx.seeds().derive("specialists")), ctx.store().open("specialists")
-                        .checkpoints());
+        SpecialistTask.Recipe recipe = new SpecialistTask.Recipe(variant, c.data(), c.synthetic(), c.glyphs(),
+                c.run().seed(), ctx.data().cacheDir().toAbsolutePath().toString(), s.train().sha256());
+        List<Specialists.Trained> trained;
+        try (Engine engine = SpecialistStages.openEngine(c.engine(), c.specialists(), ctx)) {
+            trained = SpecialistStages.trainSpecialists(ctx, engine, generalist.model(), ctx.modelPath("generalist"),
+                    c.generalistNet(), partition, c.specialists(), s, recipe, ctx.seeds().derive("specialists"),
+                    ctx.record().dir());
+        }
         long extraExamplePasses = 0;
         double specialistSeconds = 0;
         for (Specialists.Trained t : trained) {
             String id = "specialist" + t.index();
-            t.specialist().model().save(ctx.modelPath(id));
             ctx.provenance().put("model." + id + ".sha256", t.specialist().model().fingerprint())
                     .put("model." + id + ".generalist_sha256", generalist.model().fingerprint())
                     .put("model." + id + ".subset", join(t.specialist().subset()))

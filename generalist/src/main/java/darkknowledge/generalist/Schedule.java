@@ -9,7 +9,7 @@ import darkknowledge.core.Check;
  * {@code lr_e = learningRate · learningRateDecay^e}.
  */
 public record Schedule(int epochs, int batchSize, int jitter, int patience, double learningRate,
-                       double learningRateDecay) implements TrainingSchedule {
+                       double learningRateDecay) implements TrainingSchedule, java.io.Serializable {
     public Schedule {
         Check.positive("epochs", epochs);
         Check.positive("batchSize", batchSize);

@@ -15,7 +15,7 @@ import darkknowledge.data.DataSource;
  *                       or {@code images:<dir>}; blank only where the experiment makes its own data
  * @param imageSize      resize every image to this many pixels square, 0 = keep the files' size
  */
-public record DataConfig(int validationSize, int trainLimit, int testLimit, String source, int imageSize) {
+public record DataConfig(int validationSize, int trainLimit, int testLimit, String source, int imageSize) implements java.io.Serializable {
     public DataConfig {
         Check.positive("validationSize", validationSize);
         Check.atLeast("trainLimit", trainLimit, 0);

@@ -25,9 +25,15 @@ public record RunData(Dataset train, Dataset validation, Dataset test, INDArray 
      * {@code data.imageSize} if set; the files' checksums and the source go into the provenance.
      */
     public static RunData load(RunContext ctx, DataConfig cfg) {
-        DataSource.Loaded loaded = cfg.dataSource().load(ctx.data(), cfg.imageSize());
-        ctx.provenance().putAll("", loaded.provenance());
-        return of(ctx, loaded.train(), loaded.test(), cfg);
+        return load(ctx.data(), ctx.provenance(), ctx.record().dir(), cfg);
+    }
+
+    /** As {@link #load(RunContext, DataConfig)}, without a run context. */
+    public static RunData load(darkknowledge.data.DataStore store, darkknowledge.core.Provenance provenance,
+                               java.nio.file.Path runDir, DataConfig cfg) {
+        DataSource.Loaded loaded = cfg.dataSource().load(store, cfg.imageSize());
+        provenance.putAll("", loaded.provenance());
+        return of(provenance, runDir, loaded.train(), loaded.test(), cfg);
     }
 
     /**
@@ -47,11 +53,17 @@ public record RunData(Dataset train, Dataset validation, Dataset test, INDArray 
      * refused.
      */
     public static RunData of(RunContext ctx, Dataset fullTrain, Dataset fullTest, DataConfig cfg) {
+        return of(ctx.provenance(), ctx.record().dir(), fullTrain, fullTest, cfg);
+    }
+
+    /** As {@link #of(RunContext, Dataset, Dataset, DataConfig)}, for a run in {@code runDir} recording into {@code provenance}. */
+    public static RunData of(darkknowledge.core.Provenance provenance, java.nio.file.Path runDir, Dataset fullTrain,
+                             Dataset fullTest, DataConfig cfg) {
         long seed = new darkknowledge.core.Seeds(SPLIT_MASTER_SEED).derive("split");
         Split split = darkknowledge.data.Sampling.trainValidation(fullTrain, cfg.validationSize(), seed);
-        String started = ctx.provenance().entries().get(TRAIN_INDICES_KEY);
+        String started = provenance.entries().get(TRAIN_INDICES_KEY);
         if (started != null && !started.equals(split.trainIndicesSha256())) {
-            throw new darkknowledge.core.ConfigException("--resume " + ctx.record().dir() + ": the run was started on "
+            throw new darkknowledge.core.ConfigException("--resume " + runDir + ": the run was started on "
                     + "a training split with " + TRAIN_INDICES_KEY + " " + started + ", this code draws "
                     + split.trainIndicesSha256() + "; its finished models and checkpoints belong to the other "
                     + "split. Start a new run.");
@@ -64,7 +76,7 @@ public record RunData(Dataset train, Dataset validation, Dataset test, INDArray 
         if (cfg.testLimit() > 0 && cfg.testLimit() < test.numExamples()) {
             test = test.subset(IntStream.range(0, cfg.testLimit()).toArray());
         }
-        ctx.provenance().put("split.seed", Long.toString(seed))
+        provenance.put("split.seed", Long.toString(seed))
                 .put(TRAIN_INDICES_KEY, split.trainIndicesSha256())
                 .put("split.train_examples", Integer.toString(train.numExamples()))
                 .put("split.validation_examples", Integer.toString(split.validation().numExamples()))

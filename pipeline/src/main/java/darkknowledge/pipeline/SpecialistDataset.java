@@ -29,6 +29,15 @@ public enum SpecialistDataset {
 
     /** Loads (and for synthetic data generates) this dataset, recording its provenance. */
     public Loaded load(DataConfig dataCfg, Synthetic synthetic, GlyphsConfig glyphs, RunContext ctx) {
+        return load(dataCfg, synthetic, glyphs, ctx.data(), ctx.seeds(), ctx.provenance(), ctx.record().dir());
+    }
+
+    /**
+     * Loads this dataset from {@code store} without a run context (an engine's executor rebuilding
+     * a task's data): {@code seeds} are the run's, provenance goes to {@code provenance}.
+     */
+    public Loaded load(DataConfig dataCfg, Synthetic synthetic, GlyphsConfig glyphs, darkknowledge.data.DataStore store,
+                       darkknowledge.core.Seeds seeds, darkknowledge.core.Provenance provenance, java.nio.file.Path runDir) {
         // The union and the synthetic set are made here, not read: a data.source other than the
         // fashion variant's default (which the pipeline's data section inherits) would be ignored.
         if (this != FASHION && (dataCfg.imageSize() != 0
@@ -39,7 +48,7 @@ public enum SpecialistDataset {
                     + "to read a data.source");
         }
         return switch (this) {
-            case FASHION -> new Loaded(RunData.load(ctx, dataCfg), null);
+            case FASHION -> new Loaded(RunData.load(store, provenance, runDir, dataCfg), null);
             case MNIST_FASHION -> {
                 List<DatasetSource> sources = List.of(DatasetSource.MNIST, DatasetSource.FASHION_MNIST);
                 List<String> names = new ArrayList<>();
@@ -54,27 +63,27 @@ public enum SpecialistDataset {
                     for (int j = 0; j < 10; j++) {
                         map[j] = 10 * i + j;
                     }
-                    train[i] = ctx.data().load(src, true).relabel(map, names);
-                    test[i] = ctx.data().load(src, false).relabel(map, names);
-                    ctx.provenance().putAll("data." + src.id() + ".", ctx.data().checksums(src));
+                    train[i] = store.load(src, true).relabel(map, names);
+                    test[i] = store.load(src, false).relabel(map, names);
+                    provenance.putAll("data." + src.id() + ".", store.checksums(src));
                 }
                 // Interleave so that a train or test limit keeps both halves.
-                yield new Loaded(RunData.of(ctx, interleave(train[0], train[1]), interleave(test[0], test[1]), dataCfg),
+                yield new Loaded(RunData.of(provenance, runDir, interleave(train[0], train[1]), interleave(test[0], test[1]), dataCfg),
                         null);
             }
             case SYNTHETIC -> {
                 Synthetic y = synthetic;
-                long seed = ctx.seeds().derive("synthetic");
+                long seed = seeds.derive("synthetic");
                 SyntheticClasses.Generated generated = SyntheticClasses.generate(new SyntheticClasses.Spec(y.classes(),
                         y.groups(), y.dimension(), y.similarity(), y.noise(), y.trainPerClass(), y.testPerClass(), seed));
-                ctx.provenance().put("data.synthetic.seed", Long.toString(seed))
+                provenance.put("data.synthetic.seed", Long.toString(seed))
                         .put("data.synthetic.train_sha256", generated.train().sha256());
-                yield new Loaded(RunData.of(ctx, generated.train(), generated.test(), dataCfg), generated.groupOfClass());
+                yield new Loaded(RunData.of(provenance, runDir, generated.train(), generated.test(), dataCfg), generated.groupOfClass());
             }
             case GLYPHS -> {
-                GlyphSet set = Glyphs.load(ctx.data(), glyphs);
-                ctx.provenance().putAll("data.glyphs.", set.provenance());
-                yield new Loaded(RunData.of(ctx, set.trainSet(), set.testSet(), dataCfg), null);
+                GlyphSet set = Glyphs.load(store, glyphs);
+                provenance.putAll("data.glyphs.", set.provenance());
+                yield new Loaded(RunData.of(provenance, runDir, set.trainSet(), set.testSet(), dataCfg), null);
             }
         };
     }

@@ -3,8 +3,11 @@ package darkknowledge.pipeline;
 import darkknowledge.clustering.ClassClustering;
 import darkknowledge.clustering.ClusteringConfig;
 import darkknowledge.core.ClassPartition;
-import darkknowledge.core.Seeds;
-import darkknowledge.generalist.Checkpoints;
+import darkknowledge.core.engine.Engine;
+import darkknowledge.core.engine.EngineConfig;
+import darkknowledge.core.engine.Engines;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import darkknowledge.generalist.Classifier;
 import darkknowledge.generalist.Schedule;
 import darkknowledge.generalist.TrainingSchedule;
@@ -58,16 +61,56 @@ public final class SpecialistStages {
     }
 
     /**
-     * §5.2: trains the specialists of {@code partition} in parallel ({@code cfg.workers()} threads),
-     * each checkpointed every epoch into {@code checkpoints}; seeds derive from {@code seeds}.
+     * §5.2: trains the specialists of {@code partition}, one {@link SpecialistTask} each, on
+     * {@code engine} (an in-process pool or a cluster): every task reads the generalist saved at
+     * {@code generalistFile} and rebuilds the data from {@code recipe}, and writes its model and done
+     * record into {@code outputDir}. Specialists whose done record exists there are not trained
+     * again (a resumed run). Returns every specialist, in order, loaded from {@code outputDir}.
      */
-    public static List<Specialists.Trained> trainSpecialists(RunContext ctx, Classifier generalist,
-                                                             TrainingSchedule generalistCfg, ClassPartition partition,
-                                                             SpecialistConfig cfg, RunData s, Seeds seeds,
-                                                             Checkpoints checkpoints) {
-        return Specialists.trainAll(generalist, generalistCfg, partition.subsetArrays(), cfg, s.trainX(),
-                s.train().labels(), s.validationX(), s.validation().labels(), s.train().imageWidth(),
-                s.train().imageHeight(), seeds, ctx.progress(), checkpoints);
+    public static List<Specialists.Trained> trainSpecialists(RunContext ctx, Engine engine, Classifier generalist,
+                                                             Path generalistFile, TrainingSchedule generalistCfg,
+                                                             ClassPartition partition, SpecialistConfig cfg, RunData s,
+                                                             SpecialistTask.Recipe recipe, long seed, Path outputDir) {
+        Schedule training = Specialists.schedule(generalistCfg, cfg);
+        List<SpecialistTask> tasks = new ArrayList<>();
+        for (int m = 0; m < partition.subsets().size(); m++) {
+            if (!Files.isRegularFile(SpecialistTask.doneFile(outputDir, m))) {
+                tasks.add(new SpecialistTask(m, partition.subset(m), generalistFile.toAbsolutePath().toString(),
+                        generalist.fingerprint(), recipe, training, cfg, seed, outputDir.toAbsolutePath().toString()));
+            }
+        }
+        if (partition.subsets().size() - tasks.size() > 0) {
+            ctx.provenance().put("specialists.reused", Integer.toString(partition.subsets().size() - tasks.size()));
+        }
+        SpecialistTask.share(recipe, s);
+        SpecialistTask.listenInProcess(Specialists.synchronizedListener(ctx.progress()));
+        try {
+            engine.runAll("specialists", tasks);
+        } finally {
+            SpecialistTask.listenInProcess(null);
+        }
+        List<Specialists.Trained> trained = new ArrayList<>();
+        for (int m = 0; m < partition.subsets().size(); m++) {
+            SpecialistTask.Done done = SpecialistTask.Done.of(m,
+                    darkknowledge.core.RunRecord.readProperties(SpecialistTask.doneFile(outputDir, m)));
+            trained.add(done.load(outputDir, partition.subset(m)));
+            ctx.provenance().put("model.specialist" + m + ".executor", done.executor());
+        }
+        return trained;
+    }
+
+    /**
+     * The engine the specialists run on ({@code engine.kind}): in process with
+     * {@code specialists.workers} threads, or Spark at {@code engine.master}. What it is (kind,
+     * master, executors) goes into the run's provenance.
+     */
+    public static Engine openEngine(EngineConfig cfg, SpecialistConfig specialists, RunContext ctx) {
+        EngineConfig effective = cfg.kind() == EngineConfig.Kind.LOCAL
+                ? new EngineConfig(cfg.kind(), "local[" + specialists.workers() + "]", specialists.workers(),
+                cfg.executorCores(), cfg.executorMemory(), cfg.taskRetries(), cfg.timeoutSeconds()) : cfg;
+        Engine engine = Engines.open(effective, ctx.record().dir());
+        ctx.provenance().putAll("engine.", engine.describe());
+        return engine;
     }
 
     /** §5.4: the generalist and these specialists, combined per example by the KL solver. */

@@ -7,7 +7,7 @@ import darkknowledge.core.Check;
  * classes in {@code groups} planted groups of similar classes; used by the synthetic dataset only.
  */
 public record Synthetic(int classes, int groups, int dimension, double similarity, double noise, int trainPerClass,
-                        int testPerClass) {
+                        int testPerClass) implements java.io.Serializable {
     public Synthetic {
         Check.atLeast("classes", classes, 2);
         Check.inRange("groups", groups, 1, classes);

@@ -16,7 +16,7 @@ import darkknowledge.core.Check;
  * @param workers           specialists trained at once (bounded by the machine's cores)
  */
 public record SpecialistConfig(double subsetShare, DustbinCorrection correction, int epochs, double learningRate,
-                               double learningRateDecay, int patience, int workers) {
+                               double learningRateDecay, int patience, int workers) implements java.io.Serializable {
     public SpecialistConfig {
         Check.inRange("subsetShare", subsetShare, 0.05, 0.95);
         Check.that(correction != null, "correction", "must be none, log_oversampling or prior_shift");

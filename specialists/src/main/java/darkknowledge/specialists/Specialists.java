@@ -177,7 +177,7 @@ public final class Specialists {
     }
 
     /** The listener, called by one training thread at a time. */
-    static Trainer.Listener synchronizedListener(Trainer.Listener l) {
+    public static Trainer.Listener synchronizedListener(Trainer.Listener l) {
         return new Trainer.Listener() {
             @Override
             public synchronized void onBatch(String model, int epoch, int batch, int batches) {
