@@ -59,9 +59,11 @@ public final class EngineBench {
      * Measures {@code tasks} on the four engines. The cluster is started with scripts/cluster.sh under
      * {@code clusterDir} from {@code classpath} (the executors' jars) and stopped afterwards.
      *
-     * @param runDir a directory for each engine's outputs ({@code runDir/<engine>/})
+     * @param runDir   a directory for each engine's outputs ({@code runDir/<engine>/})
+     * @param identity what must agree between engines (a parameter hash), as results also say where they ran
      */
-    public static <R extends Serializable> Comparison measure(List<? extends Task<R>> tasks, Path runDir, Path repo,
+    public static <R extends Serializable> Comparison measure(List<? extends Task<R>> tasks,
+                                                              Function<? super R, ?> identity, Path runDir, Path repo,
                                                               Path clusterDir, String classpath, int repeats) {
         List<Timing> timings = new ArrayList<>();
         List<List<R>> results = new ArrayList<>();
@@ -77,7 +79,8 @@ public final class EngineBench {
                     dir -> new SparkEngine(EngineConfig.spark(cluster.masterUrl(), 2).withTimeoutSeconds(180), dir),
                     runDir));
         }
-        boolean same = results.stream().allMatch(r -> r.equals(results.get(0)));
+        List<List<Object>> ids = results.stream().map(r -> r.stream().map(x -> (Object) identity.apply(x)).toList()).toList();
+        boolean same = ids.stream().allMatch(r -> r.equals(ids.get(0)));
         return new Comparison(timings, timings.get(0).median() / timings.get(1).median(),
                 timings.get(2).median() / timings.get(1).median(), timings.get(3).median() / timings.get(4).median(),
                 same);

@@ -76,6 +76,7 @@ public final class SparkEngine implements Engine {
     public SparkEngine(EngineConfig config, Path runDir) {
         this.config = config;
         this.runDir = runDir.toAbsolutePath().normalize();
+        requireOpenedPackages();
         if (config.standaloneMaster()) {
             requireReachable(config.master(), config.timeoutSeconds());
         }
@@ -116,6 +117,28 @@ public final class SparkEngine implements Engine {
                 close();
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Spark reflects into java.base; without the {@code --add-opens} flags it fails deep inside its
+     * start-up. Say which flags this JVM lacks instead.
+     */
+    static void requireOpenedPackages() {
+        Module base = Object.class.getModule();
+        Module us = SparkEngine.class.getModule();
+        List<String> missing = new ArrayList<>();
+        for (String flag : JVM_FLAGS) {
+            if (flag.startsWith("--add-opens=java.base/")) {
+                String pkg = flag.substring("--add-opens=java.base/".length(), flag.lastIndexOf('='));
+                if (!base.isOpen(pkg, us)) {
+                    missing.add(flag);
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new SparkEngineException("engine.kind=spark needs this JVM started with " + String.join(" ", missing)
+                    + " (Spark reflects into java.base; ./dk and the tests pass these flags)");
         }
     }
 
