@@ -28,7 +28,16 @@ public final class ResultTables {
     }
 
     /** A figure of the table: its key in result.properties, its label, and the paper's value. */
+    /**
+     * One figure of an experiment, declared once: its result key, its row label, the paper's value
+     * and the decimals shown. The experiment's table lists it and its run writes it through
+     * {@link #put}, so the key is typed in one place.
+     */
     public record Metric(String key, String label, String paper, int decimals) {
+        /** Writes {@code value} under this metric's key into a run's result. */
+        public void put(java.util.Map<String, String> result, Object value) {
+            result.put(key, String.valueOf(value));
+        }
     }
 
     /** What one experiment's table shows; {@code groupBy} are config keys (e.g. {@code run.scale}). */

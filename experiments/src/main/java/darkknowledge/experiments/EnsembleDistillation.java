@@ -33,6 +33,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <pre>./dk run ensemble-distillation --scale full</pre>
  */
 public final class EnsembleDistillation implements Experiment<EnsembleDistillation.Config> {
+    static final ResultTables.Metric MEMBERS_MEAN_TEST_ERRORS =
+            new ResultTables.Metric("members.mean_test_errors", "single net (mean over members)", "58.9% acc.", 1);
+    static final ResultTables.Metric ENSEMBLE_TEST_ERRORS =
+            new ResultTables.Metric("ensemble.test_errors", "ensemble", "61.1% acc.", 1);
+    static final ResultTables.Metric STUDENT_TEST_ERRORS =
+            new ResultTables.Metric("student.test_errors", "distilled single net", "60.8% acc.", 1);
+    static final ResultTables.Metric STUDENT_GAIN_KEPT_PCT =
+            new ResultTables.Metric("student.gain_kept_pct", "share of the ensemble's gain kept (%)", "> 80", 1);
+
 
     /** How the members' outputs are combined. */
     public enum Average { PROBABILITIES, LOGITS }
@@ -85,10 +94,10 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
     @Override
     public ResultTables.Spec table() {
         return new ResultTables.Spec(name(), "Ensemble distillation (§4 analogue on MNIST): test errors of 10,000",
-                List.of(new ResultTables.Metric("members.mean_test_errors", "single net (mean over members)", "58.9% acc.", 1),
-                        new ResultTables.Metric("ensemble.test_errors", "ensemble", "61.1% acc.", 1),
-                        new ResultTables.Metric("student.test_errors", "distilled single net", "60.8% acc.", 1),
-                        new ResultTables.Metric("student.gain_kept_pct", "share of the ensemble's gain kept (%)", "> 80", 1)),
+                List.of(MEMBERS_MEAN_TEST_ERRORS,
+                        ENSEMBLE_TEST_ERRORS,
+                        STUDENT_TEST_ERRORS,
+                        STUDENT_GAIN_KEPT_PCT),
                 List.of("run.scale", "ensemble.members"), "The paper's figures are speech frame accuracies (10 members).");
     }
 
@@ -118,11 +127,11 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
         int studentErrors = student.testErrors(s);
 
         double single = memberErrors.getMean();
-        result.put("members.mean_test_errors", Models.fmt(single));
+        MEMBERS_MEAN_TEST_ERRORS.put(result, Models.fmt(single));
         result.put("members.sd_test_errors", Models.fmt(memberErrors.getStandardDeviation()));
-        result.put("ensemble.test_errors", Integer.toString(ensembleErrors));
-        result.put("student.test_errors", Integer.toString(studentErrors));
-        result.put("student.gain_kept_pct", single == ensembleErrors ? "NaN"
+        ENSEMBLE_TEST_ERRORS.put(result, Integer.toString(ensembleErrors));
+        STUDENT_TEST_ERRORS.put(result, Integer.toString(studentErrors));
+        STUDENT_GAIN_KEPT_PCT.put(result, single == ensembleErrors ? "NaN"
                 : Models.fmt(100.0 * (single - studentErrors) / (single - ensembleErrors)));
         return result;
     }

@@ -172,26 +172,41 @@ public final class Main implements Callable<Integer> {
         if (!java.nio.file.Files.isDirectory(experimentRuns)) {
             return;
         }
-        try (var dirs = java.nio.file.Files.list(experimentRuns)) {
-            var newest = dirs.filter(d -> java.nio.file.Files.isRegularFile(d.resolve(darkknowledge.core.RunRecord.RESULT)))
-                    .filter(d -> "full".equals(darkknowledge.core.RunRecord.readProperties(
-                            d.resolve(darkknowledge.core.RunRecord.CONFIG)).get("run.scale")))
-                    .max(java.util.Comparator.comparing(d -> d.getFileName().toString()));
-            if (newest.isEmpty()) {
+        // The newest full-scale run's figures; an experiment with no full-scale run yet shows its
+        // newest small one, named so (<experiment>-small-<figure>.png).
+        for (String scale : List.of("full", "small")) {
+            java.util.Optional<Path> newest = newestRun(experimentRuns, scale);
+            if (newest.isPresent()) {
+                copyPngs(newest.get(), results, experiment, scale.equals("full") ? "" : "small-");
                 return;
             }
-            try (var files = java.nio.file.Files.list(newest.get())) {
-                for (Path png : files.filter(f -> f.toString().endsWith(".png")).toList()) {
-                    String name = png.getFileName().toString();
-                    Path target = results.resolve(name.equals(experiment + ".png") ? name : experiment + "-" + name);
-                    Path tmp = results.resolve("." + target.getFileName() + ".tmp");
-                    java.nio.file.Files.createDirectories(results);
-                    java.nio.file.Files.copy(png, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                    darkknowledge.core.AtomicFiles.moveAtomically(tmp, target);
-                }
+        }
+    }
+
+    private static java.util.Optional<Path> newestRun(Path experimentRuns, String scale) {
+        try (var dirs = java.nio.file.Files.list(experimentRuns)) {
+            return dirs.filter(d -> java.nio.file.Files.isRegularFile(d.resolve(darkknowledge.core.RunRecord.RESULT)))
+                    .filter(d -> scale.equals(darkknowledge.core.RunRecord.readProperties(
+                            d.resolve(darkknowledge.core.RunRecord.CONFIG)).get("run.scale")))
+                    .max(java.util.Comparator.comparing(d -> d.getFileName().toString()));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot list " + experimentRuns, e);
+        }
+    }
+
+    private static void copyPngs(Path run, Path results, String experiment, String tag) {
+        try (var files = java.nio.file.Files.list(run)) {
+            for (Path png : files.filter(f -> f.toString().endsWith(".png")).toList()) {
+                String name = png.getFileName().toString();
+                Path target = results.resolve(name.equals(experiment + ".png") && tag.isEmpty() ? name
+                        : experiment + "-" + tag + name);
+                Path tmp = results.resolve("." + target.getFileName() + ".tmp");
+                java.nio.file.Files.createDirectories(results);
+                java.nio.file.Files.copy(png, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                darkknowledge.core.AtomicFiles.moveAtomically(tmp, target);
             }
         } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot copy the figures of " + experimentRuns, e);
+            throw new java.io.UncheckedIOException("cannot copy the figures of " + run, e);
         }
     }
 

@@ -38,6 +38,27 @@ import java.util.TreeMap;
  * <pre>./dk run mnist-distillation --scale full</pre>
  */
 public final class MnistDistillation implements Experiment<MnistDistillation.Config> {
+    static final ResultTables.Metric TEACHER_TEST_ERRORS =
+            new ResultTables.Metric("teacher.test_errors", "teacher 1200-1200, dropout + jitter", "67", 1);
+    static final ResultTables.Metric BASELINE_TEST_ERRORS =
+            new ResultTables.Metric("baseline.test_errors", "baseline 800-800, hard labels", "146", 1);
+    static final ResultTables.Metric STUDENT_TEST_ERRORS =
+            new ResultTables.Metric("student.test_errors", "student 800-800, soft targets T=20", "74", 1);
+    static final ResultTables.Metric STUDENT_GAP_CLOSED_PCT =
+            new ResultTables.Metric("student.gap_closed_pct", "share of baseline→teacher gap closed (%)", "91", 1);
+    static final ResultTables.Metric STUDENT_TEACHER_KL_TRANSFER = new ResultTables.Metric("student.teacher_kl_transfer",
+            "student vs teacher, T²·KL at T, transfer set", "–", 3);
+    static final ResultTables.Metric STUDENT_TEACHER_KL_TEST =
+            new ResultTables.Metric("student.teacher_kl_test", "student vs teacher, T²·KL at T, test set", "–", 3);
+    static final ResultTables.Metric STUDENT_TEACHER_DISAGREEMENTS_TEST = new ResultTables.Metric("student.teacher_disagreements_test",
+            "test digits where student and teacher differ", "–", 1);
+    static final ResultTables.Metric TEACHER_SECONDS_PER_EPOCH =
+            new ResultTables.Metric("teacher.seconds_per_epoch", "teacher s/epoch (2 cores)", "–", 1);
+    static final ResultTables.Metric STUDENT_SECONDS_PER_EPOCH =
+            new ResultTables.Metric("student.seconds_per_epoch", "student s/epoch", "–", 1);
+    static final ResultTables.Metric BASELINE_SECONDS_PER_EPOCH =
+            new ResultTables.Metric("baseline.seconds_per_epoch", "baseline s/epoch", "–", 1);
+
 
     /** The experiment's configuration; defaults are the full-scale setting. */
     public record Config(RunConfig run, DataConfig data, Inputs inputs, MlpConfig teacher, MlpConfig baseline, MlpConfig student,
@@ -72,17 +93,16 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
     @Override
     public ResultTables.Spec table() {
         return new ResultTables.Spec(name(), "MNIST distillation (§3): test errors of 10,000", List.of(
-                new ResultTables.Metric("teacher.test_errors", "teacher 1200-1200, dropout + jitter", "67", 1),
-                new ResultTables.Metric("baseline.test_errors", "baseline 800-800, hard labels", "146", 1),
-                new ResultTables.Metric("student.test_errors", "student 800-800, soft targets T=20", "74", 1),
-                new ResultTables.Metric("student.gap_closed_pct", "share of baseline→teacher gap closed (%)", "91", 1),
-                new ResultTables.Metric("student.teacher_kl_transfer", "student vs teacher, T²·KL at T, transfer set", "–", 3),
-                new ResultTables.Metric("student.teacher_kl_test", "student vs teacher, T²·KL at T, test set", "–", 3),
-                new ResultTables.Metric("student.teacher_disagreements_test", "test digits where student and teacher differ",
-                        "–", 1),
-                new ResultTables.Metric("teacher.seconds_per_epoch", "teacher s/epoch (2 cores)", "–", 1),
-                new ResultTables.Metric("student.seconds_per_epoch", "student s/epoch", "–", 1),
-                new ResultTables.Metric("baseline.seconds_per_epoch", "baseline s/epoch", "–", 1)),
+                TEACHER_TEST_ERRORS,
+                BASELINE_TEST_ERRORS,
+                STUDENT_TEST_ERRORS,
+                STUDENT_GAP_CLOSED_PCT,
+                STUDENT_TEACHER_KL_TRANSFER,
+                STUDENT_TEACHER_KL_TEST,
+                STUDENT_TEACHER_DISAGREEMENTS_TEST,
+                TEACHER_SECONDS_PER_EPOCH,
+                STUDENT_SECONDS_PER_EPOCH,
+                BASELINE_SECONDS_PER_EPOCH),
                 List.of("run.scale"), "Tiny and small runs are smoke-scale twins, not reproductions.");
     }
 
@@ -100,10 +120,10 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
         int b = baseline.testErrors(s);
         int st = student.testErrors(s);
         result.put("test_examples", Integer.toString(s.test().numExamples()));
-        result.put("teacher.test_errors", Integer.toString(t));
-        result.put("baseline.test_errors", Integer.toString(b));
-        result.put("student.test_errors", Integer.toString(st));
-        result.put("student.gap_closed_pct", b == t ? "NaN" : Models.fmt(100.0 * (b - st) / (b - t)));
+        TEACHER_TEST_ERRORS.put(result, Integer.toString(t));
+        BASELINE_TEST_ERRORS.put(result, Integer.toString(b));
+        STUDENT_TEST_ERRORS.put(result, Integer.toString(st));
+        STUDENT_GAP_CLOSED_PCT.put(result, b == t ? "NaN" : Models.fmt(100.0 * (b - st) / (b - t)));
         Models.reportFidelity(result, "student", Models.asTeacher(teacher), student, s.trainX().getRows(transfer), s,
                 c.distill().temperature());
         for (Models.Trained n : List.of(teacher, baseline, student)) {

@@ -36,6 +36,29 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <pre>./dk run mnist-omitted-class --scale full --set inputs.teacher=runs/mnist-distillation/RUN/teacher.zip</pre>
  */
 public final class MnistOmittedClass implements Experiment<MnistOmittedClass.Config> {
+    static final ResultTables.Metric TEACHER_TEST_ERRORS =
+            new ResultTables.Metric("teacher.test_errors", "teacher test errors", "67", 1);
+    static final ResultTables.Metric OMITTED_TEST_ERRORS =
+            new ResultTables.Metric("omitted.test_errors", "without the digit: test errors", "206", 1);
+    static final ResultTables.Metric OMITTED_CLASS_ERRORS =
+            new ResultTables.Metric("omitted.class_errors", "… of them on the omitted digit", "133 of 1010", 1);
+    static final ResultTables.Metric OMITTED_SHIFT =
+            new ResultTables.Metric("omitted.shift", "bias shift chosen on validation", "3.5 (on test)", 1);
+    static final ResultTables.Metric OMITTED_SHIFTED_TEST_ERRORS =
+            new ResultTables.Metric("omitted.shifted.test_errors", "after the shift: test errors", "109", 1);
+    static final ResultTables.Metric OMITTED_SHIFTED_CLASS_ERRORS =
+            new ResultTables.Metric("omitted.shifted.class_errors", "… on the omitted digit", "14", 1);
+    static final ResultTables.Metric OMITTED_SHIFTED_CLASS_ACCURACY_PCT =
+            new ResultTables.Metric("omitted.shifted.class_accuracy_pct", "omitted digit right (%)", "98.6", 1);
+    static final ResultTables.Metric OMITTED_TEST_OPTIMAL_SHIFT =
+            new ResultTables.Metric("omitted.test_optimal_shift", "test-optimal shift (for comparison)", "3.5", 1);
+    static final ResultTables.Metric ONLY_TEST_ERROR_PCT =
+            new ResultTables.Metric("only.test_error_pct", "only 7s and 8s: test error (%)", "47.3", 1);
+    static final ResultTables.Metric ONLY_SHIFT = new ResultTables.Metric("only.shift",
+            "shift of the missing classes (validation)", "+7.6 (= −7.6 on 7, 8)", 1);
+    static final ResultTables.Metric ONLY_SHIFTED_TEST_ERROR_PCT =
+            new ResultTables.Metric("only.shifted.test_error_pct", "after the shift: test error (%)", "13.2", 1);
+
 
     /**
      * @param classes     the digits left out of the first transfer set
@@ -87,17 +110,17 @@ public final class MnistOmittedClass implements Experiment<MnistOmittedClass.Con
     @Override
     public ResultTables.Spec table() {
         return new ResultTables.Spec(name(), "MNIST, classes missing from the transfer set (§3)", List.of(
-                new ResultTables.Metric("teacher.test_errors", "teacher test errors", "67", 1),
-                new ResultTables.Metric("omitted.test_errors", "without the digit: test errors", "206", 1),
-                new ResultTables.Metric("omitted.class_errors", "… of them on the omitted digit", "133 of 1010", 1),
-                new ResultTables.Metric("omitted.shift", "bias shift chosen on validation", "3.5 (on test)", 1),
-                new ResultTables.Metric("omitted.shifted.test_errors", "after the shift: test errors", "109", 1),
-                new ResultTables.Metric("omitted.shifted.class_errors", "… on the omitted digit", "14", 1),
-                new ResultTables.Metric("omitted.shifted.class_accuracy_pct", "omitted digit right (%)", "98.6", 1),
-                new ResultTables.Metric("omitted.test_optimal_shift", "test-optimal shift (for comparison)", "3.5", 1),
-                new ResultTables.Metric("only.test_error_pct", "only 7s and 8s: test error (%)", "47.3", 1),
-                new ResultTables.Metric("only.shift", "shift of the missing classes (validation)", "+7.6 (= −7.6 on 7, 8)", 1),
-                new ResultTables.Metric("only.shifted.test_error_pct", "after the shift: test error (%)", "13.2", 1)),
+                TEACHER_TEST_ERRORS,
+                OMITTED_TEST_ERRORS,
+                OMITTED_CLASS_ERRORS,
+                OMITTED_SHIFT,
+                OMITTED_SHIFTED_TEST_ERRORS,
+                OMITTED_SHIFTED_CLASS_ERRORS,
+                OMITTED_SHIFTED_CLASS_ACCURACY_PCT,
+                OMITTED_TEST_OPTIMAL_SHIFT,
+                ONLY_TEST_ERROR_PCT,
+                ONLY_SHIFT,
+                ONLY_SHIFTED_TEST_ERROR_PCT),
                 List.of("run.scale", "omitted.classes"), "");
     }
 
@@ -115,7 +138,7 @@ public final class MnistOmittedClass implements Experiment<MnistOmittedClass.Con
         }
         Models.Trained teacher = Models.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
         SortedMap<String, String> result = new TreeMap<>();
-        result.put("teacher.test_errors", Integer.toString(teacher.testErrors(s)));
+        TEACHER_TEST_ERRORS.put(result, Integer.toString(teacher.testErrors(s)));
         Models.report(result, teacher);
         double[] grid = BiasShift.grid(c.omitted().shiftFrom(), c.omitted().shiftTo(), c.omitted().shiftStep());
 

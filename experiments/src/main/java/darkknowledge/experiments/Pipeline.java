@@ -68,6 +68,33 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * by later runs with the same inputs; {@code stages.from=<stage>} redoes a stage and all after it.
  */
 public final class Pipeline implements Experiment<Pipeline.Config> {
+    static final ResultTables.Metric GENERALIST_TEST_ACCURACY =
+            new ResultTables.Metric("generalist.test_accuracy", "generalist", "–", 2);
+    static final ResultTables.Metric ENSEMBLE_TEST_ACCURACY =
+            new ResultTables.Metric("ensemble.test_accuracy", "generalist + specialists (§5.4)", "–", 2);
+    static final ResultTables.Metric STUDENT_GENERALIST_TEST_ACCURACY = new ResultTables.Metric("student_generalist.test_accuracy",
+            "student distilled from the generalist", "–", 2);
+    static final ResultTables.Metric STUDENT_ENSEMBLE_TEST_ACCURACY =
+            new ResultTables.Metric("student_ensemble.test_accuracy", "student distilled from the ensemble", "–", 2);
+    static final ResultTables.Metric STUDENT_ENSEMBLE_GAIN_KEPT_PCT = new ResultTables.Metric("student_ensemble.gain_kept_pct",
+            "share of the ensemble's gain over the generalist kept by its student (%)", "–", 1);
+    static final ResultTables.Metric GENERALIST_SPECIALIST_CLASSES_ACCURACY = new ResultTables.Metric("generalist.specialist_classes_accuracy",
+            "generalist on specialist classes", "–", 2);
+    static final ResultTables.Metric ENSEMBLE_SPECIALIST_CLASSES_ACCURACY =
+            new ResultTables.Metric("ensemble.specialist_classes_accuracy", "ensemble on specialist classes", "–", 2);
+    static final ResultTables.Metric STUDENT_ENSEMBLE_SPECIALIST_CLASSES_ACCURACY = new ResultTables.Metric("student_ensemble.specialist_classes_accuracy",
+            "student (ensemble) on specialist classes", "–", 2);
+    static final ResultTables.Metric COST_ENSEMBLE_PER_STUDENT_INFERENCE = new ResultTables.Metric("cost.ensemble_per_student_inference",
+            "inference time, ensemble / student", "–", 2);
+    static final ResultTables.Metric GENERALIST_TRAIN_SECONDS =
+            new ResultTables.Metric("generalist.train_seconds", "generalist training (s)", "–", 0);
+    static final ResultTables.Metric SPECIALISTS_TRAIN_SECONDS =
+            new ResultTables.Metric("specialists.train_seconds", "specialists training (s, summed)", "–", 0);
+    static final ResultTables.Metric ENSEMBLE_TARGETS_SECONDS = new ResultTables.Metric("ensemble.targets_seconds",
+            "ensemble soft targets on the transfer set (s)", "–", 0);
+    static final ResultTables.Metric STUDENT_ENSEMBLE_TRAIN_SECONDS =
+            new ResultTables.Metric("student_ensemble.train_seconds", "student training (s)", "–", 0);
+
     static final List<String> STAGES = List.of("generalist", "clustering", "specialists", "ensemble",
             "student-generalist", "student-ensemble");
 
@@ -124,21 +151,19 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
     @Override
     public ResultTables.Spec table() {
         return new ResultTables.Spec(name(), "The pipeline, distilled (beyond the paper): test accuracy (%)", List.of(
-                new ResultTables.Metric("generalist.test_accuracy", "generalist", "–", 2),
-                new ResultTables.Metric("ensemble.test_accuracy", "generalist + specialists (§5.4)", "–", 2),
-                new ResultTables.Metric("student_generalist.test_accuracy", "student distilled from the generalist", "–", 2),
-                new ResultTables.Metric("student_ensemble.test_accuracy", "student distilled from the ensemble", "–", 2),
-                new ResultTables.Metric("student_ensemble.gain_kept_pct",
-                        "share of the ensemble's gain over the generalist kept by its student (%)", "–", 1),
-                new ResultTables.Metric("generalist.specialist_classes_accuracy", "generalist on specialist classes", "–", 2),
-                new ResultTables.Metric("ensemble.specialist_classes_accuracy", "ensemble on specialist classes", "–", 2),
-                new ResultTables.Metric("student_ensemble.specialist_classes_accuracy",
-                        "student (ensemble) on specialist classes", "–", 2),
-                new ResultTables.Metric("cost.ensemble_per_student_inference", "inference time, ensemble / student", "–", 2),
-                new ResultTables.Metric("generalist.train_seconds", "generalist training (s)", "–", 0),
-                new ResultTables.Metric("specialists.train_seconds", "specialists training (s, summed)", "–", 0),
-                new ResultTables.Metric("ensemble.targets_seconds", "ensemble soft targets on the transfer set (s)", "–", 0),
-                new ResultTables.Metric("student_ensemble.train_seconds", "student training (s)", "–", 0)),
+                GENERALIST_TEST_ACCURACY,
+                ENSEMBLE_TEST_ACCURACY,
+                STUDENT_GENERALIST_TEST_ACCURACY,
+                STUDENT_ENSEMBLE_TEST_ACCURACY,
+                STUDENT_ENSEMBLE_GAIN_KEPT_PCT,
+                GENERALIST_SPECIALIST_CLASSES_ACCURACY,
+                ENSEMBLE_SPECIALIST_CLASSES_ACCURACY,
+                STUDENT_ENSEMBLE_SPECIALIST_CLASSES_ACCURACY,
+                COST_ENSEMBLE_PER_STUDENT_INFERENCE,
+                GENERALIST_TRAIN_SECONDS,
+                SPECIALISTS_TRAIN_SECONDS,
+                ENSEMBLE_TARGETS_SECONDS,
+                STUDENT_ENSEMBLE_TRAIN_SECONDS),
                 List.of("run.scale"), "The paper does not distill the specialists back into one net (§8); there is no paper figure.");
     }
 
@@ -165,7 +190,7 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         Store.Entry g = stages.open("generalist", dataId, text("architecture", c.architecture()) + (c.architecture()
                 .generalist() == Architecture.Net.CONV ? text("conv", c.conv()) : text("generalist", c.generalist())));
         Classifier generalist = Models.trainOnLabels(ctx, g, "generalist", c.generalistNet(), s).model();
-        result.put("generalist.train_seconds", Models.fmt(Double.parseDouble(g.info().get("train_seconds"))));
+        GENERALIST_TRAIN_SECONDS.put(result, Models.fmt(Double.parseDouble(g.info().get("train_seconds"))));
 
         // 2. Clustering.
         Store.Entry cl = stages.open("clustering", g.hash(), text("clustering", c.clustering()),
@@ -209,7 +234,7 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
             info.put("train_seconds", Models.fmt(seconds));
             sp.complete(info);
         }
-        result.put("specialists.train_seconds", sp.info().get("train_seconds"));
+        SPECIALISTS_TRAIN_SECONDS.put(result, sp.info().get("train_seconds"));
         result.put("specialists.count", Integer.toString(specialists.size()));
 
         // 4. The ensemble: test figures, and its distribution on every transfer example, cached.
@@ -230,7 +255,7 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
             throw new IllegalStateException(targetsFile + ": expected ensemble targets for the " + s.train().numExamples()
                     + " training examples of this split, found " + q.rows() + " rows for a different split");
         }
-        result.put("ensemble.targets_seconds", en.info().get("targets_seconds"));
+        ENSEMBLE_TARGETS_SECONDS.put(result, en.info().get("targets_seconds"));
 
         // 5. Students: from the generalist alone, and from the ensemble, same net, same T.
         double t = c.distill().temperature();
@@ -243,7 +268,7 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         Store.Entry se = stages.open("student-ensemble", en.hash(), text("student", c.student()), text("distill", c.distill()));
         Classifier studentE = student(ctx, se, "student_ensemble", c,
                 new SoftTargets(fromEnsemble, t, "ensemble").withHardLabels(y), s);
-        result.put("student_ensemble.train_seconds", Models.fmt(Double.parseDouble(se.info().get("train_seconds"))));
+        STUDENT_ENSEMBLE_TRAIN_SECONDS.put(result, Models.fmt(Double.parseDouble(se.info().get("train_seconds"))));
         result.put("student_generalist.train_seconds", Models.fmt(Double.parseDouble(sg.info().get("train_seconds"))));
         for (Store.Entry st : List.of(g, cl, sp, en, sg, se)) {
             ctx.provenance().put("stage." + st.name(), st.dir().toString());
@@ -271,8 +296,8 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         int gc = SpecialistStages.correct(preds.get("generalist"), labels, null);
         int ec = SpecialistStages.correct(ens, labels, null);
         int sc = SpecialistStages.correct(stE, labels, null);
-        result.put("student_ensemble.gain_kept_pct", ec == gc ? "NaN" : Models.fmt(100.0 * (sc - gc) / (ec - gc)));
-        result.put("cost.ensemble_per_student_inference", Models.fmt(ensSeconds / studentSeconds));
+        STUDENT_ENSEMBLE_GAIN_KEPT_PCT.put(result, ec == gc ? "NaN" : Models.fmt(100.0 * (sc - gc) / (ec - gc)));
+        COST_ENSEMBLE_PER_STUDENT_INFERENCE.put(result, Models.fmt(ensSeconds / studentSeconds));
         result.put("test_examples", Integer.toString(labels.length));
         AtomicFiles.writeString(ctx.record().dir().resolve("partition.txt"), partition.toText());
         return result;

@@ -29,6 +29,19 @@ import java.util.TreeMap;
  * <pre>./dk run soft-target-regularizer --scale full --set inputs.teacher=runs/mnist-distillation/RUN/teacher.zip</pre>
  */
 public final class SoftTargetRegularizer implements Experiment<SoftTargetRegularizer.Config> {
+    static final ResultTables.Metric HARD_SMALL_TRAIN_ACCURACY_PCT =
+            new ResultTables.Metric("hard_small.train_accuracy_pct", "3% of data, hard targets: train", "67.3", 2);
+    static final ResultTables.Metric HARD_SMALL_TEST_ACCURACY_PCT =
+            new ResultTables.Metric("hard_small.test_accuracy_pct", "3% of data, hard targets: test", "44.5", 2);
+    static final ResultTables.Metric SOFT_SMALL_TRAIN_ACCURACY_PCT =
+            new ResultTables.Metric("soft_small.train_accuracy_pct", "3% of data, soft targets: train", "65.4", 2);
+    static final ResultTables.Metric SOFT_SMALL_TEST_ACCURACY_PCT =
+            new ResultTables.Metric("soft_small.test_accuracy_pct", "3% of data, soft targets: test", "57.0", 2);
+    static final ResultTables.Metric FULL_TEST_ACCURACY_PCT =
+            new ResultTables.Metric("full.test_accuracy_pct", "all data, hard targets: test", "58.9", 2);
+    static final ResultTables.Metric TEACHER_TEST_ACCURACY_PCT =
+            new ResultTables.Metric("teacher.test_accuracy_pct", "teacher: test", "–", 2);
+
 
     /** @param fraction share of the training split that the two small-data nets see */
     public record Subset(double fraction) {
@@ -76,12 +89,12 @@ public final class SoftTargetRegularizer implements Experiment<SoftTargetRegular
     @Override
     public ResultTables.Spec table() {
         return new ResultTables.Spec(name(), "Soft targets as a regulariser (§6, Table 5 analogue on MNIST): accuracy %",
-                List.of(new ResultTables.Metric("hard_small.train_accuracy_pct", "3% of data, hard targets: train", "67.3", 2),
-                        new ResultTables.Metric("hard_small.test_accuracy_pct", "3% of data, hard targets: test", "44.5", 2),
-                        new ResultTables.Metric("soft_small.train_accuracy_pct", "3% of data, soft targets: train", "65.4", 2),
-                        new ResultTables.Metric("soft_small.test_accuracy_pct", "3% of data, soft targets: test", "57.0", 2),
-                        new ResultTables.Metric("full.test_accuracy_pct", "all data, hard targets: test", "58.9", 2),
-                        new ResultTables.Metric("teacher.test_accuracy_pct", "teacher: test", "–", 2)),
+                List.of(HARD_SMALL_TRAIN_ACCURACY_PCT,
+                        HARD_SMALL_TEST_ACCURACY_PCT,
+                        SOFT_SMALL_TRAIN_ACCURACY_PCT,
+                        SOFT_SMALL_TEST_ACCURACY_PCT,
+                        FULL_TEST_ACCURACY_PCT,
+                        TEACHER_TEST_ACCURACY_PCT),
                 List.of("run.scale", "subset.fraction"),
                 "The paper's figures are frame accuracies of a speech model; ours are MNIST digit accuracies. "
                         + "The comparison is in the pattern: hard targets on a small subset overfit, soft targets do not.");

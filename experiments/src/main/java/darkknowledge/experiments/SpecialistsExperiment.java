@@ -57,6 +57,19 @@ import java.util.stream.IntStream;
  * conditional accuracy on specialist classes 43.1% → 45.9%.
  */
 public final class SpecialistsExperiment implements Experiment<SpecialistsExperiment.Config> {
+    static final ResultTables.Metric CONTROL_TEST_ACCURACY = new ResultTables.Metric("control.test_accuracy",
+            "control: generalist fine-tuned, same extra compute (%)", "–", 2);
+    static final ResultTables.Metric ENSEMBLE_NONE_TEST_ACCURACY =
+            new ResultTables.Metric("ensemble.none.test_accuracy", "ensemble, no dustbin correction (%)", "–", 2);
+    static final ResultTables.Metric ENSEMBLE_LOG_OVERSAMPLING_TEST_ACCURACY = new ResultTables.Metric("ensemble.log_oversampling.test_accuracy",
+            "ensemble, paper's log(oversampling) correction (%)", "–", 2);
+    static final ResultTables.Metric ENSEMBLE_PRIOR_SHIFT_TEST_ACCURACY =
+            new ResultTables.Metric("ensemble.prior_shift.test_accuracy", "ensemble, exact prior shift (%)", "–", 2);
+    static final ResultTables.Metric CLUSTERING_SPECIALISTS =
+            new ResultTables.Metric("clustering.specialists", "number of specialists", "61", 0);
+    static final ResultTables.Metric CLUSTERING_ARI =
+            new ResultTables.Metric("clustering.ari", "planted groups recovered (adjusted Rand index)", "–", 3);
+
 
     public record Config(RunConfig run, DataConfig data, Synthetic synthetic, GlyphsConfig glyphs,
                          Architecture architecture, MlpConfig generalist, ConvConfig conv, ClusteringConfig clustering,
@@ -108,30 +121,23 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
     @Override
     public ResultTables.Spec table() {
         List<ResultTables.Metric> metrics = new ArrayList<>(List.of(
-                new ResultTables.Metric("generalist.test_accuracy", "Table 3: generalist test accuracy (%)", "25.0 (JFT)", 2),
-                new ResultTables.Metric("ensemble.test_accuracy", "Table 3: generalist + specialists (%)", "26.1 (JFT)", 2),
-                new ResultTables.Metric("ensemble.relative_gain_pct", "relative improvement (%)", "+4.4", 1),
-                new ResultTables.Metric("generalist.specialist_classes_accuracy",
-                        "generalist on specialist classes (%)", "43.1", 2),
-                new ResultTables.Metric("ensemble.specialist_classes_accuracy",
-                        "ensemble on specialist classes (%)", "45.9", 2),
-                new ResultTables.Metric("control.test_accuracy", "control: generalist fine-tuned, same extra compute (%)",
-                        "–", 2),
-                new ResultTables.Metric("ensemble.none.test_accuracy", "ensemble, no dustbin correction (%)", "–", 2),
-                new ResultTables.Metric("ensemble.log_oversampling.test_accuracy",
-                        "ensemble, paper's log(oversampling) correction (%)", "–", 2),
-                new ResultTables.Metric("ensemble.prior_shift.test_accuracy", "ensemble, exact prior shift (%)", "–", 2),
-                new ResultTables.Metric("clustering.specialists", "number of specialists", "61", 0)));
-        String[] paper = {"0.0", "+3.4", "+7.4", "+8.8", "+10.5"};
+                SpecialistStages.GENERALIST_TEST_ACCURACY,
+                SpecialistStages.ENSEMBLE_TEST_ACCURACY,
+                SpecialistStages.ENSEMBLE_RELATIVE_GAIN_PCT,
+                SpecialistStages.GENERALIST_SPECIALIST_CLASSES_ACCURACY,
+                SpecialistStages.ENSEMBLE_SPECIALIST_CLASSES_ACCURACY,
+                CONTROL_TEST_ACCURACY,
+                ENSEMBLE_NONE_TEST_ACCURACY,
+                ENSEMBLE_LOG_OVERSAMPLING_TEST_ACCURACY,
+                ENSEMBLE_PRIOR_SHIFT_TEST_ACCURACY,
+                CLUSTERING_SPECIALISTS));
         for (int c = 0; c <= 4; c++) {
             String label = c == 4 ? "4 or more" : Integer.toString(c);
-            metrics.add(new ResultTables.Metric("cover" + c + ".examples", "Table 4: test examples covered by " + label,
-                    "–", 0));
-            metrics.add(new ResultTables.Metric("cover" + c + ".relative_change_pct",
-                    "Table 4: relative accuracy change, covered by " + label + " (%)", paper[c], 1));
+            metrics.add(SpecialistStages.coverExamples(c));
+            metrics.add(SpecialistStages.coverRelativeChange(c));
         }
         if (variant == SpecialistDataset.SYNTHETIC) {
-            metrics.add(new ResultTables.Metric("clustering.ari", "planted groups recovered (adjusted Rand index)", "–", 3));
+            metrics.add(CLUSTERING_ARI);
         }
         return new ResultTables.Spec(name(), "Specialists, " + card(), metrics, List.of("run.scale"),
                 "Paper figures are JFT (15,000 classes, 61 specialists); ours are on " + variant.name().toLowerCase(Locale.ROOT)
@@ -155,7 +161,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         ctx.provenance().putAll("", partition.provenance());
         AtomicFiles.writeString(ctx.record().dir().resolve("partition.txt"), partition.toText() + "\n"
                 + partition.named(classNames) + "\n");
-        result.put("clustering.specialists", Integer.toString(partition.subsets().size()));
+        CLUSTERING_SPECIALISTS.put(result, Integer.toString(partition.subsets().size()));
         result.put("clustering.subsets", partition.named(classNames));
         Plots.covariance(ClassClustering.statistic(predictions, c.clustering()), partition, classNames,
                 ctx.record().dir().resolve("covariance.png"), name() + ": class "
@@ -165,7 +171,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
             Montages.clustersAndConfusions(ctx, partition, generalist.model(), s, c.glyphs());
         }
         if (loaded.groupOfClass() != null) {
-            result.put("clustering.ari", String.format(Locale.ROOT, "%.4f",
+            CLUSTERING_ARI.put(result, String.format(Locale.ROOT, "%.4f",
                     AdjustedRandIndex.of(partition.clusterOf(), loaded.groupOfClass())));
         }
 
@@ -205,7 +211,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
             Models.Trained control = SpecialistStages.control(ctx, generalist.model(), c.generalistNet(), c.specialists(),
                     extraExamplePasses, s);
             result.put("control.epochs", Integer.toString(control.outcome().epochsRun()));
-            result.put("control.test_accuracy", SpecialistStages.pct(SpecialistStages.correct(
+            CONTROL_TEST_ACCURACY.put(result, SpecialistStages.pct(SpecialistStages.correct(
                     control.model().predict(s.testX()), labels, null), labels.length));
         }
         return result;

@@ -30,6 +30,9 @@ import java.util.TreeMap;
  * <pre>./dk run temperature-sweep --scale full --set inputs.teacher=runs/mnist-distillation/RUN/teacher.zip</pre>
  */
 public final class TemperatureSweep implements Experiment<TemperatureSweep.Config> {
+    static final ResultTables.Metric TEACHER_TEST_ERRORS =
+            new ResultTables.Metric("teacher.test_errors", "teacher test errors", "67", 1);
+
 
     /** @param temperatures the T values, each giving one wide and one narrow student */
     public record Sweep(List<Double> temperatures) {
@@ -83,7 +86,7 @@ public final class TemperatureSweep implements Experiment<TemperatureSweep.Confi
     @Override
     public ResultTables.Spec table() {
         List<ResultTables.Metric> metrics = new ArrayList<>();
-        metrics.add(new ResultTables.Metric("teacher.test_errors", "teacher test errors", "67", 1));
+        metrics.add(TEACHER_TEST_ERRORS);
         for (double t : defaults().sweep().temperatures()) {
             metrics.add(new ResultTables.Metric(key("wide", t) + ".test_errors", "800-800 student, T = " + fmtT(t),
                     t >= 8 ? "flat above 8" : "–", 1));
@@ -105,7 +108,7 @@ public final class TemperatureSweep implements Experiment<TemperatureSweep.Confi
         RunData s = RunData.load(ctx, c.data());
         Models.Trained teacher = Models.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
         SortedMap<String, String> result = new TreeMap<>();
-        result.put("teacher.test_errors", Integer.toString(teacher.testErrors(s)));
+        TEACHER_TEST_ERRORS.put(result, Integer.toString(teacher.testErrors(s)));
         Models.report(result, teacher);
         int[] rows = TransferSet.all().select(s.train().labels(), ctx.seeds().derive("transfer"));
         for (String net : List.of("wide", "narrow")) {

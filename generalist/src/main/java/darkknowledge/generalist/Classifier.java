@@ -209,6 +209,14 @@ public final class Classifier {
      * builds: how a specialist starts from its generalist (Hinton et al. 2015, §5.2).
      */
     public Classifier withNewHead(int nOut, long seed) {
+        // Specialists are built from one generalist on several threads at once; DL4J's configuration
+        // cloning and net initialisation (ND4J's global random generator) are not safe to interleave.
+        synchronized (Classifier.class) {
+            return withNewHeadLocked(nOut, seed);
+        }
+    }
+
+    private Classifier withNewHeadLocked(int nOut, long seed) {
         org.deeplearning4j.nn.conf.MultiLayerConfiguration conf = net.getLayerWiseConfigurations().clone();
         int last = conf.getConfs().size() - 1;
         ((org.deeplearning4j.nn.conf.layers.FeedForwardLayer) conf.getConf(last).getLayer()).setNOut(nOut);

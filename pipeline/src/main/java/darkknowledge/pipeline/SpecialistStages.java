@@ -3,6 +3,7 @@ package darkknowledge.pipeline;
 import darkknowledge.clustering.ClassClustering;
 import darkknowledge.clustering.ClusteringConfig;
 import darkknowledge.core.ClassPartition;
+import darkknowledge.core.ResultTables;
 import darkknowledge.core.engine.Engine;
 import darkknowledge.core.engine.EngineConfig;
 import darkknowledge.core.engine.Engines;
@@ -43,6 +44,35 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * </ol>
  */
 public final class SpecialistStages {
+    // The figures of Tables 3 and 4, declared once: the specialist experiments' tables list them,
+    // report() writes them.
+    public static final ResultTables.Metric GENERALIST_TEST_ACCURACY = new ResultTables.Metric("generalist.test_accuracy",
+            "Table 3: generalist test accuracy (%)", "25.0 (JFT)", 2);
+    public static final ResultTables.Metric ENSEMBLE_TEST_ACCURACY =
+            new ResultTables.Metric("ensemble.test_accuracy", "Table 3: generalist + specialists (%)", "26.1 (JFT)", 2);
+    public static final ResultTables.Metric ENSEMBLE_RELATIVE_GAIN_PCT =
+            new ResultTables.Metric("ensemble.relative_gain_pct", "relative improvement (%)", "+4.4", 1);
+    public static final ResultTables.Metric GENERALIST_SPECIALIST_CLASSES_ACCURACY = new ResultTables.Metric("generalist.specialist_classes_accuracy",
+            "generalist on specialist classes (%)", "43.1", 2);
+    public static final ResultTables.Metric ENSEMBLE_SPECIALIST_CLASSES_ACCURACY = new ResultTables.Metric("ensemble.specialist_classes_accuracy",
+            "ensemble on specialist classes (%)", "45.9", 2);
+    private static final String[] TABLE4_PAPER = {"0.0", "+3.4", "+7.4", "+8.8", "+10.5"};
+
+    /** Table 4: test examples whose true class is covered by {@code c} specialists (4 = 4 or more). */
+    public static ResultTables.Metric coverExamples(int c) {
+        return new ResultTables.Metric("cover" + c + ".examples", "Table 4: test examples covered by " + coverLabel(c),
+                "–", 0);
+    }
+
+    /** Table 4: relative accuracy change of the ensemble over the generalist on those examples. */
+    public static ResultTables.Metric coverRelativeChange(int c) {
+        return new ResultTables.Metric("cover" + c + ".relative_change_pct",
+                "Table 4: relative accuracy change, covered by " + coverLabel(c) + " (%)", TABLE4_PAPER[c], 1);
+    }
+
+    private static String coverLabel(int c) {
+        return c == 4 ? "4 or more" : Integer.toString(c);
+    }
     private SpecialistStages() {
     }
 
@@ -160,12 +190,12 @@ public final class SpecialistStages {
         int genCorrect = correct(generalist, labels, null);
         int ensCorrect = correct(ensemble, labels, null);
         result.put("test_examples", Integer.toString(labels.length));
-        result.put("generalist.test_accuracy", pct(genCorrect, labels.length));
-        result.put("ensemble.test_accuracy", pct(ensCorrect, labels.length));
-        result.put("ensemble.relative_gain_pct", Models.fmt(100.0 * (ensCorrect - genCorrect) / genCorrect));
+        GENERALIST_TEST_ACCURACY.put(result, pct(genCorrect, labels.length));
+        ENSEMBLE_TEST_ACCURACY.put(result, pct(ensCorrect, labels.length));
+        ENSEMBLE_RELATIVE_GAIN_PCT.put(result, Models.fmt(100.0 * (ensCorrect - genCorrect) / genCorrect));
         int onSpecialist = (int) IntStream.of(labels).filter(y -> covered[y]).count();
-        result.put("generalist.specialist_classes_accuracy", pct(correct(generalist, labels, covered), onSpecialist));
-        result.put("ensemble.specialist_classes_accuracy", pct(correct(ensemble, labels, covered), onSpecialist));
+        GENERALIST_SPECIALIST_CLASSES_ACCURACY.put(result, pct(correct(generalist, labels, covered), onSpecialist));
+        ENSEMBLE_SPECIALIST_CLASSES_ACCURACY.put(result, pct(correct(ensemble, labels, covered), onSpecialist));
         result.put("specialist_classes.test_examples", Integer.toString(onSpecialist));
         for (int cov = 0; cov <= 4; cov++) {
             int examples = 0;
@@ -178,9 +208,9 @@ public final class SpecialistStages {
                     e += ensemble[i] == labels[i] ? 1 : 0;
                 }
             }
-            result.put("cover" + cov + ".examples", Integer.toString(examples));
+            coverExamples(cov).put(result, examples);
             result.put("cover" + cov + ".delta_correct", Integer.toString(e - g));
-            result.put("cover" + cov + ".relative_change_pct", g == 0 ? "NaN" : Models.fmt(100.0 * (e - g) / g));
+            coverRelativeChange(cov).put(result, g == 0 ? "NaN" : Models.fmt(100.0 * (e - g) / g));
         }
     }
 
