@@ -54,20 +54,8 @@ public final class Classifier {
      *                     input is the raw logits (identity output activation)
      */
     public static Classifier create(MlpConfig cfg, int nIn, int nOut, ILossFunction lossOnLogits, long seed) {
-        IUpdater updater = cfg.optimizer() == MlpConfig.Optimizer.ADAM
-                ? new FusedAdam(cfg.learningRate())
-                : new Nesterovs(cfg.learningRate(), cfg.momentum());
-        NeuralNetConfiguration.Builder b = new NeuralNetConfiguration.Builder()
-                .seed(seed)
-                .dataType(DataType.FLOAT)
-                .weightInit(WeightInit.RELU)
-                .updater(updater)
-                .trainingWorkspaceMode(WorkspaceMode.ENABLED)
-                .inferenceWorkspaceMode(WorkspaceMode.ENABLED);
-        if (cfg.l2() > 0) {
-            b.l2(cfg.l2());
-        }
-        NeuralNetConfiguration.ListBuilder list = b.list();
+        NeuralNetConfiguration.ListBuilder list = layers(cfg.optimizer(), cfg.learningRate(), cfg.momentum(), cfg.l2(),
+                seed);
         int prev = nIn;
         List<Integer> hidden = cfg.hidden();
         for (int i = 0; i < hidden.size(); i++) {
@@ -114,20 +102,8 @@ public final class Classifier {
      *                     input is the raw logits (identity output activation)
      */
     public static Classifier create(ConvConfig cfg, int nOut, ILossFunction lossOnLogits, long seed) {
-        IUpdater updater = cfg.optimizer() == MlpConfig.Optimizer.ADAM
-                ? new FusedAdam(cfg.learningRate())
-                : new Nesterovs(cfg.learningRate(), cfg.momentum());
-        NeuralNetConfiguration.Builder b = new NeuralNetConfiguration.Builder()
-                .seed(seed)
-                .dataType(DataType.FLOAT)
-                .weightInit(WeightInit.RELU)
-                .updater(updater)
-                .trainingWorkspaceMode(WorkspaceMode.ENABLED)
-                .inferenceWorkspaceMode(WorkspaceMode.ENABLED);
-        if (cfg.l2() > 0) {
-            b.l2(cfg.l2());
-        }
-        NeuralNetConfiguration.ListBuilder list = b.list();
+        NeuralNetConfiguration.ListBuilder list = layers(cfg.optimizer(), cfg.learningRate(), cfg.momentum(), cfg.l2(),
+                seed);
         int h = cfg.inputHeight();
         int w = cfg.inputWidth();
         int in = cfg.inputChannels();
@@ -313,6 +289,28 @@ public final class Classifier {
             }
             default -> throw new IllegalArgumentException("no architecture for " + architecture.getClass().getName());
         };
+    }
+
+    /**
+     * The settings every net of ours shares: float32, He initialisation, workspaces on, the update
+     * rule ({@link FusedAdam} or Nesterov momentum) and L2 weight decay if any.
+     */
+    private static NeuralNetConfiguration.ListBuilder layers(MlpConfig.Optimizer optimizer, double learningRate,
+                                                             double momentum, double l2, long seed) {
+        IUpdater updater = optimizer == MlpConfig.Optimizer.ADAM
+                ? new FusedAdam(learningRate)
+                : new Nesterovs(learningRate, momentum);
+        NeuralNetConfiguration.Builder b = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .dataType(DataType.FLOAT)
+                .weightInit(WeightInit.RELU)
+                .updater(updater)
+                .trainingWorkspaceMode(WorkspaceMode.ENABLED)
+                .inferenceWorkspaceMode(WorkspaceMode.ENABLED);
+        if (l2 > 0) {
+            b.l2(l2);
+        }
+        return b.list();
     }
 
     /** Loads a model saved by {@link #save}; a missing or unreadable file is an error naming it. */
