@@ -109,7 +109,8 @@ public final class Claims {
 
     /**
      * The finished full-scale runs of one config matching {@code where}: of the matching configs
-     * (ignoring {@code run.seed}), the one whose newest run is newest. Each run as
+     * (ignoring {@code run.seed} and {@code engine.*}), the one whose newest run is newest, one run
+     * per seed. Each run as
      * {config, result, {id}}.
      */
     @SuppressWarnings("unchecked")
@@ -128,11 +129,22 @@ public final class Claims {
                 }
                 SortedMap<String, String> variant = new TreeMap<>(config);
                 variant.remove("run.seed");
+                // Where it ran does not change what it computes (the engines train bit-identical models).
+                variant.keySet().removeIf(k -> k.startsWith("engine."));
                 byConfig.computeIfAbsent(variant.toString(), k -> new ArrayList<>()).add(new Map[] {config,
                         RunRecord.readProperties(d.resolve(RunRecord.RESULT)), Map.of("id", d.getFileName().toString())});
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + experimentDir, e);
+        }
+        // A seed counts once: of several runs of one seed, the newest (visited last) stands.
+        for (var e : byConfig.entrySet()) {
+            Map<String, Map<String, String>[]> bySeed = new LinkedHashMap<>();
+            for (Map<String, String>[] r : e.getValue()) {
+                bySeed.remove(r[0].get("run.seed"));
+                bySeed.put(r[0].get("run.seed"), r);
+            }
+            e.setValue(new ArrayList<>(bySeed.values()));
         }
         // Runs are visited oldest first, so the config seen last holds the newest run.
         List<Map<String, String>[]> newest = List.of();

@@ -17,9 +17,9 @@ import darkknowledge.data.GlyphsConfig;
 import darkknowledge.generalist.ConvConfig;
 import darkknowledge.generalist.MlpConfig;
 import darkknowledge.generalist.TrainingSchedule;
-import darkknowledge.core.engine.Engine;
 import darkknowledge.core.engine.EngineConfig;
 import darkknowledge.pipeline.Architecture;
+import darkknowledge.pipeline.EnsembleTargetsTask;
 import darkknowledge.pipeline.SpecialistTask;
 import darkknowledge.generalist.Trainer;
 import darkknowledge.pipeline.DataConfig;
@@ -207,7 +207,7 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         result.put("clustering.subsets", partition.named(s.train().classNames()));
 
         // 3. Specialists.
-        Store.Entry sp = stages.open("specialists", cl.hash(), text("specialists", c.specialists()));
+        Store.Entry sp = stages.open("specialists", cl.hash(), text("specialists", c.specialists().withWorkers(1)));
         List<Specialist> specialists = new ArrayList<>();
         if (sp.done()) {
             SortedMap<String, String> info = sp.info();
@@ -216,13 +216,10 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
                         Double.parseDouble(info.get("specialist" + m + ".dustbin_shift"))));
             }
         } else {
-            SpecialistTask.Recipe recipe = new SpecialistTask.Recipe(c.dataset(), c.data(), c.synthetic(), c.glyphs(),
-                    c.run().seed(), ctx.data().cacheDir().toAbsolutePath().toString(), trainSha);
-            List<Specialists.Trained> trained;
-            try (Engine engine = SpecialistStages.openEngine(c.engine(), c.specialists(), ctx)) {
-                trained = SpecialistStages.trainSpecialists(ctx, engine, generalist, g.model("generalist"),
-                        c.generalistNet(), partition, c.specialists(), s, recipe, seeds.derive("specialists"), sp.dir());
-            }
+            SpecialistTask.Recipe recipe = recipe(c, ctx, trainSha);
+            List<Specialists.Trained> trained = SpecialistStages.trainSpecialists(ctx, c.engine(), generalist,
+                    g.model("generalist"), c.generalistNet(), partition, c.specialists(), s, recipe,
+                    seeds.derive("specialists"), sp.dir());
             SortedMap<String, String> info = new TreeMap<>();
             double seconds = 0;
             for (Specialists.Trained t : trained) {
@@ -246,7 +243,16 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
             q = readMatrix(targetsFile);
         } else {
             long t0 = System.nanoTime();
-            q = Nd4j.createFromArray(toFloat(ensemble.combine(s.trainX()).q()));
+            List<EnsembleTargetsTask.SpecialistModel> refs = new ArrayList<>();
+            for (int m = 0; m < specialists.size(); m++) {
+                refs.add(new EnsembleTargetsTask.SpecialistModel(new EnsembleTargetsTask.Model(
+                        sp.model("specialist" + m).toAbsolutePath().toString(),
+                        specialists.get(m).model().fingerprint()), partition.subset(m),
+                        specialists.get(m).dustbinShift()));
+            }
+            q = SpecialistStages.ensembleTargets(ctx, c.engine(), new EnsembleTargetsTask.Model(
+                    g.model("generalist").toAbsolutePath().toString(), generalist.fingerprint()), refs,
+                    c.ensemble(), recipe(c, ctx, trainSha), s, en.dir(), Math.max(2, 2 * c.engine().workers()));
             writeMatrix(targetsFile, q);
             en.complete(new TreeMap<>(Map.of("targets_seconds", Models.fmt((System.nanoTime() - t0) / 1e9),
                     "rows", Long.toString(q.rows()), "train_sha256", trainSha)));
@@ -311,20 +317,16 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         return Models.trainOrLoad(ctx, at, name, c.student(), c.distill().loss(), data, s).model();
     }
 
+    /** How an engine's executor rebuilds this run's data. */
+    private static SpecialistTask.Recipe recipe(Config c, RunContext ctx, String trainSha) {
+        return new SpecialistTask.Recipe(c.dataset(), c.data(), c.synthetic(), c.glyphs(), c.run().seed(),
+                ctx.data().cacheDir().toAbsolutePath().toString(), trainSha);
+    }
+
     private static String text(String prefix, Record r) {
         return Configs.toText(Configs.write(prefix, r));
     }
 
-    private static float[][] toFloat(double[][] a) {
-        float[][] f = new float[a.length][];
-        for (int i = 0; i < a.length; i++) {
-            f[i] = new float[a[i].length];
-            for (int j = 0; j < a[i].length; j++) {
-                f[i][j] = (float) a[i][j];
-            }
-        }
-        return f;
-    }
 
     private static void writeMatrix(Path file, INDArray m) {
         AtomicFiles.write(file, out -> {

@@ -13,7 +13,6 @@ import darkknowledge.data.GlyphsConfig;
 import darkknowledge.generalist.ConvConfig;
 import darkknowledge.generalist.MlpConfig;
 import darkknowledge.generalist.TrainingSchedule;
-import darkknowledge.core.engine.Engine;
 import darkknowledge.core.engine.EngineConfig;
 import darkknowledge.pipeline.Architecture;
 import darkknowledge.pipeline.SpecialistTask;
@@ -178,12 +177,9 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         // §5.2: specialists, in parallel.
         SpecialistTask.Recipe recipe = new SpecialistTask.Recipe(variant, c.data(), c.synthetic(), c.glyphs(),
                 c.run().seed(), ctx.data().cacheDir().toAbsolutePath().toString(), s.train().sha256());
-        List<Specialists.Trained> trained;
-        try (Engine engine = SpecialistStages.openEngine(c.engine(), c.specialists(), ctx)) {
-            trained = SpecialistStages.trainSpecialists(ctx, engine, generalist.model(), ctx.modelPath("generalist"),
-                    c.generalistNet(), partition, c.specialists(), s, recipe, ctx.seeds().derive("specialists"),
-                    ctx.record().dir());
-        }
+        List<Specialists.Trained> trained = SpecialistStages.trainSpecialists(ctx, c.engine(), generalist.model(),
+                ctx.modelPath("generalist"), c.generalistNet(), partition, c.specialists(), s, recipe,
+                ctx.seeds().derive("specialists"), ctx.record().dir());
         long extraExamplePasses = 0;
         double specialistSeconds = 0;
         for (Specialists.Trained t : trained) {

@@ -1,5 +1,6 @@
 package darkknowledge.experiments;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,11 +8,15 @@ import darkknowledge.core.RunRecord;
 import darkknowledge.core.Scale;
 import darkknowledge.data.DataStore;
 import darkknowledge.pipeline.SpecialistDataset;
+import java.io.DataInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SortedMap;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -51,6 +56,34 @@ class SpecialistEnginesTest {
     }
 
     @Test
+    void thePipelinesEnsembleTargetsOnSparkMatchTheInProcessOnes(@TempDir Path root) throws Exception {
+        Pipeline p = new Pipeline();
+        DataStore data = new DataStore(DataStore.defaultCacheDir());
+        Runner.Outcome local = Runner.run(p, Runner.resolve(p, Scale.TINY, null, List.of()), root.resolve("a"), data,
+                false);
+        Runner.Outcome spark = Runner.run(p, Runner.resolve(p, Scale.TINY, null, List.of("engine.kind=spark",
+                "engine.master=local[2]")), root.resolve("b"), data, false);
+        INDArray qa = targets(local);
+        INDArray qb = targets(spark);
+        assertArrayEquals(qa.shape(), qb.shape());
+        double maxDiff = Transforms.abs(qa.sub(qb)).maxNumber().doubleValue();
+        // The same slices on both engines; 1e-6 allows for a BLAS that rounds a slice's rows differently.
+        assertTrue(maxDiff <= 1e-6, "max |q_local - q_spark| = " + maxDiff);
+        assertEquals(local.result().get("ensemble.test_accuracy"), spark.result().get("ensemble.test_accuracy"));
+        assertEquals("spark", provenance(spark).get("engine.kind"));
+        assertTrue(provenance(spark).containsKey("engine.stage.ensemble-targets.executors"),
+                "the ensemble targets ran as engine tasks: " + provenance(spark).keySet());
+    }
+
+    /** The cached transfer-set targets of a pipeline run's ensemble stage. */
+    private static INDArray targets(Runner.Outcome o) throws Exception {
+        Path dir = Path.of(provenance(o).get("stage.ensemble"));
+        try (var in = new DataInputStream(Files.newInputStream(dir.resolve("transfer-q.bin")))) {
+            return Nd4j.read(in);
+        }
+    }
+
+    @Test
     void aResumedRunTrainsOnlyTheSpecialistsThatHadNotFinished(@TempDir Path runs) throws Exception {
         Runner.Outcome first = run(runs);
         // As if the driver died after specialist 0 finished and before specialist 1 did: its done
@@ -63,6 +96,7 @@ class SpecialistEnginesTest {
         int specialists = Integer.parseInt(first.result().get("clustering.specialists"));
         assertEquals(Integer.toString(specialists - 1), p.get("specialists.reused"));
         assertTrue(p.containsKey("model.generalist.reused"), "the finished generalist is loaded, not trained");
+        assertTrue(p.containsKey("model.control.reused"), "the finished control is loaded, not trained");
         for (String k : List.of("ensemble.test_accuracy", "ensemble.relative_gain_pct", "control.test_accuracy")) {
             assertEquals(first.result().get(k), resumed.result().get(k), k);
         }

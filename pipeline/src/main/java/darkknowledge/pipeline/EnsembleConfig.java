@@ -11,7 +11,8 @@ import darkknowledge.core.Check;
  * @param clusterOn     predictions the class covariance is computed on
  * @param control       also fine-tune the generalist for the specialists' extra compute
  */
-public record EnsembleConfig(int topN, double tolerance, int maxIterations, ClusterOn clusterOn, boolean control) {
+public record EnsembleConfig(int topN, double tolerance, int maxIterations, ClusterOn clusterOn, boolean control)
+        implements java.io.Serializable {
 
     /** Which predictions the class covariance is computed from. */
     public enum ClusterOn { VALIDATION, TRAIN }

@@ -91,33 +91,41 @@ public final class SpecialistStages {
     }
 
     /**
-     * §5.2: trains the specialists of {@code partition}, one {@link SpecialistTask} each, on
-     * {@code engine} (an in-process pool or a cluster): every task reads the generalist saved at
-     * {@code generalistFile} and rebuilds the data from {@code recipe}, and writes its model and done
-     * record into {@code outputDir}. Specialists whose done record exists there are not trained
-     * again (a resumed run). Returns every specialist, in order, loaded from {@code outputDir}.
+     * §5.2: trains the specialists of {@code partition}, one {@link SpecialistTask} each, on the
+     * engine {@code engineCfg} names (an in-process pool or a cluster; opened only if some
+     * specialist is left to train): every task reads the generalist saved at {@code generalistFile}
+     * and rebuilds the data from {@code recipe}, and writes its model and done record into
+     * {@code outputDir}. A specialist whose done record exists there for the same subset and
+     * generalist is not trained again (a resumed run). Returns every specialist, in order.
      */
-    public static List<Specialists.Trained> trainSpecialists(RunContext ctx, Engine engine, Classifier generalist,
-                                                             Path generalistFile, TrainingSchedule generalistCfg,
-                                                             ClassPartition partition, SpecialistConfig cfg, RunData s,
+    public static List<Specialists.Trained> trainSpecialists(RunContext ctx, EngineConfig engineCfg,
+                                                             Classifier generalist, Path generalistFile,
+                                                             TrainingSchedule generalistCfg, ClassPartition partition,
+                                                             SpecialistConfig cfg, RunData s,
                                                              SpecialistTask.Recipe recipe, long seed, Path outputDir) {
         Schedule training = Specialists.schedule(generalistCfg, cfg);
         List<SpecialistTask> tasks = new ArrayList<>();
         for (int m = 0; m < partition.subsets().size(); m++) {
-            if (!Files.isRegularFile(SpecialistTask.doneFile(outputDir, m))) {
-                tasks.add(new SpecialistTask(m, partition.subset(m), generalistFile.toAbsolutePath().toString(),
-                        generalist.fingerprint(), recipe, training, cfg, seed, outputDir.toAbsolutePath().toString()));
+            SpecialistTask task = new SpecialistTask(m, partition.subset(m), generalistFile.toAbsolutePath().toString(),
+                    generalist.fingerprint(), recipe, training, cfg, seed, outputDir.toAbsolutePath().toString());
+            if (task.finished() == null) {
+                tasks.add(task);
             }
         }
-        if (partition.subsets().size() - tasks.size() > 0) {
-            ctx.provenance().put("specialists.reused", Integer.toString(partition.subsets().size() - tasks.size()));
+        int reused = partition.subsets().size() - tasks.size();
+        if (reused > 0) {
+            ctx.provenance().put("specialists.reused", Integer.toString(reused));
         }
-        SpecialistTask.share(recipe, s);
-        SpecialistTask.listenInProcess(Specialists.synchronizedListener(ctx.progress()));
-        try {
-            engine.runAll("specialists", tasks);
-        } finally {
-            SpecialistTask.listenInProcess(null);
+        if (!tasks.isEmpty()) {
+            SpecialistTask.share(recipe, s);
+            SpecialistTask.listenInProcess(Specialists.synchronizedListener(ctx.progress()));
+            try (Engine engine = openEngine(engineCfg, ctx)) {
+                engine.runAll("specialists", tasks);
+                ctx.provenance().putAll("engine.", engine.describe());  // now with where each task ran
+            } finally {
+                SpecialistTask.listenInProcess(null);
+                SpecialistTask.forget(recipe);
+            }
         }
         List<Specialists.Trained> trained = new ArrayList<>();
         for (int m = 0; m < partition.subsets().size(); m++) {
@@ -131,16 +139,63 @@ public final class SpecialistStages {
 
     /**
      * The engine the specialists run on ({@code engine.kind}): in process with
-     * {@code specialists.workers} threads, or Spark at {@code engine.master}. What it is (kind,
+     * {@code engine.workers} threads, or Spark at {@code engine.master}. What it is (kind,
      * master, executors) goes into the run's provenance.
      */
-    public static Engine openEngine(EngineConfig cfg, SpecialistConfig specialists, RunContext ctx) {
-        EngineConfig effective = cfg.kind() == EngineConfig.Kind.LOCAL
-                ? new EngineConfig(cfg.kind(), "local[" + specialists.workers() + "]", specialists.workers(),
-                cfg.executorCores(), cfg.executorMemory(), cfg.taskRetries(), cfg.timeoutSeconds()) : cfg;
-        Engine engine = Engines.open(effective, ctx.record().dir());
+    public static Engine openEngine(EngineConfig cfg, RunContext ctx) {
+        Engine engine = Engines.open(cfg, ctx.record().dir());
         ctx.provenance().putAll("engine.", engine.describe());
         return engine;
+    }
+
+    /**
+     * §5.4 on the whole transfer set (the training split): the ensemble's distribution on every
+     * example, computed by {@code slices} {@link EnsembleTargetsTask}s on the engine {@code engineCfg} names, each
+     * writing its rows into {@code outputDir}; joined in order here, each slice checked against the
+     * hash its task reported, then the slice files are removed. Returns {@code [n, K]} floats.
+     */
+    public static INDArray ensembleTargets(RunContext ctx, EngineConfig engineCfg, EnsembleTargetsTask.Model generalist,
+                                           List<EnsembleTargetsTask.SpecialistModel> specialists, EnsembleConfig cfg,
+                                           SpecialistTask.Recipe recipe, RunData s, Path outputDir, int slices) {
+        int n = s.train().numExamples();
+        int size = Math.max(1, (n + slices - 1) / slices);
+        List<EnsembleTargetsTask> tasks = new ArrayList<>();
+        for (int from = 0; from < n; from += size) {
+            tasks.add(new EnsembleTargetsTask(from, Math.min(n, from + size), generalist, specialists, cfg, recipe,
+                    outputDir.toAbsolutePath().toString()));
+        }
+        SpecialistTask.share(recipe, s);
+        List<EnsembleTargetsTask.Slice> done;
+        try (Engine engine = openEngine(engineCfg, ctx)) {
+            done = engine.runAll("ensemble-targets", tasks);
+            ctx.provenance().putAll("engine.", engine.describe());
+        } finally {
+            SpecialistTask.forget(recipe);
+        }
+        List<INDArray> parts = new ArrayList<>();
+        for (EnsembleTargetsTask.Slice slice : done) {
+            Path file = Path.of(slice.file());
+            try {
+                String sha = darkknowledge.core.Sha256.of(file);
+                if (!sha.equals(slice.sha256())) {
+                    throw new IllegalStateException(file + ": SHA-256 " + sha + ", its task wrote " + slice.sha256());
+                }
+                try (var in = new java.io.DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
+                    parts.add(org.nd4j.linalg.factory.Nd4j.read(in));
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read the ensemble targets slice " + file, e);
+            }
+        }
+        INDArray q = parts.size() == 1 ? parts.get(0) : org.nd4j.linalg.factory.Nd4j.vstack(parts);
+        for (EnsembleTargetsTask.Slice slice : done) {
+            try {
+                Files.deleteIfExists(Path.of(slice.file()));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot remove " + slice.file(), e);
+            }
+        }
+        return q;
     }
 
     /** §5.4: the generalist and these specialists, combined per example by the KL solver. */
@@ -221,13 +276,25 @@ public final class SpecialistStages {
     public static Models.Trained control(RunContext ctx, Classifier generalist, TrainingSchedule generalistCfg,
                                          SpecialistConfig specialistCfg, long extraExamplePasses, RunData s) {
         int epochs = (int) Math.max(1, Math.round((double) extraExamplePasses / s.train().numExamples()));
+        Store.Entry at = ctx.store().open("control");
+        if (at.done()) {  // a resumed run: the control finished before
+            SortedMap<String, String> o = at.info();
+            ctx.provenance().put("model.control.reused", at.model("control").toString());
+            return new Models.Trained("control", at.loadModel("control"), new Trainer.Outcome(
+                    Integer.parseInt(o.get("best_epoch")), Integer.parseInt(o.get("best_validation_errors")),
+                    Integer.parseInt(o.get("epochs_run")), Double.parseDouble(o.get("train_seconds")), List.of()));
+        }
         Classifier tuned = generalist.copy();
         Schedule cfg = new Schedule(epochs, generalistCfg.batchSize(), generalistCfg.jitter(), generalistCfg.patience(),
                 specialistCfg.learningRate(), generalistCfg.learningRateDecay());
         Trainer.Outcome o = Trainer.fit("control", tuned, new Trainer.TrainingData(s.trainX(), s.trainY(),
                 s.train().imageWidth(), s.train().imageHeight()), new Trainer.Validation(s.validationX(),
-                s.validation().labels()), cfg, ctx.seeds().derive("control"), ctx.progress());
-        tuned.save(ctx.modelPath("control"));
+                s.validation().labels()), cfg, ctx.seeds().derive("control"), ctx.progress(), at.checkpoints());
+        at.completeWith("control", tuned, new java.util.TreeMap<>(java.util.Map.of(
+                "best_epoch", Integer.toString(o.bestEpoch()),
+                "best_validation_errors", Integer.toString(o.bestValidationErrors()),
+                "epochs_run", Integer.toString(o.epochsRun()), "train_seconds", Double.toString(o.trainSeconds()))));
+        ctx.provenance().put("model.control.sha256", tuned.fingerprint());
         return new Models.Trained("control", tuned, o);
     }
 

@@ -61,6 +61,11 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
     /** Data already built in this JVM, by recipe: the driver's own (in-process engine) or a previous task's. */
     private static final Map<Recipe, RunData> DATA = new ConcurrentHashMap<>();
 
+    /** The run's data for {@code recipe}: the driver's, one built before in this JVM, or built now. */
+    static RunData data(Recipe recipe, TaskContext ctx) {
+        return DATA.computeIfAbsent(recipe, r -> r.build(ctx));
+    }
+
     /** Progress of in-process tasks goes to the driver's listener; on an executor, to the log. */
     private static volatile Trainer.Listener listener;
 
@@ -143,6 +148,27 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
         DATA.put(recipe, data);
     }
 
+    /** Drops the driver's data once its stage is over (a long-lived JVM runs many experiments). */
+    static void forget(Recipe recipe) {
+        DATA.remove(recipe);
+    }
+
+    /**
+     * This specialist's done record in {@code outputDir} if it finished for this very task (the same
+     * subset and generalist), else null: a record left by another partition or generalist is not
+     * reused, and is replaced when the task runs.
+     */
+    Done finished() {
+        Path done = doneFile(Path.of(outputDir), index);
+        if (!Files.isRegularFile(done)) {
+            return null;
+        }
+        SortedMap<String, String> p = RunRecord.readProperties(done);
+        boolean same = java.util.Arrays.toString(subset).equals(p.get("subset"))
+                && generalistSha256.equals(p.get("generalist_sha256"));
+        return same ? Done.of(index, p) : null;
+    }
+
     static void listenInProcess(Trainer.Listener l) {
         listener = l;
     }
@@ -156,8 +182,9 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
     public Done run(TaskContext ctx) {
         Path out = ctx.input(Path.of(outputDir));
         Path done = doneFile(out, index);
-        if (Files.isRegularFile(done)) {
-            return Done.of(index, RunRecord.readProperties(done));
+        Done before = finished();
+        if (before != null) {
+            return before;
         }
         Path genFile = ctx.input(Path.of(generalist));
         Classifier g = Classifier.load(genFile);
@@ -166,7 +193,7 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
                     + ": the generalist " + genFile + " has SHA-256 " + g.fingerprint() + ", expected "
                     + generalistSha256);
         }
-        RunData s = DATA.computeIfAbsent(data, r -> r.build(ctx));
+        RunData s = data(data, ctx);
         Trainer.Listener l = listener != null ? listener : logging();
         Specialists.Trained t = Specialists.trainOne(index, g, training, subset, cfg, g.numClasses(), s.trainX(),
                 s.train().labels(), s.validationX(), s.validation().labels(), s.train().imageWidth(),
@@ -177,7 +204,10 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
                 t.subsetShare(), t.trainExamples(), t.outcome().bestEpoch(), t.outcome().bestValidationErrors(),
                 t.outcome().epochsRun(), t.outcome().trainSeconds(), ctx.executorId() + "@" + ctx.host());
         // Written last: its presence says the model beside it is complete.
-        AtomicFiles.writeString(done, Configs.toText(result.toProperties()));
+        SortedMap<String, String> record = result.toProperties();
+        record.put("subset", java.util.Arrays.toString(subset));
+        record.put("generalist_sha256", generalistSha256);
+        AtomicFiles.writeString(done, Configs.toText(record));
         new Checkpoints(out.resolve("checkpoints")).clear(name(index));
         return result;
     }

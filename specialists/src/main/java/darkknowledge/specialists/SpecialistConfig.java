@@ -13,7 +13,8 @@ import darkknowledge.core.Check;
  * @param learningRate      initial learning rate (fine-tuning: usually below the generalist's)
  * @param learningRateDecay per-epoch decay
  * @param patience          early stopping on the specialist's validation errors (0 = never)
- * @param workers           specialists trained at once (bounded by the machine's cores)
+ * @param workers           specialists trained at once by {@link Specialists#trainAll} (the bench); the
+ *                          experiments hand their specialists to an engine, whose {@code engine.workers} counts
  */
 public record SpecialistConfig(double subsetShare, DustbinCorrection correction, int epochs, double learningRate,
                                double learningRateDecay, int patience, int workers) implements java.io.Serializable {
