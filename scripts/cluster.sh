@@ -62,9 +62,13 @@ alive() { # pid file -> true when it names a live Spark daemon
 }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 master_url() { cat "$DIR/master.url" 2>/dev/null || echo "spark://127.0.0.1:$PORT"; }
-alive_workers() { # from the master's JSON status page
+alive_workers() { # from the master's JSON status page; without curl, the workers it registered
   local ui; ui=$(cat "$DIR/master.webui" 2>/dev/null || echo "$WEBUI")
-  curl -fsS --max-time 2 "http://127.0.0.1:$ui/json/" 2>/dev/null | grep -o '"aliveworkers" *: *[0-9]*' | grep -o '[0-9]*$' || echo 0
+  if command -v curl >/dev/null; then
+    curl -fsS --max-time 2 "http://127.0.0.1:$ui/json/" 2>/dev/null | grep -o '"aliveworkers" *: *[0-9]*' | grep -o '[0-9]*$' || echo 0
+  else
+    grep -c "Registering worker" "$DIR/logs/master.log" 2>/dev/null || echo 0
+  fi
 }
 
 start() {
@@ -79,6 +83,10 @@ start() {
   port_open "$PORT" && die "port 127.0.0.1:$PORT is in use by another process; choose --port"
   port_open "$WEBUI" && die "port 127.0.0.1:$WEBUI (master web UI) is in use; choose --webui-port"
   mkdir -p "$DIR/pids" "$DIR/logs" "$DIR/work"
+  # Workers left from a cluster whose master died would be unreachable once their pid files are replaced.
+  for f in "$DIR"/pids/worker-*.pid; do
+    if alive "$f"; then kill "$(cat "$f")" 2>/dev/null || true; fi
+  done
   rm -rf "$SPARK_HOME"; mkdir -p "$SPARK_HOME/jars"; : >"$SPARK_HOME/RELEASE"
   local n=0 entry
   IFS=":" read -r -a entries <"$CP_FILE" || true  # one line, often without a final newline
