@@ -10,7 +10,7 @@ import darkknowledge.core.Check;
  *                    (our convention, see {@link DistillationLoss}; 0 = soft targets only)
  * @param objective   {@code soft_targets} (distillation) or {@code logit_matching} (§2.1)
  */
-public record DistillConfig(double temperature, double hardWeight, Objective objective) {
+public record DistillConfig(double temperature, double hardWeight, Objective objective) implements java.io.Serializable {
 
     /** Which loss the student minimises. */
     public enum Objective { SOFT_TARGETS, LOGIT_MATCHING }

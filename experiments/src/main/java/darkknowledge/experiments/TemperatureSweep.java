@@ -1,6 +1,11 @@
 package darkknowledge.experiments;
 
+import darkknowledge.core.engine.EngineConfig;
 import darkknowledge.pipeline.DataConfig;
+import darkknowledge.pipeline.DistillTask;
+import darkknowledge.pipeline.EnsembleTargetsTask;
+import darkknowledge.pipeline.SpecialistTask;
+import java.nio.file.Path;
 import darkknowledge.pipeline.Models;
 import darkknowledge.pipeline.RunContext;
 import darkknowledge.pipeline.RunData;
@@ -44,7 +49,7 @@ public final class TemperatureSweep implements Experiment<TemperatureSweep.Confi
 
     /** The experiment's configuration; defaults are the full-scale setting. */
     public record Config(RunConfig run, DataConfig data, Inputs inputs, MlpConfig teacher, MlpConfig wide,
-                         MlpConfig narrow, DistillConfig distill, Sweep sweep) {
+                         MlpConfig narrow, DistillConfig distill, Sweep sweep, EngineConfig engine) {
     }
 
     @Override
@@ -62,7 +67,7 @@ public final class TemperatureSweep implements Experiment<TemperatureSweep.Confi
         MlpConfig wide = Presets.MNIST_STUDENT.withEpochs(20);
         MlpConfig narrow = MlpConfig.plain(List.of(30, 30), 40).withLearningRate(3e-3);
         return new Config(new RunConfig(1, Scale.FULL), Presets.MNIST_DATA, Inputs.none(), Presets.MNIST_TEACHER, wide, narrow, Presets.MNIST_DISTILL,
-                new Sweep(List.of(1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0)));
+                new Sweep(List.of(1.0, 2.0, 2.5, 3.0, 4.0, 5.0, 8.0, 10.0, 20.0)), EngineConfig.defaults());
     }
 
     @Override
@@ -111,6 +116,26 @@ public final class TemperatureSweep implements Experiment<TemperatureSweep.Confi
         TEACHER_TEST_ERRORS.put(result, Integer.toString(teacher.testErrors(s)));
         Models.report(result, teacher);
         int[] rows = TransferSet.all().select(s.train().labels(), ctx.seeds().derive("transfer"));
+        if (c.engine().kind() == EngineConfig.Kind.SPARK) {
+            // Every student is independent: on a cluster they train at once, each a DistillTask that
+            // leaves its model in this run's store, where the loop below finds it. In process they
+            // train one after another, each with all the cores.
+            List<DistillTask> tasks = new ArrayList<>();
+            Path teacherFile = ctx.store().open("sweep-teacher").model("sweep-teacher");
+            teacher.model().save(teacherFile);
+            SpecialistTask.Recipe recipe = new SpecialistTask.Recipe(null, c.data(), null, null, c.run().seed(),
+                    ctx.data().cacheDir().toAbsolutePath().toString(), s.train().sha256());
+            for (String net : List.of("wide", "narrow")) {
+                for (double t : c.sweep().temperatures()) {
+                    tasks.add(new DistillTask(key(net, t), net.equals("wide") ? c.wide() : c.narrow(),
+                            c.distill().withTemperature(t), new EnsembleTargetsTask.Model(
+                                    teacherFile.toAbsolutePath().toString(), teacher.model().fingerprint()),
+                            teacher.name(), recipe, c.run().seed(), ctx.record().dir().toAbsolutePath().toString(),
+                            rows, true));
+                }
+            }
+            Models.distillAll(ctx, c.engine(), tasks, s);
+        }
         for (String net : List.of("wide", "narrow")) {
             MlpConfig cfg = net.equals("wide") ? c.wide() : c.narrow();
             for (double t : c.sweep().temperatures()) {

@@ -84,6 +84,26 @@ class SpecialistEnginesTest {
     }
 
     @Test
+    void aSweepsStudentsTrainedAsSparkTasksAreTheOnesTrainedInProcess(@TempDir Path root) {
+        TemperatureSweep sweep = new TemperatureSweep();
+        DataStore data = new DataStore(DataStore.defaultCacheDir());
+        List<String> small = List.of("sweep.temperatures=1,4");
+        Runner.Outcome local = Runner.run(sweep, Runner.resolve(sweep, Scale.TINY, null, small), root.resolve("a"), data,
+                false);
+        List<String> onSpark = new java.util.ArrayList<>(small);
+        onSpark.addAll(List.of("engine.kind=spark", "engine.master=local[2]"));
+        Runner.Outcome spark = Runner.run(sweep, Runner.resolve(sweep, Scale.TINY, null, onSpark), root.resolve("b"),
+                data, false);
+        SortedMap<String, String> b = provenance(spark);
+        assertTrue(b.containsKey("engine.stage.students.executors"), "the students ran as engine tasks: " + b.keySet());
+        for (String student : List.of("wide.T1", "wide.T4", "narrow.T1", "narrow.T4")) {
+            String key = "model." + student + ".sha256";
+            assertEquals(provenance(local).get(key), b.get(key), key);
+            assertEquals(local.result().get(student + ".test_errors"), spark.result().get(student + ".test_errors"));
+        }
+    }
+
+    @Test
     void aResumedRunTrainsOnlyTheSpecialistsThatHadNotFinished(@TempDir Path runs) throws Exception {
         Runner.Outcome first = run(runs);
         // As if the driver died after specialist 0 finished and before specialist 1 did: its done

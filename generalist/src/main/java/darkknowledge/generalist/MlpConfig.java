@@ -22,7 +22,8 @@ import java.util.List;
  */
 public record MlpConfig(List<Integer> hidden, double inputDropout, double hiddenDropout, double maxNorm, int jitter,
                         Optimizer optimizer, double learningRate, double momentum, double learningRateDecay,
-                        int epochs, int batchSize, int patience, double l2) implements TrainingSchedule {
+                        int epochs, int batchSize, int patience, double l2)
+        implements TrainingSchedule, java.io.Serializable {
 
     /** The update rule. */
     public enum Optimizer { ADAM, SGD_MOMENTUM }

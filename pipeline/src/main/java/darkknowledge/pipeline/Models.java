@@ -6,7 +6,9 @@ import darkknowledge.distill.SoftTargets;
 import darkknowledge.distill.Teacher;
 import darkknowledge.generalist.Classifier;
 import darkknowledge.generalist.MlpConfig;
+import darkknowledge.core.engine.EngineConfig;
 import darkknowledge.generalist.TrainingSchedule;
+import java.util.List;
 import darkknowledge.generalist.Trainer;
 import java.util.Locale;
 import java.util.SortedMap;
@@ -194,6 +196,28 @@ public final class Models {
             }
         });
         return files;
+    }
+
+    /**
+     * Trains the students of a sweep ({@link DistillTask}s) on {@code engineCfg}'s engine: those not
+     * already in the run's store; afterwards {@link #distill} finds each of them there.
+     */
+    public static void distillAll(RunContext ctx, EngineConfig engineCfg, List<DistillTask> students, RunData s) {
+        List<DistillTask> todo = students.stream().filter(t -> !ctx.store().open(t.name()).done()).toList();
+        if (todo.isEmpty()) {
+            return;
+        }
+        SpecialistTask.Recipe recipe = todo.get(0).data();
+        SpecialistTask.share(recipe, s);
+        SpecialistTask.listenInProcess(darkknowledge.specialists.Specialists.synchronizedListener(ctx.progress()));
+        try (darkknowledge.core.engine.Engine engine = darkknowledge.core.engine.Engines.open(engineCfg,
+                ctx.record().dir())) {
+            engine.runAll("students", todo);
+            ctx.provenance().putAll("engine.", engine.describe());
+        } finally {
+            SpecialistTask.listenInProcess(null);
+            SpecialistTask.forget(recipe);
+        }
     }
 
     /** The teacher that {@code trained} is, at any temperature. */

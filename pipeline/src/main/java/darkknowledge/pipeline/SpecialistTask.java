@@ -70,7 +70,8 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
     private static volatile Trainer.Listener listener;
 
     /**
-     * The run's data, rebuilt the same way on any machine.
+     * The run's data, rebuilt the same way on any machine: a specialist dataset, or (null) the
+     * dataset {@code data.source} names.
      *
      * @param dataDir       the data cache every executor sees at this path
      * @param trainSha256   the training split's SHA-256, checked on the executor
@@ -79,7 +80,9 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
                          long runSeed, String dataDir, String trainSha256) implements Serializable {
         RunData build(TaskContext ctx) {
             Path dir = ctx.input(Path.of(dataDir));
-            RunData s = dataset.load(data, synthetic, glyphs, new DataStore(dir), new Seeds(runSeed), Provenance.empty(),
+            RunData s = dataset == null
+                    ? RunData.load(new DataStore(dir), Provenance.empty(), ctx.scratchDir(), data)
+                    : dataset.load(data, synthetic, glyphs, new DataStore(dir), new Seeds(runSeed), Provenance.empty(),
                     ctx.scratchDir()).data();
             if (!s.train().sha256().equals(trainSha256)) {
                 throw new TaskInputException("stage " + ctx.stage() + " task " + ctx.taskIndex() + " on " + ctx.where()
@@ -167,6 +170,10 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
         boolean same = java.util.Arrays.toString(subset).equals(p.get("subset"))
                 && generalistSha256.equals(p.get("generalist_sha256"));
         return same ? Done.of(index, p) : null;
+    }
+
+    static Trainer.Listener inProcessListener() {
+        return listener;
     }
 
     static void listenInProcess(Trainer.Listener l) {
