@@ -78,14 +78,14 @@ public final class Claims {
         b.append("| claim (paper section) | paper | target | ours (full scale) | n | verdict | runs |\n");
         b.append("|---|---|---|---|---|---|---|\n");
         for (Claim c : claims) {
-            List<Map<String, String>[]> runs = answering(runsRoot.resolve(c.experiment()), c.where());
+            List<Run> runs = answering(runsRoot.resolve(c.experiment()), c.where());
             DescriptiveStatistics s = new DescriptiveStatistics();
             List<String> ids = new ArrayList<>();
-            for (Map<String, String>[] r : runs) {
-                String v = r[1].get(c.metric());
+            for (Run r : runs) {
+                String v = r.result().get(c.metric());
                 if (v != null && !v.isBlank() && !v.equals("NaN")) {
                     s.addValue(Double.parseDouble(v));
-                    ids.add("`" + r[2].get("id").substring(0, 15) + "`");
+                    ids.add("`" + r.id().substring(0, 15) + "`");
                 }
             }
             String ours;
@@ -107,19 +107,24 @@ public final class Claims {
         return b.toString();
     }
 
+    /** One answering run: its directory name and figures. */
+    private record Run(String id, SortedMap<String, String> result) {
+    }
+
     /**
      * The finished full-scale runs of one config matching {@code where}: of the matching configs
      * (ignoring {@code run.seed} and {@code engine.*}), the one whose newest run is newest, one run
-     * per seed. Each run as
-     * {config, result, {id}}.
+     * per seed (the newest of a seed's runs).
      */
-    @SuppressWarnings("unchecked")
-    private static List<Map<String, String>[]> answering(Path experimentDir, Map<String, String> where) {
+    private static List<Run> answering(Path experimentDir, Map<String, String> where) {
         if (!Files.isDirectory(experimentDir)) {
             return List.of();
         }
-        Map<String, List<Map<String, String>[]>> byConfig = new LinkedHashMap<>();
+        Map<String, Map<String, Run>> bySeedOfConfig = new LinkedHashMap<>();
+        String newestConfig = null;
         try (Stream<Path> dirs = Files.list(experimentDir)) {
+            // Oldest first: a later run of a seed replaces an earlier one, and the config of the
+            // last run visited is the one with the newest run.
             for (Path d : dirs.filter(d -> Files.isRegularFile(d.resolve(RunRecord.RESULT)))
                     .sorted(Comparator.comparing(d -> d.getFileName().toString())).toList()) {
                 SortedMap<String, String> config = RunRecord.readProperties(d.resolve(RunRecord.CONFIG));
@@ -131,31 +136,13 @@ public final class Claims {
                 variant.remove("run.seed");
                 // Where it ran does not change what it computes (the engines train bit-identical models).
                 variant.keySet().removeIf(k -> k.startsWith("engine."));
-                byConfig.computeIfAbsent(variant.toString(), k -> new ArrayList<>()).add(new Map[] {config,
-                        RunRecord.readProperties(d.resolve(RunRecord.RESULT)), Map.of("id", d.getFileName().toString())});
+                newestConfig = variant.toString();
+                bySeedOfConfig.computeIfAbsent(newestConfig, k -> new LinkedHashMap<>()).put(config.get("run.seed"),
+                        new Run(d.getFileName().toString(), RunRecord.readProperties(d.resolve(RunRecord.RESULT))));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + experimentDir, e);
         }
-        // A seed counts once: of several runs of one seed, the newest (visited last) stands.
-        for (var e : byConfig.entrySet()) {
-            Map<String, Map<String, String>[]> bySeed = new LinkedHashMap<>();
-            for (Map<String, String>[] r : e.getValue()) {
-                bySeed.remove(r[0].get("run.seed"));
-                bySeed.put(r[0].get("run.seed"), r);
-            }
-            e.setValue(new ArrayList<>(bySeed.values()));
-        }
-        // Runs are visited oldest first, so the config seen last holds the newest run.
-        List<Map<String, String>[]> newest = List.of();
-        String newestId = "";
-        for (List<Map<String, String>[]> group : byConfig.values()) {
-            String id = group.get(group.size() - 1)[2].get("id");
-            if (id.compareTo(newestId) > 0) {
-                newestId = id;
-                newest = group;
-            }
-        }
-        return newest;
+        return newestConfig == null ? List.of() : new ArrayList<>(bySeedOfConfig.get(newestConfig).values());
     }
 }

@@ -71,6 +71,18 @@ public final class Sha256 {
         return this;
     }
 
+    /** Feeds {@code len} bytes of {@code bytes} from {@code off}. */
+    public Sha256 update(byte[] bytes, int off, int len) {
+        drain();
+        md.update(bytes, off, len);
+        return this;
+    }
+
+    /** Feeds the bytes. */
+    public Sha256 update(byte[] bytes) {
+        return update(bytes, 0, bytes.length);
+    }
+
     /** The hash of everything fed so far. */
     public String hex() {
         drain();

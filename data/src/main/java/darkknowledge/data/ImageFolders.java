@@ -1,5 +1,7 @@
 package darkknowledge.data;
 
+import darkknowledge.core.Sha256;
+
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
@@ -11,10 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.SortedMap;
@@ -238,26 +237,21 @@ final class ImageFolders {
     private static String sha256(Split split) {
         List<Path> all = split.files.stream().flatMap(List::stream).sorted((a, b) -> relative(split.dir, a)
                 .compareTo(relative(split.dir, b))).toList();
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        Sha256 sha = Sha256.begin();
         byte[] buf = new byte[1 << 16];
         for (Path f : all) {
-            md.update(relative(split.dir, f).getBytes(StandardCharsets.UTF_8));
-            md.update((byte) 0);
+            sha.update(relative(split.dir, f).getBytes(StandardCharsets.UTF_8));
+            sha.update(new byte[] {0});
             try (InputStream in = Files.newInputStream(f)) {
-                md.update(ByteBuffer.allocate(8).putLong(Files.size(f)).array());
+                sha.update(ByteBuffer.allocate(8).putLong(Files.size(f)).array());
                 for (int r; (r = in.read(buf)) > 0; ) {
-                    md.update(buf, 0, r);
+                    sha.update(buf, 0, r);
                 }
             } catch (IOException e) {
                 throw new DataFileException(f, "a readable file", e.toString(), e);
             }
         }
-        return HexFormat.of().formatHex(md.digest());
+        return sha.hex();
     }
 
     private static String relative(Path dir, Path file) {

@@ -35,12 +35,6 @@ import darkknowledge.specialists.Specialist;
 import darkknowledge.specialists.SpecialistConfig;
 import darkknowledge.specialists.SpecialistEnsemble;
 import darkknowledge.specialists.Specialists;
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,7 +43,6 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -240,7 +233,7 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         Path targetsFile = en.dir().resolve("transfer-q.bin");
         INDArray q;
         if (en.done()) {
-            q = readMatrix(targetsFile);
+            q = SpecialistStages.readMatrix(targetsFile, null);
         } else {
             long t0 = System.nanoTime();
             List<EnsembleTargetsTask.SpecialistModel> refs = new ArrayList<>();
@@ -253,7 +246,7 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
             q = SpecialistStages.ensembleTargets(ctx, c.engine(), new EnsembleTargetsTask.Model(
                     g.model("generalist").toAbsolutePath().toString(), generalist.fingerprint()), refs,
                     c.ensemble(), recipe(c, ctx, trainSha), s, en.dir(), Math.max(2, 2 * c.engine().workers()));
-            writeMatrix(targetsFile, q);
+            SpecialistStages.writeMatrix(targetsFile, q);
             en.complete(new TreeMap<>(Map.of("targets_seconds", Models.fmt((System.nanoTime() - t0) / 1e9),
                     "rows", Long.toString(q.rows()), "train_sha256", trainSha)));
         }
@@ -327,22 +320,6 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         return Configs.toText(Configs.write(prefix, r));
     }
 
-
-    private static void writeMatrix(Path file, INDArray m) {
-        AtomicFiles.write(file, out -> {
-            DataOutputStream d = new DataOutputStream(out);
-            Nd4j.write(m, d);
-            d.flush();
-        });
-    }
-
-    private static INDArray readMatrix(Path file) {
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file))) {
-            return Nd4j.read(new DataInputStream(in));
-        } catch (IOException | RuntimeException e) {
-            throw new IllegalStateException("cannot read cached ensemble targets " + file + ": " + e.getMessage(), e);
-        }
-    }
 
     public static void main(String[] args) {
         Main.runExperiment(new Pipeline(), args);

@@ -121,8 +121,8 @@ public final class TemperatureSweep implements Experiment<TemperatureSweep.Confi
             // leaves its model in this run's store, where the loop below finds it. In process they
             // train one after another, each with all the cores.
             List<DistillTask> tasks = new ArrayList<>();
-            Path teacherFile = ctx.store().open("sweep-teacher").model("sweep-teacher");
-            teacher.model().save(teacherFile);
+            Path teacherFile = c.inputs().teacher().isBlank() ? ctx.modelPath("teacher")
+                    : Path.of(c.inputs().teacher());
             SpecialistTask.Recipe recipe = new SpecialistTask.Recipe(null, c.data(), null, null, c.run().seed(),
                     ctx.data().cacheDir().toAbsolutePath().toString(), s.train().sha256());
             for (String net : List.of("wide", "narrow")) {

@@ -1,13 +1,11 @@
 package darkknowledge.pipeline;
 
-import darkknowledge.core.AtomicFiles;
 import darkknowledge.core.Sha256;
 import darkknowledge.core.engine.Task;
 import darkknowledge.core.engine.TaskContext;
 import darkknowledge.core.engine.TaskInputException;
 import darkknowledge.generalist.Classifier;
 import darkknowledge.specialists.Specialist;
-import java.io.DataOutputStream;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,19 +75,11 @@ public record EnsembleTargetsTask(int from, int to, Model generalist, List<Speci
         double[][] q = SpecialistStages.ensemble(generalist.load(ctx), specs, ensemble).combine(x).q();
         INDArray slice = Nd4j.createFromArray(toFloat(q));
         Path file = out.resolve("transfer-q." + from + "-" + to + ".bin");
-        AtomicFiles.write(file, o -> {
-            DataOutputStream d = new DataOutputStream(o);
-            Nd4j.write(slice, d);
-            d.flush();
-        });
-        return new Slice(from, to, file.toString(), sha(file));
-    }
-
-    private static String sha(Path file) {
+        SpecialistStages.writeMatrix(file, slice);
         try {
-            return Sha256.of(file);
+            return new Slice(from, to, file.toString(), Sha256.of(file));
         } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new java.io.UncheckedIOException("cannot read back " + file, e);
         }
     }
 

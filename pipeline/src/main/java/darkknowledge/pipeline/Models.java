@@ -56,19 +56,13 @@ public final class Models {
             ctx.provenance().put("model." + name + ".sha256", model.fingerprint())
                     .put("model." + name + ".seed", Long.toString(seed))
                     .put("model." + name + ".reused", at.model(name).toString());
-            return new Trained(name, model, new Trainer.Outcome(Integer.parseInt(o.get("best_epoch")),
-                    Integer.parseInt(o.get("best_validation_errors")), Integer.parseInt(o.get("epochs_run")),
-                    Double.parseDouble(o.get("train_seconds")), java.util.List.of()));
+            return new Trained(name, model, outcome(o));
         }
         Classifier model = Classifier.create(cfg, s.train().numFeatures(), s.train().numClasses(), lossOnLogits, seed);
         Trainer.Outcome outcome = Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress(),
                 at.checkpoints());
         // The done record is written after the model: its presence says the model is complete.
-        at.completeWith(name, model, new java.util.TreeMap<>(java.util.Map.of(
-                "best_epoch", Integer.toString(outcome.bestEpoch()),
-                "best_validation_errors", Integer.toString(outcome.bestValidationErrors()),
-                "epochs_run", Integer.toString(outcome.epochsRun()),
-                "train_seconds", Double.toString(outcome.trainSeconds()))));
+        at.completeWith(name, model, record(outcome));
         ctx.provenance().put("model." + name + ".sha256", model.fingerprint())
                 .put("model." + name + ".seed", Long.toString(seed));
         return new Trained(name, model, outcome);
@@ -196,6 +190,20 @@ public final class Models {
             }
         });
         return files;
+    }
+
+    /** How a training went, as a store entry records it. */
+    static SortedMap<String, String> record(Trainer.Outcome o) {
+        return new java.util.TreeMap<>(java.util.Map.of("best_epoch", Integer.toString(o.bestEpoch()),
+                "best_validation_errors", Integer.toString(o.bestValidationErrors()),
+                "epochs_run", Integer.toString(o.epochsRun()), "train_seconds", Double.toString(o.trainSeconds())));
+    }
+
+    /** The training outcome a store entry recorded ({@link #record}), without its per-epoch history. */
+    static Trainer.Outcome outcome(SortedMap<String, String> o) {
+        return new Trainer.Outcome(Integer.parseInt(o.get("best_epoch")),
+                Integer.parseInt(o.get("best_validation_errors")), Integer.parseInt(o.get("epochs_run")),
+                Double.parseDouble(o.get("train_seconds")), List.of());
     }
 
     /**

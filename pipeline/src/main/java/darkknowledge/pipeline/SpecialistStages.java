@@ -2,6 +2,7 @@ package darkknowledge.pipeline;
 
 import darkknowledge.clustering.ClassClustering;
 import darkknowledge.clustering.ClusteringConfig;
+import darkknowledge.core.AtomicFiles;
 import darkknowledge.core.ClassPartition;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.engine.Engine;
@@ -104,23 +105,27 @@ public final class SpecialistStages {
                                                              SpecialistConfig cfg, RunData s,
                                                              SpecialistTask.Recipe recipe, long seed, Path outputDir) {
         Schedule training = Specialists.schedule(generalistCfg, cfg);
+        int count = partition.subsets().size();
+        SpecialistTask.Done[] done = new SpecialistTask.Done[count];
         List<SpecialistTask> tasks = new ArrayList<>();
-        for (int m = 0; m < partition.subsets().size(); m++) {
+        for (int m = 0; m < count; m++) {
             SpecialistTask task = new SpecialistTask(m, partition.subset(m), generalistFile.toAbsolutePath().toString(),
                     generalist.fingerprint(), recipe, training, cfg, seed, outputDir.toAbsolutePath().toString());
-            if (task.finished() == null) {
+            done[m] = task.finished();
+            if (done[m] == null) {
                 tasks.add(task);
             }
         }
-        int reused = partition.subsets().size() - tasks.size();
-        if (reused > 0) {
-            ctx.provenance().put("specialists.reused", Integer.toString(reused));
+        if (count - tasks.size() > 0) {
+            ctx.provenance().put("specialists.reused", Integer.toString(count - tasks.size()));
         }
         if (!tasks.isEmpty()) {
             SpecialistTask.share(recipe, s);
             SpecialistTask.listenInProcess(Specialists.synchronizedListener(ctx.progress()));
             try (Engine engine = openEngine(engineCfg, ctx)) {
-                engine.runAll("specialists", tasks);
+                for (SpecialistTask.Done d : engine.runAll("specialists", tasks)) {
+                    done[d.index()] = d;
+                }
                 ctx.provenance().putAll("engine.", engine.describe());  // now with where each task ran
             } finally {
                 SpecialistTask.listenInProcess(null);
@@ -128,11 +133,9 @@ public final class SpecialistStages {
             }
         }
         List<Specialists.Trained> trained = new ArrayList<>();
-        for (int m = 0; m < partition.subsets().size(); m++) {
-            SpecialistTask.Done done = SpecialistTask.Done.of(m,
-                    darkknowledge.core.RunRecord.readProperties(SpecialistTask.doneFile(outputDir, m)));
-            trained.add(done.load(outputDir, partition.subset(m)));
-            ctx.provenance().put("model.specialist" + m + ".executor", done.executor());
+        for (int m = 0; m < count; m++) {
+            trained.add(done[m].load(outputDir, partition.subset(m)));
+            ctx.provenance().put("model.specialist" + m + ".executor", done[m].executor());
         }
         return trained;
     }
@@ -174,18 +177,7 @@ public final class SpecialistStages {
         }
         List<INDArray> parts = new ArrayList<>();
         for (EnsembleTargetsTask.Slice slice : done) {
-            Path file = Path.of(slice.file());
-            try {
-                String sha = darkknowledge.core.Sha256.of(file);
-                if (!sha.equals(slice.sha256())) {
-                    throw new IllegalStateException(file + ": SHA-256 " + sha + ", its task wrote " + slice.sha256());
-                }
-                try (var in = new java.io.DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file)))) {
-                    parts.add(org.nd4j.linalg.factory.Nd4j.read(in));
-                }
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("cannot read the ensemble targets slice " + file, e);
-            }
+            parts.add(readMatrix(Path.of(slice.file()), slice.sha256()));
         }
         INDArray q = parts.size() == 1 ? parts.get(0) : org.nd4j.linalg.factory.Nd4j.vstack(parts);
         for (EnsembleTargetsTask.Slice slice : done) {
@@ -196,6 +188,32 @@ public final class SpecialistStages {
             }
         }
         return q;
+    }
+
+    /** Writes {@code m} to {@code file} in ND4J's binary format, atomically. */
+    public static void writeMatrix(Path file, INDArray m) {
+        AtomicFiles.write(file, out -> {
+            java.io.DataOutputStream d = new java.io.DataOutputStream(out);
+            org.nd4j.linalg.factory.Nd4j.write(m, d);
+            d.flush();
+        });
+    }
+
+    /**
+     * Reads a matrix written by {@link #writeMatrix}, checking its bytes against {@code sha256} when
+     * one is given (null: unchecked); an unreadable or altered file is an error naming it.
+     */
+    public static INDArray readMatrix(Path file, String sha256) {
+        try {
+            byte[] bytes = Files.readAllBytes(file);
+            if (sha256 != null && !darkknowledge.core.Sha256.of(bytes).equals(sha256)) {
+                throw new IllegalStateException(file + ": SHA-256 " + darkknowledge.core.Sha256.of(bytes)
+                        + ", expected " + sha256);
+            }
+            return org.nd4j.linalg.factory.Nd4j.read(new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes)));
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new IllegalStateException("cannot read the matrix " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** §5.4: the generalist and these specialists, combined per example by the KL solver. */
@@ -278,11 +296,8 @@ public final class SpecialistStages {
         int epochs = (int) Math.max(1, Math.round((double) extraExamplePasses / s.train().numExamples()));
         Store.Entry at = ctx.store().open("control");
         if (at.done()) {  // a resumed run: the control finished before
-            SortedMap<String, String> o = at.info();
             ctx.provenance().put("model.control.reused", at.model("control").toString());
-            return new Models.Trained("control", at.loadModel("control"), new Trainer.Outcome(
-                    Integer.parseInt(o.get("best_epoch")), Integer.parseInt(o.get("best_validation_errors")),
-                    Integer.parseInt(o.get("epochs_run")), Double.parseDouble(o.get("train_seconds")), List.of()));
+            return new Models.Trained("control", at.loadModel("control"), Models.outcome(at.info()));
         }
         Classifier tuned = generalist.copy();
         Schedule cfg = new Schedule(epochs, generalistCfg.batchSize(), generalistCfg.jitter(), generalistCfg.patience(),
@@ -290,10 +305,7 @@ public final class SpecialistStages {
         Trainer.Outcome o = Trainer.fit("control", tuned, new Trainer.TrainingData(s.trainX(), s.trainY(),
                 s.train().imageWidth(), s.train().imageHeight()), new Trainer.Validation(s.validationX(),
                 s.validation().labels()), cfg, ctx.seeds().derive("control"), ctx.progress(), at.checkpoints());
-        at.completeWith("control", tuned, new java.util.TreeMap<>(java.util.Map.of(
-                "best_epoch", Integer.toString(o.bestEpoch()),
-                "best_validation_errors", Integer.toString(o.bestValidationErrors()),
-                "epochs_run", Integer.toString(o.epochsRun()), "train_seconds", Double.toString(o.trainSeconds()))));
+        at.completeWith("control", tuned, Models.record(o));
         ctx.provenance().put("model.control.sha256", tuned.fingerprint());
         return new Models.Trained("control", tuned, o);
     }
