@@ -80,13 +80,9 @@ public final class Checkpoints {
         p.setProperty("best_epoch", Integer.toString(s.bestEpoch()));
         p.setProperty("best_errors", Integer.toString(s.bestErrors()));
         p.setProperty("train_seconds", Double.toString(s.trainSeconds()));
-        for (int i = 0; i < s.history().size(); i++) {
-            Trainer.EpochReport r = s.history().get(i);
-            p.setProperty("history." + i, String.join(",", r.model(), Integer.toString(r.epoch()),
-                    Integer.toString(r.epochs()), Double.toString(r.loss()), Integer.toString(r.validationErrors()),
-                    Integer.toString(r.validationExamples()), Double.toString(r.learningRate()),
-                    Double.toString(r.seconds()), Double.toString(r.examplesPerSecond()), Double.toString(r.etaSeconds())));
-        }
+        java.util.Map<String, String> history = new java.util.TreeMap<>();
+        Trainer.EpochReport.putHistory(history, s.history());
+        history.forEach(p::setProperty);
         AtomicFiles.write(state, out -> p.store(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8),
                 "checkpoint of " + model));
         previous.filter(f -> !f.equals(data.getFileName().toString())).ifPresent(f -> {
@@ -131,14 +127,7 @@ public final class Checkpoints {
             INDArray best = d.readBoolean() ? Nd4j.read(d) : null;
             net.setIterationCount(iterations);
             net.setEpochCount(epochs);
-            List<Trainer.EpochReport> history = new ArrayList<>();
-            for (int i = 0; p.containsKey("history." + i); i++) {
-                String[] f = p.getProperty("history." + i).split(",");
-                history.add(new Trainer.EpochReport(f[0], Integer.parseInt(f[1]), Integer.parseInt(f[2]),
-                        Double.parseDouble(f[3]), Integer.parseInt(f[4]), Integer.parseInt(f[5]),
-                        Double.parseDouble(f[6]), Double.parseDouble(f[7]), Double.parseDouble(f[8]),
-                        Double.parseDouble(f[9])));
-            }
+            List<Trainer.EpochReport> history = Trainer.EpochReport.history(p::getProperty);
             return Optional.of(new State(Integer.parseInt(p.getProperty("epochs_done")),
                     Integer.parseInt(p.getProperty("best_epoch")), Integer.parseInt(p.getProperty("best_errors")),
                     Double.parseDouble(p.getProperty("train_seconds")), history, best));

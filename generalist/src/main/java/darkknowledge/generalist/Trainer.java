@@ -49,7 +49,42 @@ public final class Trainer {
     /** One finished epoch. */
     public record EpochReport(String model, int epoch, int epochs, double loss, int validationErrors,
                               int validationExamples, double learningRate, double seconds, double examplesPerSecond,
-                              double etaSeconds) {
+                              double etaSeconds) implements java.io.Serializable {
+
+        /** One line of text ({@link #parse} reads it back): how checkpoints and done records keep the history. */
+        public String toText() {
+            return String.join(",", model, Integer.toString(epoch), Integer.toString(epochs), Double.toString(loss),
+                    Integer.toString(validationErrors), Integer.toString(validationExamples),
+                    Double.toString(learningRate), Double.toString(seconds), Double.toString(examplesPerSecond),
+                    Double.toString(etaSeconds));
+        }
+
+        public static EpochReport parse(String text) {
+            String[] f = text.split(",");
+            if (f.length != 10) {
+                throw new IllegalArgumentException("an epoch report has 10 comma-separated fields, found " + f.length
+                        + ": " + text);
+            }
+            return new EpochReport(f[0], Integer.parseInt(f[1]), Integer.parseInt(f[2]), Double.parseDouble(f[3]),
+                    Integer.parseInt(f[4]), Integer.parseInt(f[5]), Double.parseDouble(f[6]), Double.parseDouble(f[7]),
+                    Double.parseDouble(f[8]), Double.parseDouble(f[9]));
+        }
+
+        /** {@code history.<i>} entries of a properties map, in order. */
+        public static void putHistory(java.util.Map<String, String> p, List<EpochReport> history) {
+            for (int i = 0; i < history.size(); i++) {
+                p.put("history." + i, history.get(i).toText());
+            }
+        }
+
+        /** The history {@link #putHistory} wrote (empty if none). */
+        public static List<EpochReport> history(java.util.function.Function<String, String> p) {
+            List<EpochReport> out = new ArrayList<>();
+            for (int i = 0; p.apply("history." + i) != null; i++) {
+                out.add(parse(p.apply("history." + i)));
+            }
+            return List.copyOf(out);
+        }
     }
 
     /** Observes training; called on the training thread. */

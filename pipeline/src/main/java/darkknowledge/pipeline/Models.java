@@ -56,7 +56,9 @@ public final class Models {
             ctx.provenance().put("model." + name + ".sha256", model.fingerprint())
                     .put("model." + name + ".seed", Long.toString(seed))
                     .put("model." + name + ".reused", at.model(name).toString());
-            return new Trained(name, model, outcome(o));
+            Trainer.Outcome recorded = outcome(o);
+            replayHistory(ctx, at, recorded);
+            return new Trained(name, model, recorded);
         }
         Classifier model = Classifier.create(cfg, s.train().numFeatures(), s.train().numClasses(), lossOnLogits, seed);
         Trainer.Outcome outcome = Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress(),
@@ -194,16 +196,30 @@ public final class Models {
 
     /** How a training went, as a store entry records it. */
     static SortedMap<String, String> record(Trainer.Outcome o) {
-        return new java.util.TreeMap<>(java.util.Map.of("best_epoch", Integer.toString(o.bestEpoch()),
+        SortedMap<String, String> r = new java.util.TreeMap<>(java.util.Map.of("best_epoch", Integer.toString(o.bestEpoch()),
                 "best_validation_errors", Integer.toString(o.bestValidationErrors()),
                 "epochs_run", Integer.toString(o.epochsRun()), "train_seconds", Double.toString(o.trainSeconds())));
+        Trainer.EpochReport.putHistory(r, o.history());
+        return r;
     }
 
-    /** The training outcome a store entry recorded ({@link #record}), without its per-epoch history. */
+    /** The training outcome a store entry recorded ({@link #record}), with its per-epoch history. */
     static Trainer.Outcome outcome(SortedMap<String, String> o) {
         return new Trainer.Outcome(Integer.parseInt(o.get("best_epoch")),
                 Integer.parseInt(o.get("best_validation_errors")), Integer.parseInt(o.get("epochs_run")),
-                Double.parseDouble(o.get("train_seconds")), List.of());
+                Double.parseDouble(o.get("train_seconds")), Trainer.EpochReport.history(o::get));
+    }
+
+    /**
+     * A model found done in this run's own directory may have been trained where the run's metrics
+     * writer was not (an executor's JVM, or a driver killed before it wrote every row): its recorded
+     * epochs are written as the run's metrics rows again. Rows are replaced, not repeated; an entry of
+     * the shared store, trained by another run, adds none.
+     */
+    static void replayHistory(RunContext ctx, Store.Entry at, Trainer.Outcome o) {
+        if (at.dir().toAbsolutePath().normalize().startsWith(ctx.record().dir().toAbsolutePath().normalize())) {
+            o.history().forEach(ctx.progress()::onRestoredEpoch);
+        }
     }
 
     /**

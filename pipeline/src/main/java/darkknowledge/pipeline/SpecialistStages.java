@@ -134,6 +134,8 @@ public final class SpecialistStages {
         }
         List<Specialists.Trained> trained = new ArrayList<>();
         for (int m = 0; m < count; m++) {
+            // Trained in an executor's JVM, or before a driver was killed: the rows come from the record.
+            done[m].history().forEach(ctx.progress()::onRestoredEpoch);
             trained.add(done[m].load(outputDir, partition.subset(m)));
             ctx.provenance().put("model.specialist" + m + ".executor", done[m].executor());
         }
@@ -297,7 +299,9 @@ public final class SpecialistStages {
         Store.Entry at = ctx.store().open("control");
         if (at.done()) {  // a resumed run: the control finished before
             ctx.provenance().put("model.control.reused", at.model("control").toString());
-            return new Models.Trained("control", at.loadModel("control"), Models.outcome(at.info()));
+            Trainer.Outcome recorded = Models.outcome(at.info());
+            Models.replayHistory(ctx, at, recorded);
+            return new Models.Trained("control", at.loadModel("control"), recorded);
         }
         Classifier tuned = generalist.copy();
         Schedule cfg = new Schedule(epochs, generalistCfg.batchSize(), generalistCfg.jitter(), generalistCfg.patience(),

@@ -97,7 +97,7 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
     /** What the driver collects: small figures, the model stays on shared storage. */
     public record Done(int index, String sha256, double dustbinShift, double subsetPrior, double subsetShare,
                        int trainExamples, int bestEpoch, int bestValidationErrors, int epochsRun, double trainSeconds,
-                       String executor) implements Serializable {
+                       String executor, List<Trainer.EpochReport> history) implements Serializable {
 
         SortedMap<String, String> toProperties() {
             SortedMap<String, String> p = new TreeMap<>();
@@ -111,6 +111,7 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
             p.put("epochs_run", Integer.toString(epochsRun));
             p.put("train_seconds", Double.toString(trainSeconds));
             p.put("executor", executor);
+            Trainer.EpochReport.putHistory(p, history);
             return p;
         }
 
@@ -119,7 +120,7 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
                     Double.parseDouble(p.get("subset_prior")), Double.parseDouble(p.get("subset_share")),
                     Integer.parseInt(p.get("train_examples")), Integer.parseInt(p.get("best_epoch")),
                     Integer.parseInt(p.get("best_validation_errors")), Integer.parseInt(p.get("epochs_run")),
-                    Double.parseDouble(p.get("train_seconds")), p.get("executor"));
+                    Double.parseDouble(p.get("train_seconds")), p.get("executor"), Trainer.EpochReport.history(p::get));
         }
 
         /** The trained specialist, loaded from {@code dir} and checked against its recorded hash. */
@@ -209,7 +210,8 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
         model.save(out.resolve(name(index) + ".zip"));
         Done result = new Done(index, model.fingerprint(), t.specialist().dustbinShift(), t.subsetPrior(),
                 t.subsetShare(), t.trainExamples(), t.outcome().bestEpoch(), t.outcome().bestValidationErrors(),
-                t.outcome().epochsRun(), t.outcome().trainSeconds(), ctx.executorId() + "@" + ctx.host());
+                t.outcome().epochsRun(), t.outcome().trainSeconds(), ctx.executorId() + "@" + ctx.host(),
+                t.outcome().history());
         // Written last: its presence says the model beside it is complete.
         SortedMap<String, String> record = result.toProperties();
         record.put("subset", java.util.Arrays.toString(subset));
