@@ -60,6 +60,7 @@ public final class Main implements Callable<Integer> {
     @Command(name = "run", mixinStandardHelpOptions = true,
             description = "Run an experiment (default: " + Experiments.DEFAULT + " at small scale) and write a run record.")
     static final class Run implements Callable<Integer> {
+        private static final String ENGINE_PREFIX = "engine.";
         @Parameters(index = "0", arity = "0..1", paramLabel = "EXPERIMENT", description = "See `dk list`.")
         String experiment = Experiments.DEFAULT;
 
@@ -85,18 +86,20 @@ public final class Main implements Callable<Integer> {
 
         @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue a killed or failed run in RUN_DIR "
                 + "(runs/<experiment>/<id>) with the config it recorded: finished models are loaded, an interrupted "
-                + "one resumes from its last epoch checkpoint.")
+                + "one resumes from its last epoch checkpoint. Only engine.* keys may be --set: the engine does not "
+                + "change what is trained, so a run may go on on a cluster or back in process.")
         Path resume;
 
         @Override
         public Integer call() {
             if (resume != null) {
-                if (config != null || !sets.isEmpty() || scale != null) {
+                List<String> notEngine = sets.stream().filter(s -> !s.startsWith(ENGINE_PREFIX)).toList();
+                if (config != null || !notEngine.isEmpty() || scale != null) {
                     throw new IllegalArgumentException("--resume takes the config recorded in " + resume
-                            + "; drop --config, --set and --scale");
+                            + "; drop --config, --scale and --set other than engine.* (got " + notEngine + ")");
                 }
                 boolean interactive = System.console() != null && System.console().isTerminal();
-                Runner.resume(resume, new DataStore(DataStore.defaultCacheDir()), interactive);
+                Runner.resume(resume, new DataStore(DataStore.defaultCacheDir()), interactive, sets);
                 return 0;
             }
             if (from != null) {

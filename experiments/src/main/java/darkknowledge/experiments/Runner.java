@@ -69,21 +69,43 @@ public final class Runner {
      * checkpoint, the rest is trained. The provenance keeps the first start and notes each resume.
      */
     public static Outcome resume(Path runDir, DataStore data, boolean interactive) {
+        return resume(runDir, data, interactive, List.of());
+    }
+
+    /**
+     * {@link #resume(Path, DataStore, boolean)} on another engine: {@code engineSets} ({@code engine.*=…}
+     * only; nothing else may change under a run) replace the recorded engine, in the run's config
+     * and noted in its provenance. The engines train the same models (SpecialistEnginesTest), so a run
+     * started in process may go on on a cluster and back.
+     */
+    public static Outcome resume(Path runDir, DataStore data, boolean interactive, List<String> engineSets) {
         Path dir = runDir.toAbsolutePath().normalize();
         String name = dir.getParent() == null ? "" : dir.getParent().getFileName().toString();
         Experiment<?> experiment = Experiments.byName(name).orElseThrow(() -> new darkknowledge.core.ConfigException(
                 "--resume: " + dir + " is not under runs/<experiment>/ of a known experiment; known: "
                         + Experiments.all().stream().map(Experiment::name).toList()));
-        return resumeAs(experiment, dir, data, interactive);
+        return resumeAs(experiment, dir, data, interactive, engineSets);
     }
 
     private static <C extends Record> Outcome resumeAs(Experiment<C> experiment, Path dir, DataStore data,
-                                                        boolean interactive) {
+                                                        boolean interactive, List<String> engineSets) {
         RunRecord record = RunRecord.open(dir);
         SortedMap<String, String> recorded = RunRecord.readProperties(dir.resolve(RunRecord.CONFIG));
         darkknowledge.core.Settings s = darkknowledge.core.Settings.empty().overlay(recorded, dir.resolve(RunRecord.CONFIG).toString());
+        for (String set : engineSets) {
+            var kv = Settings.parseAssignment(set);
+            if (!kv.getKey().startsWith("engine.")) {
+                throw new darkknowledge.core.ConfigException("--resume --set " + set
+                        + ": only engine.* keys may change under a run");
+            }
+            s = s.overlay(Map.of(kv.getKey(), kv.getValue()), "--set " + set);
+        }
         C config = Configs.read(s, "", experiment.defaults());
         s.requireAllKnown(Configs.keys("", experiment.defaults()));
+        if (!engineSets.isEmpty()) {
+            recorded = Configs.write("", config);
+            darkknowledge.core.AtomicFiles.writeString(dir.resolve(RunRecord.CONFIG), Configs.toText(recorded));
+        }
         Path prov = dir.resolve(RunRecord.PROVENANCE);
         Provenance provenance = Provenance.capture(Provenance.repoDir());
         if (java.nio.file.Files.isRegularFile(prov)) {
@@ -102,6 +124,9 @@ public final class Runner {
                 }
             });
             provenance.put("resumed." + (count(before) + 1) + ".time", Instant.now().toString());
+            if (!engineSets.isEmpty()) {
+                provenance.put("resumed." + (count(before) + 1) + ".engine", String.join(" ", engineSets));
+            }
         }
         provenance.put("experiment", experiment.name()).put("config.hash", Configs.hash(recorded)).put("run.id", record.id());
         LOG.info("{}: resuming run record {}", experiment.name(), dir);

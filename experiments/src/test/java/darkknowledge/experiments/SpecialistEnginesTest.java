@@ -122,4 +122,27 @@ class SpecialistEnginesTest {
         }
         assertTrue(Files.isRegularFile(first.dir().resolve("specialist1.done.properties")), "specialist 1 trained again");
     }
+
+    @Test
+    void aRunStartedInProcessGoesOnOnSparkWithTheSameFigures(@TempDir Path runs) throws Exception {
+        Runner.Outcome first = run(runs);
+        Files.delete(first.dir().resolve("specialist0.done.properties"));
+        Files.delete(first.dir().resolve("specialist0.zip"));
+        Files.delete(first.dir().resolve(RunRecord.RESULT));
+        DataStore data = new DataStore(DataStore.defaultCacheDir());
+        var refused = org.junit.jupiter.api.Assertions.assertThrows(darkknowledge.core.ConfigException.class,
+                () -> Runner.resume(first.dir(), data, false, List.of("specialists.epochs=9")));
+        assertTrue(refused.getMessage().contains("only engine.*"), refused.getMessage());
+        Runner.Outcome resumed = Runner.resume(first.dir(), data, false,
+                List.of("engine.kind=spark", "engine.master=local[2]"));
+        SortedMap<String, String> p = provenance(resumed);
+        assertEquals("spark", p.get("engine.kind"));
+        assertEquals("engine.kind=spark engine.master=local[2]", p.get("resumed.1.engine"));
+        assertEquals("spark", RunRecord.readProperties(first.dir().resolve(RunRecord.CONFIG)).get("engine.kind"),
+                "the run's config says where it went on");
+        assertEquals(provenance(first).get("model.specialist0.sha256"), p.get("model.specialist0.sha256"));
+        for (String k : List.of("ensemble.test_accuracy", "ensemble.relative_gain_pct", "control.test_accuracy")) {
+            assertEquals(first.result().get(k), resumed.result().get(k), k);
+        }
+    }
 }
