@@ -101,11 +101,25 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
     public record Config(RunConfig run, DataConfig data, SpecialistDataset dataset,
                          Synthetic synthetic, GlyphsConfig glyphs, Architecture architecture, MlpConfig generalist,
                          ConvConfig conv, ClusteringConfig clustering, SpecialistConfig specialists,
-                         EnsembleConfig ensemble, MlpConfig student, DistillConfig distill, StageConfig stages,
-                         EngineConfig engine) {
+                         EnsembleConfig ensemble, MlpConfig student, Architecture.Net studentNet,
+                         ConvConfig studentConv, DistillConfig distill, StageConfig stages, EngineConfig engine) {
         /** The generalist's net: {@code generalist.*} (MLP) or {@code conv.*}, as {@code architecture.generalist} says. */
         TrainingSchedule generalistNet() {
             return architecture.pick(generalist, conv);
+        }
+
+        /**
+         * The students' net: the MLP of {@code student.*} or, with {@code studentNet=conv}, the conv net of
+         * {@code studentConv.*} (a student the generalist's kind and size: what distilling the ensemble
+         * back into "the single large net" of §8 asks for on images).
+         */
+        TrainingSchedule studentSchedule() {
+            return studentNet == Architecture.Net.CONV ? studentConv : student;
+        }
+
+        /** The students' net as config text (the students' stage inputs): an MLP student's as before. */
+        String studentText() {
+            return studentNet == Architecture.Net.CONV ? text("studentConv", studentConv) : text("student", student);
         }
     }
 
@@ -124,7 +138,7 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         Presets.Specialists s = Presets.specialists(SpecialistDataset.FASHION);
         return new Config(new RunConfig(1, Scale.FULL), s.data(), SpecialistDataset.FASHION, s.synthetic(), s.glyphs(),
                 s.architecture(), s.generalist(), s.conv(), s.clustering(), s.specialists(), s.ensemble(), s.generalist(),
-                new DistillConfig(4, 0.5, DistillConfig.Objective.SOFT_TARGETS), new StageConfig(""),
+                Architecture.Net.MLP, s.conv(), new DistillConfig(4, 0.5, DistillConfig.Objective.SOFT_TARGETS), new StageConfig(""),
                 EngineConfig.defaults());
     }
 
@@ -157,16 +171,18 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
                 SPECIALISTS_TRAIN_SECONDS,
                 ENSEMBLE_TARGETS_SECONDS,
                 STUDENT_ENSEMBLE_TRAIN_SECONDS),
-                List.of("run.scale"), "The paper does not distill the specialists back into one net (§8); there is no paper figure.");
+                List.of("dataset", "run.scale"), "The paper does not distill the specialists back into one net (§8); there is no paper figure.");
     }
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        if (c.student().jitter() != 0) {
+        int studentJitter = c.studentNet() == Architecture.Net.CONV ? c.studentConv().jitter() : c.student().jitter();
+        if (studentJitter != 0) {
             // A jittered student needs its teacher's outputs on each jittered image (see Models.distill);
             // here they come from the §5.4 solve, computed once per training image.
-            throw new darkknowledge.core.ConfigException("student.jitter: the pipeline's students learn from targets "
-                    + "computed once per un-jittered training image; expected 0, got " + c.student().jitter());
+            String key = c.studentNet() == Architecture.Net.CONV ? "studentConv.jitter" : "student.jitter";
+            throw new darkknowledge.core.ConfigException(key + ": the pipeline's students learn from targets "
+                    + "computed once per un-jittered training image; expected 0, got " + studentJitter);
         }
         SpecialistDataset.Loaded loaded = c.dataset().load(c.data(), c.synthetic(), c.glyphs(), ctx);
         RunData s = loaded.data();
@@ -260,11 +276,11 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         double t = c.distill().temperature();
         INDArray y = s.trainY();
         INDArray fromGeneralist = TemperatureSoftmax.soften(generalist.logits(s.trainX()), t);
-        Store.Entry sg = stages.open("student-generalist", g.hash(), text("student", c.student()), text("distill", c.distill()));
+        Store.Entry sg = stages.open("student-generalist", g.hash(), c.studentText(), text("distill", c.distill()));
         Classifier studentG = student(ctx, sg, "student_generalist", c,
                 new SoftTargets(fromGeneralist, t, "generalist").withHardLabels(y), s);
         INDArray fromEnsemble = TemperatureSoftmax.soften(Transforms.log(q.add(1e-30f), false), t);
-        Store.Entry se = stages.open("student-ensemble", en.hash(), text("student", c.student()), text("distill", c.distill()));
+        Store.Entry se = stages.open("student-ensemble", en.hash(), c.studentText(), text("distill", c.distill()));
         Classifier studentE = student(ctx, se, "student_ensemble", c,
                 new SoftTargets(fromEnsemble, t, "ensemble").withHardLabels(y), s);
         STUDENT_ENSEMBLE_TRAIN_SECONDS.put(result, Models.fmt(Double.parseDouble(se.info().get("train_seconds"))));
@@ -307,7 +323,7 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
                                       RunData s) {
         Trainer.TrainingData data = new Trainer.TrainingData(s.trainX(), targets, s.train().imageWidth(),
                 s.train().imageHeight());
-        return Models.trainOrLoad(ctx, at, name, c.student(), c.distill().loss(), data, s).model();
+        return Models.trainOrLoad(ctx, at, name, c.studentSchedule(), c.distill().loss(), data, s).model();
     }
 
     /** How an engine's executor rebuilds this run's data. */

@@ -52,4 +52,32 @@ class PipelineTest {
         assertThrows(ConfigException.class, () -> Runner.run(p, Runner.resolve(p, Scale.TINY, null,
                 List.of("stages.from=nonsense")), runs, data, false));
     }
+
+    /** The tiny twin of configs/pipeline-glyphs.properties: conv generalist, specialists, a conv student. */
+    @Test
+    void theGlyphsPipelineDistilsIntoAConvStudent(@TempDir Path runs) throws Exception {
+        Pipeline p = new Pipeline();
+        List<String> sets = new java.util.ArrayList<>(List.of("dataset=glyphs", "architecture.generalist=conv",
+                "studentNet=conv", "studentConv.channels=8,16", "studentConv.dense=64", "studentConv.epochs=2"));
+        Presets.specialists(darkknowledge.pipeline.SpecialistDataset.GLYPHS, Scale.TINY)
+                .forEach((k, v) -> sets.add(k + "=" + v));
+        Runner.Outcome o = Runner.run(p, Runner.resolve(p, Scale.TINY, null, sets), runs,
+                new DataStore(DataStore.defaultCacheDir()), false);
+        var prov = RunRecord.readProperties(o.dir().resolve(RunRecord.PROVENANCE));
+        assertTrue(prov.containsKey("model.student_ensemble.sha256"), prov.toString());
+        for (String k : List.of("generalist.test_accuracy", "ensemble.test_accuracy", "student_ensemble.test_accuracy",
+                "student_generalist.test_accuracy", "student_ensemble.gain_kept_pct")) {
+            assertTrue(o.result().containsKey(k), k + " in " + o.result().keySet());
+        }
+        // The students are conv nets: their saved configuration holds our conv layer.
+        Path student = Path.of(prov.get("stage.student-ensemble")).resolve("student_ensemble.zip");
+        try (var zip = new java.util.zip.ZipFile(student.toFile())) {
+            String json = new String(zip.getInputStream(zip.getEntry("configuration.json")).readAllBytes(),
+                    java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(json.contains("Im2colConv"), "a conv student: " + json.substring(0, Math.min(300, json.length())));
+        }
+        var bad = assertThrows(ConfigException.class, () -> Runner.resolve(p, Scale.TINY, null,
+                List.of("studentNet=cnn")));
+        assertTrue(bad.getMessage().contains("studentNet"), bad.getMessage());
+    }
 }
