@@ -18,14 +18,17 @@ import java.util.stream.Collectors;
  * What a bench figure depends on beyond a run's provenance ({@link Provenance#capture}: git commit and
  * dirty flag, JVM, libraries, cores, OMP/MKL thread settings, {@code native.blas}): the CPU model and
  * the instruction sets that decide the GEMM rate (AVX-512, AVX-512 BF16, AMX BF16), the BLAS JavaCPP
- * was asked to load and the one it did load, the MKL version, and the bench's master seed. Written
- * as sorted {@code key=value} lines, like a run's {@code provenance.properties}.
+ * was asked to load and the one it did load, the MKL artifact, and the bench's master seed. The bench
+ * adds the rounds, the version string ND4J's MKL reports of itself ({@code blas.mkl.version}) and, for
+ * the raw GEMM probes ({@code gemm.ceiling.*} on the newest MKL, {@code gemm.training.*} on ND4J's),
+ * their artifacts, versions, threads and settings ({@link GemmCeiling#provenance}). Written as
+ * sorted {@code key=value} lines, like a run's {@code provenance.properties}.
  */
 final class BenchProvenance {
     /** ISA flags of /proc/cpuinfo recorded as {@code cpu.flag.<name>=true|false}. */
     static final List<String> FLAGS = List.of("avx512f", "avx512_bf16", "amx_bf16");
 
-    private static final Path CPUINFO = Path.of("/proc/cpuinfo");
+    static final Path CPUINFO = Path.of("/proc/cpuinfo");
 
     private BenchProvenance() {
     }

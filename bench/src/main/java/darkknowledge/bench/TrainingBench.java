@@ -11,8 +11,12 @@ import darkknowledge.generalist.FusedAdam;
 import darkknowledge.generalist.MlpConfig;
 import darkknowledge.generalist.Trainer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.DoubleSupplier;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -20,70 +24,168 @@ import org.nd4j.linalg.learning.config.Adam;
 
 /**
  * The MLP's training step at the paper's MNIST sizes (§3: 784-800-800-10 and 784-1200-1200-10,
- * Adam, batch 128, one epoch after a warm-up epoch):
+ * Adam, batch 128), in {@link Bench#ROUNDS} rounds that alternate ours with each reference, so that
+ * every ratio is taken side by side and reported as its median with its range ({@link Spread}).
+ * A round is: the raw library rates ({@link GemmCeiling}), ND4J's matrix-product rate, one epoch of
+ * ours, one of DL4J's stock parts (800-800), one of the NumPy peer (800-800). Rows:
  * <ul>
- * <li>examples/s and effective GFLOP/s (6 × weights × examples / seconds), divided by the fp32 GEMM
- *     rate measured here at the same shapes: the ceiling, an epoch that did nothing but its matrix
- *     products;
+ * <li>the ceiling: fp32 GFLOP/s of the step's matrix products called directly on the newest MKL
+ *     ({@code cblas_sgemm}); its bf16 rate where the CPU has bf16 units; ND4J's MKL build called the
+ *     same way; ND4J's own mmul rate in DL4J's layouts;
+ * <li>examples/s and effective GFLOP/s (6 × weights × examples / seconds) of our epoch, as a
+ *     fraction of the fp32 ceiling (and of ND4J's rate, in the note);
  * <li>the 800-800 net built from DL4J's stock parts (DenseLayer, ND4J's Adam) vs ours
  *     ({@code ReluDense}, {@code FusedAdam}), and one Adam step of each updater alone;
- * <li>the 800-800 epoch vs the NumPy peer's, run right before on the same data;
+ * <li>the 800-800 epoch vs the NumPy peer's on the same data;
  * <li>distillation overhead (§2): a student epoch on cached soft targets at T = 20 (soft + hard,
  *     {@code T² · CE(p_T, q_T) + w · CE(y, q_1)}) vs a hard-label epoch.
  * </ul>
+ * Each net trains one warm-up epoch (JIT, workspaces, caches) before the rounds.
  */
 final class TrainingBench {
+    private static final int BATCH = 128;
+
     private final Scale scale;
     private final Seeds seeds;
+    private final GemmCeiling ceiling;
     private final List<Row> rows = new ArrayList<>();
 
-    private TrainingBench(Scale scale, Seeds seeds) {
+    private TrainingBench(Scale scale, Seeds seeds, GemmCeiling ceiling) {
         this.scale = scale;
         this.seeds = seeds;
+        this.ceiling = ceiling;
     }
 
     /**
      * @param x, y the first n MNIST training images (rows) and their one-hot labels
-     * @param numpySeconds the peer's seconds per epoch scaled to n examples, NaN when it did not run
+     * @param peerEpoch runs the NumPy peer once and gives its seconds per epoch scaled to n (NaN when
+     *     it did not run); null: no peer
      */
-    static List<Row> measure(Scale scale, Seeds seeds, INDArray x, INDArray y, double numpySeconds) {
-        TrainingBench b = new TrainingBench(scale, seeds);
+    static List<Row> measure(Scale scale, Seeds seeds, INDArray x, INDArray y, GemmCeiling ceiling,
+                             DoubleSupplier peerEpoch) {
+        TrainingBench b = new TrainingBench(scale, seeds, ceiling);
         for (List<Integer> hidden : List.of(List.of(800, 800), List.of(1200, 1200))) {
-            b.net(hidden, x, y, numpySeconds);
+            b.net(hidden, x, y, peerEpoch);
         }
         return b.rows;
     }
 
-    private void net(List<Integer> hidden, INDArray x, INDArray y, double numpySeconds) {
+    private void net(List<Integer> hidden, INDArray x, INDArray y, DoubleSupplier peerEpoch) {
         long n = x.rows();
         int width = hidden.get(0);
+        boolean references = width == 800;
         String net = "784-" + width + "-" + hidden.get(1) + "-10";
-        MlpConfig cfg = MlpConfig.plain(hidden, 2);
+        MlpConfig cfg = MlpConfig.plain(hidden, 1);
         long weights = cfg.parameterCount(784, 10);
-        double gemm = gemmGflops(hidden, 128, scale == Scale.TINY ? 3 : 40, seeds.derive("gemm", width));
+        List<Integer> sizes = new ArrayList<>(List.of(784));
+        sizes.addAll(hidden);
+        sizes.add(10);
+        List<GemmCeiling.Product> step = GemmCeiling.trainingStep(sizes, BATCH);
         Classifier model = Classifier.create(cfg, 784, 10, null, seeds.derive("net", width));
-        double seconds = secondsPerEpoch(model, cfg, x, y, seeds.derive("minibatches", width));
-        double gflops = 6.0 * weights * n / seconds / 1e9;
-        rows.add(new Row(net + " GEMM ceiling", gemm, "GFLOP/s", Double.NaN, "",
-                "ND4J matrix products of one training step, DL4J's layouts, batch 128"));
-        rows.add(new Row(net + " training", n / seconds, "examples/s", gflops / gemm, "of GEMM ceiling",
-                String.format(Locale.ROOT, "%.1f GFLOP/s effective, %.2f s/epoch of %d", gflops, seconds, n)));
-        if (width != 800) {
+        Classifier stockModel = references ? Classifier.stockDl4j(cfg, 784, 10, seeds.derive("net", width)) : null;
+        epochSeconds(model, cfg, x, y, seeds.derive("minibatches", width));
+        if (stockModel != null) {
+            epochSeconds(stockModel, cfg, x, y, seeds.derive("minibatches", width));
+        }
+        int rounds = Bench.ROUNDS;
+        double[] fp32 = new double[rounds];
+        double[] bf16 = new double[rounds];
+        double[] trainingBlas = new double[rounds];
+        double[] nd4j = new double[rounds];
+        double[] ours = new double[rounds];
+        double[] stock = new double[rounds];
+        double[] peer = new double[rounds];
+        Arrays.fill(bf16, Double.NaN);
+        Arrays.fill(stock, Double.NaN);
+        Arrays.fill(peer, Double.NaN);
+        Map<GemmCeiling.Product, double[]> perProduct32 = new LinkedHashMap<>();
+        Map<GemmCeiling.Product, double[]> perProduct16 = new LinkedHashMap<>();
+        Map<GemmCeiling.Product, double[]> perProductTraining = new LinkedHashMap<>();
+        for (int r = 0; r < rounds; r++) {
+            GemmCeiling.Round raw = ceiling.measure(step);
+            fp32[r] = GemmCeiling.gflops(raw.fp32());
+            trainingBlas[r] = GemmCeiling.gflops(raw.trainingFp32());
+            collect(raw.fp32(), perProduct32, r, rounds);
+            collect(raw.trainingFp32(), perProductTraining, r, rounds);
+            if (raw.bf16() != null) {
+                bf16[r] = GemmCeiling.gflops(raw.bf16());
+                collect(raw.bf16(), perProduct16, r, rounds);
+            }
+            nd4j[r] = gemmGflops(hidden, BATCH, scale == Scale.TINY ? 3 : 20, seeds.derive("gemm", width, r));
+            ours[r] = epochSeconds(model, cfg, x, y, seeds.derive("minibatches", width, r));
+            if (stockModel != null) {
+                stock[r] = epochSeconds(stockModel, cfg, x, y, seeds.derive("minibatches", width, r));
+            }
+            if (references && peerEpoch != null) {
+                peer[r] = peerEpoch.getAsDouble();
+                if (Double.isNaN(peer[r])) {
+                    peerEpoch = null;  // it said why in its row; no point asking again
+                }
+            }
+        }
+        double[] effective = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            effective[r] = 6.0 * weights * n / ours[r] / 1e9;
+        }
+        String raw32 = ceiling.newest().library().name();
+        String rawTraining = ceiling.training().library().name();
+        String how = String.format(Locale.ROOT, "called directly on the %d products of one training step at batch %d "
+                + "(child JVM, %d threads)", step.size(), BATCH, ceiling.newest().threads());
+        Spread ceiling32 = Spread.of(fp32);
+        rows.add(new Row(net + " fp32 ceiling (" + raw32 + " sgemm)", ceiling32.median(), "GFLOP/s", Double.NaN, "",
+                "cblas_sgemm " + how + "; " + ceiling32.range() + "; per product: " + medians(perProduct32)));
+        if (ceiling.bf16Unsupported() == null) {
+            Spread ratio = Spread.ofRatios(bf16, fp32);
+            rows.add(new Row(net + " bf16 ceiling (" + raw32 + " gemm_bf16bf16f32)", Spread.of(bf16).median(), "GFLOP/s",
+                    ratio.median(), "of fp32 ceiling", "bfloat16 operands, fp32 accumulation, the same products and threads; ratio " + ratio.range() + "; per product: " + medians(perProduct16)));
+        } else {
+            rows.add(new Row(net + " bf16 ceiling (" + raw32 + " gemm_bf16bf16f32)", Double.NaN, "", Double.NaN, "",
+                    ceiling.bf16Unsupported()));
+        }
+        Spread trainingRatio = Spread.ofRatios(trainingBlas, fp32);
+        rows.add(new Row(net + " " + rawTraining + " sgemm (ND4J's BLAS)", Spread.of(trainingBlas).median(), "GFLOP/s",
+                trainingRatio.median(), "of fp32 ceiling", "the build training runs on, called the same way; ratio "
+                + trainingRatio.range() + "; per product: " + medians(perProductTraining)));
+        Spread nd4jRatio = Spread.ofRatios(nd4j, fp32);
+        rows.add(new Row(net + " ND4J mmul", Spread.of(nd4j).median(), "GFLOP/s", nd4jRatio.median(), "of fp32 ceiling",
+                "ND4J matrix products of one training step, DL4J's layouts, batch 128; ratio " + nd4jRatio.range()));
+        Spread seconds = Spread.of(ours);
+        Spread ofCeiling = Spread.ofRatios(effective, fp32);
+        rows.add(new Row(net + " training", n / seconds.median(), "examples/s", ofCeiling.median(), "of fp32 ceiling",
+                String.format(Locale.ROOT, "%.1f GFLOP/s effective, %.2f s/epoch of %d (medians); ratio %s; "
+                        + "of ND4J mmul %s; of %s sgemm %s", Spread.of(effective).median(), seconds.median(), n,
+                        ofCeiling.range(), Spread.ofRatios(effective, nd4j).describe(), rawTraining,
+                        Spread.ofRatios(effective, trainingBlas).describe())));
+        if (!references) {
             return;
         }
-        double stock = secondsPerEpoch(Classifier.stockDl4j(cfg, 784, 10, seeds.derive("net", width)), cfg, x, y,
-                seeds.derive("minibatches", width));
-        rows.add(new Row(net + " stock DL4J layers + Adam", n / stock, "examples/s", seconds / stock,
-                "our epoch time / stock's", String.format(Locale.ROOT,
-                "stock %.2f s/epoch: DenseLayer recomputes z in backprop, ND4J adam_updater op", stock)));
+        Spread stockRatio = Spread.ofRatios(ours, stock);
+        rows.add(new Row(net + " stock DL4J layers + Adam", n / Spread.of(stock).median(), "examples/s",
+                stockRatio.median(), "our epoch time / stock's", String.format(Locale.ROOT,
+                "stock %.2f s/epoch (median): DenseLayer recomputes z in backprop, ND4J adam_updater op; ratio %s",
+                Spread.of(stock).median(), stockRatio.range())));
         adamStep(weights);
-        if (Double.isFinite(numpySeconds)) {
-            rows.add(new Row(net + " NumPy peer", n / numpySeconds, "examples/s", seconds / numpySeconds,
+        Spread peerSeconds = Spread.of(peer);
+        if (peerSeconds.rounds() > 0) {
+            Spread peerRatio = Spread.ofRatios(ours, peer);
+            rows.add(new Row(net + " NumPy peer", n / peerSeconds.median(), "examples/s", peerRatio.median(),
                     "our epoch time / peer's", String.format(Locale.ROOT,
-                    "peer %.2f s/epoch (scaled to %d examples), NumPy's default threads; ours: " + NumpyPeer.blasThreads(),
-                    numpySeconds, n)));
+                    "peer %.2f s/epoch (median, scaled to %d examples), NumPy's default threads; ratio %s; ours: "
+                    + NumpyPeer.blasThreads(), peerSeconds.median(), n, peerRatio.range())));
         }
-        distillationOverhead(cfg, x, y, seconds, model, seeds.derive("minibatches", width));
+        distillationOverhead(cfg.withEpochs(2), x, y, seconds.median(), model, seeds.derive("minibatches", width));
+    }
+
+    /** Per product, its median GFLOP/s over the rounds ({@link GemmCeiling#perProduct}). */
+    private static String medians(Map<GemmCeiling.Product, double[]> gflops) {
+        Map<GemmCeiling.Product, Double> m = new LinkedHashMap<>();
+        gflops.forEach((p, v) -> m.put(p, Spread.of(v).median()));
+        return GemmCeiling.perProduct(m);
+    }
+
+    private static void collect(Map<GemmCeiling.Product, Double> seconds, Map<GemmCeiling.Product, double[]> gflops,
+                                int round, int rounds) {
+        seconds.forEach((p, s) -> gflops.computeIfAbsent(p, k -> new double[rounds])[round] = p.flop() / s / 1e9);
     }
 
     /** The student sees the hard-label epoch's minibatches ({@code minibatchSeed}), so only the targets differ. */
@@ -99,10 +201,10 @@ final class TrainingBench {
                 "of hard-label epoch", "teacher outputs cached once, not recomputed per batch"));
     }
 
-    /** Seconds of the second epoch (the first warms up the JIT, the workspaces and the caches). */
-    private static double secondsPerEpoch(Classifier model, MlpConfig cfg, INDArray x, INDArray y, long seed) {
+    /** Seconds of one more epoch of {@code model} ({@code cfg} has one epoch), minibatches drawn from {@code seed}. */
+    private static double epochSeconds(Classifier model, MlpConfig cfg, INDArray x, INDArray y, long seed) {
         Trainer.Outcome o = Trainer.fit("bench", model, new Trainer.TrainingData(x, y, 28, 28), null, cfg, seed, r -> { });
-        return o.history().get(1).seconds();
+        return o.history().get(0).seconds();
     }
 
     /** One Adam step over a net's parameters: {@code FusedAdam} vs ND4J's adam_updater op. */
@@ -129,7 +231,7 @@ final class TrainingBench {
     }
 
     /**
-     * fp32 GEMM rate of one training step's matrix products at these layer shapes, in the layouts
+     * ND4J's fp32 GEMM rate of one training step's matrix products at these layer shapes, in the layouts
      * DL4J uses: weights 'f'-ordered; forward {@code z = x W} into a 'c' array; {@code dW = xᵀ δ} into
      * the 'f'-ordered gradient view; {@code εᵀ = W δᵀ} into an 'f' array. (A 'c'-ordered {@code dW}
      * target runs at a fifth of this rate here, which is why the layout matters.) Operands are

@@ -1,0 +1,73 @@
+package darkknowledge.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The raw GEMM probes: a training step's products, and both MKL builds (the newest, in its own
+ * child JVM; ND4J's) giving sane rates, with bf16 measured exactly where the CPU has bf16 units.
+ */
+class GemmCeilingTest {
+
+    @Test
+    void aTrainingStepHasEachLayersForwardAndBothGradientProducts() {
+        List<GemmCeiling.Product> step = GemmCeiling.trainingStep(List.of(784, 800, 800, 10), 128);
+        assertEquals(9, step.size());
+        assertEquals(new GemmCeiling.Product("fwd", 128, 800, 784, false, false), step.get(0));
+        assertEquals(new GemmCeiling.Product("dW", 784, 800, 128, true, false), step.get(1));
+        assertEquals(new GemmCeiling.Product("dX", 128, 784, 800, false, true), step.get(2));
+        assertEquals("128x784x800:NT", step.get(2).spec());
+        // 6 flop per weight per example: what the training rows count as effective work
+        long weights = 784 * 800 + 800 * 800 + 800 * 10;
+        assertEquals(6.0 * weights * 128, step.stream().mapToDouble(GemmCeiling.Product::flop).sum(), 1e-6);
+    }
+
+    @Test
+    void bf16IsMeasuredWhereEitherBf16FlagIsSetAndOtherwiseSaysWhy() {
+        assertNull(GemmCeiling.bf16Unsupported(Map.of("cpu.flag.avx512_bf16", "true", "cpu.flag.amx_bf16", "false")));
+        assertNull(GemmCeiling.bf16Unsupported(Map.of("cpu.flag.avx512_bf16", "false", "cpu.flag.amx_bf16", "true")));
+        assertTrue(GemmCeiling.bf16Unsupported(Map.of("cpu.flag.avx512_bf16", "false", "cpu.flag.amx_bf16", "false"))
+                .startsWith("not supported on this CPU"));
+        assertTrue(GemmCeiling.bf16Unsupported(Map.of("cpu.flag.avx512_bf16", "unknown", "cpu.flag.amx_bf16", "unknown"))
+                .contains("unknown"));
+        assertEquals("MKL 2025.0", GemmCeiling.name("org.bytedeco:mkl:2025.0-1.5.11"));
+    }
+
+    @Test
+    void bothMklBuildsGiveAPositiveFp32RateAndBf16FollowsTheCpuFlags() {
+        Path cpuinfo = BenchProvenance.CPUINFO;
+        List<GemmCeiling.Product> small = List.of(new GemmCeiling.Product("fwd", 64, 96, 80, false, false),
+                new GemmCeiling.Product("dW", 80, 96, 64, true, false));
+        try (GemmCeiling ceiling = GemmCeiling.start(cpuinfo, 1e6)) {
+            GemmCeiling.Round round = ceiling.measure(small);
+            for (var rates : List.of(round.fp32(), round.trainingFp32())) {
+                assertEquals(small, List.copyOf(rates.keySet()));
+                double gflops = GemmCeiling.gflops(rates);
+                // 2 cores at any plausible clock: well above a naive loop's 0.1, below 10 TFLOP/s
+                assertTrue(gflops > 0.1 && gflops < 1e4, "fp32 " + gflops + " GFLOP/s");
+            }
+            String why = GemmCeiling.bf16Unsupported(BenchProvenance.cpu(cpuinfo));
+            assertEquals(why, ceiling.bf16Unsupported());
+            if (why == null) {
+                assertNotNull(round.bf16());
+                double gflops = GemmCeiling.gflops(round.bf16());
+                assertTrue(gflops > 0.1 && gflops < 1e5, "bf16 " + gflops + " GFLOP/s");
+            } else {
+                assertNull(round.bf16());
+            }
+            var p = ceiling.provenance();
+            assertTrue(p.get("gemm.ceiling.version").contains("2025"), p.toString());
+            assertTrue(p.get("gemm.training.version").contains("2022"), p.toString());
+            assertEquals("org.bytedeco:mkl:2022.0-1.5.7", p.get("gemm.training.artifact"));
+            assertEquals(why == null ? "measured" : why, p.get("gemm.bf16"));
+            assertTrue(ceiling.newest().threads() >= 1, p.toString());
+        }
+    }
+}
