@@ -192,6 +192,8 @@ public final class KlCombiner {
         double[] slope = new double[1];
         int iterations = 0;
         boolean converged = false;
+        double step = hi - lo;
+        double stepBefore = step;
         while (iterations < MAX_NEWTON) {
             iterations++;
             double lambda = inverse ? 1 / x : x;
@@ -216,13 +218,19 @@ public final class KlCombiner {
                 converged = true;
                 break;
             }
-            if (!(next > lo && next < hi)) {
-                next = lo + 0.5 * (hi - lo);
+            // Newton's step unless it leaves the bracket or is not half the step before last (as in
+            // Numerical Recipes' rtsafe: where f bends sharply, as 1/x does, Newton creeps, doubling
+            // its distance each step); then the bracket is halved, in its logarithm when it spans
+            // orders of magnitude (1/λ up to 1/G_O, 1e30 when a model is all but certain against the rest).
+            if (!(next > lo && next < hi) || Math.abs(next - x) > 0.5 * stepBefore) {
+                next = inverse && hi > 4 * lo ? Math.sqrt(lo) * Math.sqrt(hi) : lo + 0.5 * (hi - lo);
                 if (!(next > lo && next < hi)) {
                     converged = true;  // the bracket is down to adjacent doubles
                     break;
                 }
             }
+            stepBefore = step;
+            step = Math.abs(next - x);
             x = next;
         }
         double lambda = inverse ? 1 / x : x;

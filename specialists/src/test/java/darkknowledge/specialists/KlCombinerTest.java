@@ -221,6 +221,43 @@ class KlCombinerTest {
     }
 
     @Test
+    void closedFormOnModelsAllButCertainAgainstEachOther() {
+        // Disjoint specialists and a generalist that are sure (1 − e) of conflicting answers, e down
+        // to 1e-30: the bracket for 1/λ then spans 30 orders of magnitude.
+        KlCombiner reference = new KlCombiner(1e-16, 10_000_000);
+        for (double e : new double[]{1e-3, 1e-6, 1e-10, 1e-16, 1e-30}) {
+            List<double[]> generalists = List.of(new double[]{e, 1 - 2 * e, e}, new double[]{1 - 2 * e, e, e},
+                    new double[]{0.5, e, 0.5 - e, e}, new double[]{e, e, e, 1 - 3 * e});
+            List<List<KlCombiner.View>> specialists = List.of(
+                    // sure of an uncovered class; both specialists sure of their dustbins
+                    List.of(new KlCombiner.View(new int[]{0}, new double[]{e, 1 - e}),
+                            new KlCombiner.View(new int[]{2}, new double[]{e, 1 - e})),
+                    // sure of class 0, whose specialist is sure of its dustbin; the other sure of class 2
+                    List.of(new KlCombiner.View(new int[]{0}, new double[]{e, 1 - e}),
+                            new KlCombiner.View(new int[]{2}, new double[]{1 - e, e})),
+                    // every class covered, each specialist sure of the other's subset
+                    List.of(new KlCombiner.View(new int[]{0, 1}, new double[]{e, e, 1 - 2 * e}),
+                            new KlCombiner.View(new int[]{2, 3}, new double[]{e, e, 1 - 2 * e})),
+                    // all sure of class 3
+                    List.of(new KlCombiner.View(new int[]{0}, new double[]{e, 1 - e}),
+                            new KlCombiner.View(new int[]{3}, new double[]{1 - e, e})));
+            for (int i = 0; i < generalists.size(); i++) {
+                double[] pg = generalists.get(i);
+                List<KlCombiner.View> views = specialists.get(i);
+                KlCombiner.Result fast = KlCombiner.defaults().combine(pg, views);
+                KlCombiner.Result slow = reference.combineIteratively(pg, views);
+                String what = "case " + i + ", e " + e;
+                assertTrue(fast.converged() && fast.iterations() <= 30, what + ": " + fast.iterations() + " Newton steps");
+                assertTrue(slow.converged(), what);
+                assertArrayEquals(slow.q(), fast.q(), 1e-15, what);
+                double fFast = KlCombiner.objective(pg, views, fast.q());
+                double fSlow = KlCombiner.objective(pg, views, slow.q());
+                assertTrue(fFast <= fSlow + 1e-13 * Math.max(1, Math.abs(fSlow)) || fFast == fSlow, what + ": F " + fFast + " vs " + fSlow);
+            }
+        }
+    }
+
+    @Test
     void overlappingSubsetsStillSolveByIteration() {
         double[] pg = {0.5, 0.3, 0.2};
         List<KlCombiner.View> views = List.of(new KlCombiner.View(new int[]{2}, new double[]{0.5, 0.5}),
