@@ -64,17 +64,59 @@ public final class KlCombiner {
         if (specialists.isEmpty()) {
             return new Result(generalist.clone(), 0, true);
         }
-        // owner[c] = 1 + the specialist whose subset holds c, 0 for none; a second owner means overlap.
-        int[] owner = new int[k];
-        for (int m = 0; m < specialists.size(); m++) {
-            for (int c : specialists.get(m).subset()) {
-                if (owner[c] != 0) {
-                    return combineIteratively(generalist, specialists);
-                }
-                owner[c] = m + 1;
+        // One pass over the subsets: mark each class's owner (a second owner means overlap) and sum
+        // the generalist's and the specialist's probabilities on the subset.
+        int n = specialists.size();
+        boolean[] owned = new boolean[k];
+        double[] inside = new double[n];
+        double[] s = new double[n];
+        double[] d = new double[n];
+        double total = 0;
+        double smallest = Double.POSITIVE_INFINITY;
+        boolean overlap = false;
+        for (int m = 0; m < n; m++) {
+            View v = specialists.get(m);
+            int[] subset = v.subset();
+            double[] p = v.p();
+            double g = 0;
+            double sp = 0;
+            for (int i = 0; i < subset.length; i++) {
+                int c = subset[i];
+                overlap |= owned[c];
+                owned[c] = true;
+                g += generalist[c];
+                sp += p[i];
+            }
+            inside[m] = g;
+            s[m] = g + sp;
+            d[m] = p[subset.length];
+            total += sp + d[m];
+            if (s[m] > 0) {
+                smallest = Math.min(smallest, s[m]);
             }
         }
-        return combineDisjoint(generalist, specialists, owner);
+        if (overlap) {
+            return combineIteratively(generalist, specialists);
+        }
+        // Σ p^g and its part outside every subset, in two interleaved sums each (the additions of
+        // one sum wait for each other).
+        double all0 = 0;
+        double all1 = 0;
+        double out0 = 0;
+        double out1 = 0;
+        int c = 0;
+        for (; c + 1 < k; c += 2) {
+            all0 += generalist[c];
+            all1 += generalist[c + 1];
+            out0 += owned[c] ? 0 : generalist[c];  // selects, not branches: subsets are scattered
+            out1 += owned[c + 1] ? 0 : generalist[c + 1];
+        }
+        if (c < k) {
+            all0 += generalist[c];
+            out0 += owned[c] ? 0 : generalist[c];
+        }
+        return combineDisjoint(generalist, specialists, inside, s, d, all0 + all1, out0 + out1, total + all0 + all1,
+                smallest);
     }
 
     /**
@@ -94,39 +136,15 @@ public final class KlCombiner {
      * written as {@code Σ_{other atoms} Q − (1 − Q_*)} with * the atom of most evidence and
      * {@code 1 − Q_m = u_m / t_m}, so that a subset holding all but 1e-18 of the mass leaves the
      * others' tiny masses exact rather than lost to 1 − Q cancelling. O(k + Σ|S_m|) per example.
+     *
+     * <p>{@code inside} holds Σ_{S_m} p^g, {@code s} the s_m, {@code d} the d_m, {@code smallest}
+     * the smallest positive s_m; {@code outside} is G_O and {@code total} T.
      */
-    private static Result combineDisjoint(double[] generalist, List<View> specialists, int[] owner) {
+    private static Result combineDisjoint(double[] generalist, List<View> specialists, double[] inside, double[] s,
+                                          double[] d, double generalistTotal, double outside, double total,
+                                          double smallest) {
         int k = generalist.length;
         int n = specialists.size();
-        double[] s = new double[n];
-        double[] d = new double[n];
-        double[] inside = new double[n];
-        double generalistTotal = 0;
-        double outside = 0;
-        for (int c = 0; c < k; c++) {
-            generalistTotal += generalist[c];
-            outside += owner[c] == 0 ? generalist[c] : 0;  // a select, not a branch: subsets are scattered
-        }
-        double total = generalistTotal;
-        double smallest = Double.POSITIVE_INFINITY;
-        for (int m = 0; m < n; m++) {
-            View v = specialists.get(m);
-            int[] subset = v.subset();
-            double[] p = v.p();
-            double g = 0;
-            double sp = 0;
-            for (int i = 0; i < subset.length; i++) {
-                g += generalist[subset[i]];
-                sp += p[i];
-            }
-            inside[m] = g;
-            s[m] = g + sp;
-            d[m] = p[subset.length];
-            total += sp + d[m];
-            if (s[m] > 0) {
-                smallest = Math.min(smallest, s[m]);
-            }
-        }
         // The atom with the most evidence: -1 for the classes outside every subset.
         int star = -1;
         double most = outside;
