@@ -58,11 +58,15 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
             new ResultTables.Metric("student.seconds_per_epoch", "student s/epoch", "–", 1);
     static final ResultTables.Metric BASELINE_SECONDS_PER_EPOCH =
             new ResultTables.Metric("baseline.seconds_per_epoch", "baseline s/epoch", "–", 1);
+    static final ResultTables.Metric MODEL_SELECTION = new ResultTables.Metric("model_selection",
+            "how each net is chosen", "all 60,000 trained on", 0);
+    static final ResultTables.Metric TRANSFER_SET = new ResultTables.Metric("transfer_set",
+            "student's transfer set (baseline: the same images)", "the training set", 0);
 
 
     /** The experiment's configuration; defaults are the full-scale setting. */
-    public record Config(RunConfig run, DataConfig data, Inputs inputs, MlpConfig teacher, MlpConfig baseline, MlpConfig student,
-                         DistillConfig distill) {
+    public record Config(RunConfig run, DataConfig data, Transfer transfer, Inputs inputs, MlpConfig teacher,
+                         MlpConfig baseline, MlpConfig student, DistillConfig distill) {
     }
 
     @Override
@@ -77,7 +81,8 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
 
     @Override
     public Config defaults() {
-        return new Config(new RunConfig(1, Scale.FULL), Presets.MNIST_DATA, Inputs.none(), Presets.MNIST_TEACHER,
+        return new Config(new RunConfig(1, Scale.FULL), Presets.MNIST_DATA, Transfer.all(), Inputs.none(),
+                Presets.MNIST_TEACHER,
                 Presets.MNIST_BASELINE, Presets.MNIST_STUDENT, Presets.MNIST_DISTILL);
     }
 
@@ -102,30 +107,36 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
                 STUDENT_TEACHER_DISAGREEMENTS_TEST,
                 TEACHER_SECONDS_PER_EPOCH,
                 STUDENT_SECONDS_PER_EPOCH,
-                BASELINE_SECONDS_PER_EPOCH),
+                BASELINE_SECONDS_PER_EPOCH,
+                MODEL_SELECTION,
+                TRANSFER_SET),
                 List.of("run.scale"), "Tiny and small runs are smoke-scale twins, not reproductions.");
     }
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
         RunData s = RunData.load(ctx, c.data());
-        Models.Trained teacher = Models.teacher(ctx, c.inputs().teacher(), c.teacher(), s);
-        Models.Trained baseline = Models.trainOnLabels(ctx, "baseline", c.baseline(), s);
-        int[] transfer = TransferSet.all().select(s.train().labels(), ctx.seeds().derive("transfer"));
-        Models.Trained student = Models.distill(ctx, "student", c.student(), c.distill(), Models.asTeacher(teacher), s,
+        Transfer.Split split = c.transfer().split(s, ctx.provenance());
+        Models.Trained teacher = Models.teacher(ctx, c.inputs().teacher(), c.teacher(), split.teacher());
+        Models.Trained baseline = Models.trainOnLabels(ctx, "baseline", c.baseline(), split.student());
+        RunData st = split.student();
+        int[] transfer = TransferSet.all().select(st.train().labels(), ctx.seeds().derive("transfer"));
+        Models.Trained student = Models.distill(ctx, "student", c.student(), c.distill(), Models.asTeacher(teacher), st,
                 transfer, true);
 
         SortedMap<String, String> result = new TreeMap<>();
         int t = teacher.testErrors(s);
         int b = baseline.testErrors(s);
-        int st = student.testErrors(s);
+        int se = student.testErrors(s);
         result.put("test_examples", Integer.toString(s.test().numExamples()));
         TEACHER_TEST_ERRORS.put(result, Integer.toString(t));
         BASELINE_TEST_ERRORS.put(result, Integer.toString(b));
-        STUDENT_TEST_ERRORS.put(result, Integer.toString(st));
-        STUDENT_GAP_CLOSED_PCT.put(result, b == t ? "NaN" : Models.fmt(100.0 * (b - st) / (b - t)));
-        Models.reportFidelity(result, "student", Models.asTeacher(teacher), student, s.trainX().getRows(transfer), s,
+        STUDENT_TEST_ERRORS.put(result, Integer.toString(se));
+        STUDENT_GAP_CLOSED_PCT.put(result, b == t ? "NaN" : Models.fmt(100.0 * (b - se) / (b - t)));
+        Models.reportFidelity(result, "student", Models.asTeacher(teacher), student, st.trainX().getRows(transfer), s,
                 c.distill().temperature());
+        MODEL_SELECTION.put(result, c.data().modelSelection());
+        TRANSFER_SET.put(result, split.description());
         for (Models.Trained n : List.of(teacher, baseline, student)) {
             Models.report(result, n);
         }

@@ -48,6 +48,7 @@ public final class Runner {
         }
         C config = Configs.read(s, "", experiment.defaults());
         s.requireAllKnown(Configs.keys("", experiment.defaults()));
+        darkknowledge.pipeline.DataConfig.requireHoldOutWhereNeeded(config);
         return config;
     }
 
@@ -84,6 +85,7 @@ public final class Runner {
         darkknowledge.core.Settings s = darkknowledge.core.Settings.empty().overlay(recorded, dir.resolve(RunRecord.CONFIG).toString());
         C config = Configs.read(s, "", experiment.defaults());
         s.requireAllKnown(Configs.keys("", experiment.defaults()));
+        darkknowledge.pipeline.DataConfig.requireHoldOutWhereNeeded(config);
         Path prov = dir.resolve(RunRecord.PROVENANCE);
         Provenance provenance = Provenance.capture(Provenance.repoDir());
         if (java.nio.file.Files.isRegularFile(prov)) {
