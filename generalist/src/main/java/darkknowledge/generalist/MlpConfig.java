@@ -6,6 +6,21 @@ import java.util.List;
 /**
  * A ReLU MLP and how it is trained.
  *
+ * <p><b>SGD with a rising momentum</b> (how the paper's reference [5] trained its MNIST nets: Hinton,
+ * Srivastava, Krizhevsky, Sutskever &amp; Salakhutdinov 2012, "Improving neural networks by
+ * preventing co-adaptation of feature detectors", arXiv:1207.0580, appendix A; the paper, §3, cites
+ * it for its teacher's regularisation). With {@code optimizer = sgd_momentum}, in epoch e (0-based)
+ * <pre>
+ *   p_e = momentumStart + (momentum − momentumStart) · e / momentumRampEpochs   for e &lt; momentumRampEpochs
+ *       = momentum                                                             afterwards
+ *   ε_e = learningRate · learningRateDecay^e · (momentumDamped ? 1 − p_e : 1)
+ *   v  ← p_e v − ε_e ∇L,   w ← w + v      (reference [5]: Δw = p Δw − (1 − p) ε ⟨∇L⟩)
+ * </pre>
+ * and {@code maxNorm} clips each unit's incoming weight vector after every update (reference [5]'s
+ * weight constraint). DL4J offers Nesterov's form of momentum only ({@code Nesterovs}: the gradient
+ * taken at the look-ahead point), which Sutskever et al. 2013 compare with classical momentum and
+ * find as good or better; the momentum schedule is DL4J's own {@code MapSchedule} over epochs.
+ *
  * @param hidden            units per hidden layer, e.g. {@code 1200,1200} (the paper's MNIST teacher)
  * @param inputDropout      probability of DROPPING an input unit (0 = none; the paper's teacher: 0.2)
  * @param hiddenDropout     probability of dropping a hidden unit (0 = none; the paper's teacher: 0.5)
@@ -13,7 +28,7 @@ import java.util.List;
  * @param jitter            random translation of input images by up to this many pixels (0 = none)
  * @param optimizer         {@code adam} or {@code sgd_momentum} (Nesterov)
  * @param learningRate      initial learning rate
- * @param momentum          momentum of {@code sgd_momentum}
+ * @param momentum          momentum of {@code sgd_momentum} (with a ramp: the momentum it rises to, then holds)
  * @param learningRateDecay per-epoch multiplicative decay of the learning rate (1 = constant)
  * @param epochs            maximum number of epochs
  * @param batchSize         minibatch size
@@ -25,21 +40,6 @@ import java.util.List;
  *                          then held (0 = constant {@code momentum}; the dropout recipe: 500)
  * @param momentumDamped    scale each epoch's step by {@code 1 − p_e} (the dropout recipe's update), so the
  *                          steady-state step stays {@code ε_e · gradient} as the momentum rises
- *
- * <p><b>SGD with a rising momentum</b> (the student recipe of the paper's reference [5]: Hinton,
- * Srivastava, Krizhevsky, Sutskever &amp; Salakhutdinov 2012, "Improving neural networks by
- * preventing co-adaptation of feature detectors", arXiv:1207.0580, appendix A; also Srivastava et
- * al. 2014, JMLR 15, appendix A). With {@code optimizer = sgd_momentum}, in epoch e (0-based)
- * <pre>
- *   p_e = momentumStart + (momentum − momentumStart) · e / momentumRampEpochs   for e &lt; momentumRampEpochs
- *       = momentum                                                             afterwards
- *   ε_e = learningRate · learningRateDecay^e · (momentumDamped ? 1 − p_e : 1)
- *   v  ← p_e v − ε_e ∇L,   w ← w + v      (reference [5]: Δw = p Δw − (1 − p) ε ⟨∇L⟩)
- * </pre>
- * and {@code maxNorm} clips each unit's incoming weight vector after every update (reference [5]'s
- * weight constraint). DL4J offers Nesterov's form of momentum only ({@code Nesterovs}: the gradient
- * taken at the look-ahead point), which Sutskever et al. 2013 found to behave as classical momentum
- * or better; the momentum schedule is DL4J's own {@code MapSchedule} over epochs.
  */
 public record MlpConfig(List<Integer> hidden, double inputDropout, double hiddenDropout, double maxNorm, int jitter,
                         Optimizer optimizer, double learningRate, double momentum, double learningRateDecay,
