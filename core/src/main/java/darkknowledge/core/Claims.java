@@ -31,7 +31,10 @@ public final class Claims {
      * @param claim      what the paper says, in a few words
      * @param experiment the experiment whose runs answer it
      * @param where      config keys the answering runs must have (besides {@code run.scale=full});
-     *                   among the matching configs the one with the newest run is taken, all its seeds
+     *                   among the matching configs the one with the newest run is taken, all its seeds.
+     *                   A key that a run's config lacks (the run predates the key) matches: keys are
+     *                   added with defaults that keep what runs did before, so {@code where} may name a
+     *                   new key only with its default value
      * @param metric     the result key
      * @param paper      the paper's figure, as printed
      * @param decimals   decimals shown
@@ -129,7 +132,8 @@ public final class Claims {
                     .sorted(Comparator.comparing(d -> d.getFileName().toString())).toList()) {
                 SortedMap<String, String> config = RunRecord.readProperties(d.resolve(RunRecord.CONFIG));
                 if (!"full".equals(config.get("run.scale"))
-                        || where.entrySet().stream().anyMatch(e -> !e.getValue().equals(config.get(e.getKey())))) {
+                        || where.entrySet().stream().anyMatch(e -> config.containsKey(e.getKey())
+                        && !e.getValue().equals(config.get(e.getKey())))) {
                     continue;
                 }
                 SortedMap<String, String> variant = new TreeMap<>(config);

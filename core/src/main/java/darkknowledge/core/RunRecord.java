@@ -40,9 +40,11 @@ public final class RunRecord {
         static final String[] HEADER = {"model", "epoch", "loss", "validation_errors", "validation_examples",
             "validation_error_rate", "learning_rate", "seconds", "examples_per_second"};
 
+        /** Without a validation split the validation columns are left empty: nothing was measured. */
         List<Object> values() {
-            double rate = validationExamples == 0 ? Double.NaN : (double) validationErrors / validationExamples;
-            return List.of(model, epoch, loss, validationErrors, validationExamples, rate, learningRate, seconds,
+            boolean none = validationExamples == 0;
+            return List.of(model, epoch, loss, none ? "" : validationErrors, validationExamples,
+                    none ? "" : (double) validationErrors / validationExamples, learningRate, seconds,
                     examplesPerSecond);
         }
     }
@@ -82,7 +84,8 @@ public final class RunRecord {
             try (Reader in = Files.newBufferedReader(metrics, StandardCharsets.UTF_8)) {
                 for (var rec : CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(in)) {
                     r.metrics.add(new MetricRow(rec.get("model"), Integer.parseInt(rec.get("epoch")),
-                            Double.parseDouble(rec.get("loss")), Integer.parseInt(rec.get("validation_errors")),
+                            Double.parseDouble(rec.get("loss")), rec.get("validation_errors").isEmpty() ? -1
+                                    : Integer.parseInt(rec.get("validation_errors")),
                             Integer.parseInt(rec.get("validation_examples")), Double.parseDouble(rec.get("learning_rate")),
                             Double.parseDouble(rec.get("seconds")), Double.parseDouble(rec.get("examples_per_second"))));
                 }

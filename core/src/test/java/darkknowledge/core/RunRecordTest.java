@@ -35,6 +35,13 @@ class RunRecordTest {
         assertEquals(3, lines.size());
         assertTrue(lines.get(0).startsWith("model,epoch,loss,validation_errors"));
         assertTrue(lines.get(2).startsWith("teacher,2,0.25,5,100,0.05"), lines.get(2));
+        // Without a validation split the validation columns stay empty (no NaN, no -1) and read back.
+        r.metric(new RunRecord.MetricRow("student", 1, 0.5, -1, 0, 1e-3, 2.0, 500));
+        String row = Files.readAllLines(r.dir().resolve(RunRecord.METRICS)).get(3);
+        assertTrue(row.startsWith("student,1,0.5,,0,,0.001"), row);
+        RunRecord reopened = RunRecord.open(r.dir());
+        reopened.metric(new RunRecord.MetricRow("student", 2, 0.4, -1, 0, 1e-3, 2.0, 500));
+        assertEquals(5, Files.readAllLines(r.dir().resolve(RunRecord.METRICS)).size());
 
         r.writeResult(new TreeMap<>(java.util.Map.of("teacher.test_errors", "70")));
         assertEquals("70", RunRecord.readProperties(r.dir().resolve(RunRecord.RESULT)).get("teacher.test_errors"));

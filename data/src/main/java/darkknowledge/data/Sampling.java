@@ -26,6 +26,23 @@ public final class Sampling {
         return new Split(full.subset(train), full.subset(validation), seed, Sha256.begin().update(train).hex());
     }
 
+    /**
+     * Two disjoint halves of 0..n-1 of equal size {@code n / 2} (one index left out when n is odd),
+     * drawn by a seeded permutation, each sorted: {@code [first, second]}.
+     */
+    public static int[][] halves(int n, long seed) {
+        if (n < 2) {
+            throw new IllegalArgumentException("halves: need at least 2 examples, got " + n);
+        }
+        int[] perm = permutation(n, seed);
+        int h = n / 2;
+        int[] first = Arrays.copyOfRange(perm, 0, h);
+        int[] second = Arrays.copyOfRange(perm, h, 2 * h);
+        Arrays.sort(first);
+        Arrays.sort(second);
+        return new int[][] {first, second};
+    }
+
     /** A uniformly random permutation of 0..n-1 (Fisher–Yates). */
     public static int[] permutation(int n, long seed) {
         int[] p = new int[n];

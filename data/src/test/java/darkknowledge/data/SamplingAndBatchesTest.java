@@ -54,6 +54,30 @@ class SamplingAndBatchesTest {
     }
 
     @Test
+    void halvesAreDisjointEqualSortedAndSeeded() {
+        int[][] h = Sampling.halves(1001, 7);
+        assertEquals(500, h[0].length);
+        assertEquals(500, h[1].length);
+        Set<Integer> seen = new HashSet<>();
+        for (int[] half : h) {
+            assertArrayEquals(IntStream.of(half).sorted().toArray(), half, "sorted");
+            IntStream.of(half).forEach(i -> assertTrue(seen.add(i) && i >= 0 && i < 1001, "disjoint, in range: " + i));
+        }
+        assertArrayEquals(h[0], Sampling.halves(1001, 7)[0]);
+        assertNotEquals(Arrays.toString(h[0]), Arrays.toString(Sampling.halves(1001, 8)[0]));
+        assertThrows(IllegalArgumentException.class, () -> Sampling.halves(1, 7));
+    }
+
+    @Test
+    void noValidationSplitKeepsEveryTrainingExample() {
+        Dataset full = numbered(50, 3, 5);
+        Split s = Sampling.trainValidation(full, 0, 42);
+        assertEquals(50, s.train().numExamples());
+        assertEquals(0, s.validation().numExamples());
+        assertArrayEquals(full.labels(), s.train().labels(), "the full set, in its order");
+    }
+
+    @Test
     void mnistSplitIs55kAnd5k() {
         Dataset train = IdxTest.store().load(DatasetSource.MNIST, true);
         Split s = Sampling.trainValidation(train, 5000, 7);

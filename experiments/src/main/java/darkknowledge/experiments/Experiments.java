@@ -24,9 +24,15 @@ final class Experiments {
                 new SpecialistsExperiment(SpecialistDataset.GLYPHS), new Pipeline());
     }
 
-    /** The paper's student protocol: un-jittered transfer set, the 60-epoch Adam student (configs ‹c›, ‹g›). */
+    /**
+     * The paper's student protocol: un-jittered transfer set, the 60-epoch Adam student (configs ‹c›, ‹g›),
+     * with 5,000 images held out, the whole training split as transfer set and the hard term at 0.5: the
+     * issue-16 variants (no hold-out, halves, other hard weights, the dropout recipe) each have their own
+     * column in results/mnist-distillation.md and do not replace these figures here.
+     */
     private static final Map<String, String> PAPER_STUDENT = Map.of("student.jitter", "0", "student.epochs", "60",
-            "student.optimizer", "adam", "student.learningRateDecay", "0.95", "baseline.jitter", "0");
+            "student.optimizer", "adam", "student.learningRateDecay", "0.95", "baseline.jitter", "0",
+            "data.validationSize", "5000", "transfer.half", "all", "distill.hardWeight", "0.5");
 
     /**
      * The claims of the paper the summary table answers, each with the experiment, config and result
@@ -35,7 +41,8 @@ final class Experiments {
     static List<Claim> claims() {
         return List.of(
                 new Claim("§3 MNIST teacher 1200-1200, dropout + jitter: test errors", "mnist-distillation",
-                        Map.of("inputs.teacher", "", "teacher.epochs", "150", "student.jitter", "0"),
+                        Map.of("inputs.teacher", "", "teacher.epochs", "150", "student.jitter", "0",
+                                "data.validationSize", "5000", "transfer.half", "all"),
                         "teacher.test_errors", "67", 0, Target.atMost(80)),
                 new Claim("§3 baseline 800-800 on hard labels: test errors", "mnist-distillation", PAPER_STUDENT,
                         "baseline.test_errors", "146", 1, Target.between(130, 160)),

@@ -48,6 +48,7 @@ public final class Runner {
         }
         C config = Configs.read(s, "", experiment.defaults());
         s.requireAllKnown(Configs.keys("", experiment.defaults()));
+        darkknowledge.pipeline.DataConfig.requireHoldOutWhereNeeded(config);
         return config;
     }
 
@@ -102,6 +103,7 @@ public final class Runner {
         }
         C config = Configs.read(s, "", experiment.defaults());
         s.requireAllKnown(Configs.keys("", experiment.defaults()));
+        darkknowledge.pipeline.DataConfig.requireHoldOutWhereNeeded(config);
         if (!engineSets.isEmpty()) {
             recorded = Configs.write("", config);
             darkknowledge.core.AtomicFiles.writeString(dir.resolve(RunRecord.CONFIG), Configs.toText(recorded));

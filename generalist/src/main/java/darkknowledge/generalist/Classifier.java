@@ -54,8 +54,8 @@ public final class Classifier {
      *                     input is the raw logits (identity output activation)
      */
     public static Classifier create(MlpConfig cfg, int nIn, int nOut, ILossFunction lossOnLogits, long seed) {
-        NeuralNetConfiguration.ListBuilder list = layers(cfg.optimizer(), cfg.learningRate(), cfg.momentum(), cfg.l2(),
-                seed);
+        NeuralNetConfiguration.ListBuilder list = layers(cfg.optimizer(), cfg.learningRate(), cfg.momentum(),
+                momentumSchedule(cfg), cfg.l2(), seed);
         int prev = nIn;
         List<Integer> hidden = cfg.hidden();
         for (int i = 0; i < hidden.size(); i++) {
@@ -102,8 +102,8 @@ public final class Classifier {
      *                     input is the raw logits (identity output activation)
      */
     public static Classifier create(ConvConfig cfg, int nOut, ILossFunction lossOnLogits, long seed) {
-        NeuralNetConfiguration.ListBuilder list = layers(cfg.optimizer(), cfg.learningRate(), cfg.momentum(), cfg.l2(),
-                seed);
+        NeuralNetConfiguration.ListBuilder list = layers(cfg.optimizer(), cfg.learningRate(), cfg.momentum(), null,
+                cfg.l2(), seed);
         int h = cfg.inputHeight();
         int w = cfg.inputWidth();
         int in = cfg.inputChannels();
@@ -296,10 +296,12 @@ public final class Classifier {
      * rule ({@link FusedAdam} or Nesterov momentum) and L2 weight decay if any.
      */
     private static NeuralNetConfiguration.ListBuilder layers(MlpConfig.Optimizer optimizer, double learningRate,
-                                                             double momentum, double l2, long seed) {
-        IUpdater updater = optimizer == MlpConfig.Optimizer.ADAM
-                ? new FusedAdam(learningRate)
-                : new Nesterovs(learningRate, momentum);
+                                                             double momentum,
+                                                             org.nd4j.linalg.schedule.ISchedule momentumSchedule,
+                                                             double l2, long seed) {
+        IUpdater updater = optimizer == MlpConfig.Optimizer.ADAM ? new FusedAdam(learningRate)
+                : momentumSchedule == null ? new Nesterovs(learningRate, momentum)
+                : new Nesterovs(learningRate, momentumSchedule);
         NeuralNetConfiguration.Builder b = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .dataType(DataType.FLOAT)
@@ -311,6 +313,28 @@ public final class Classifier {
             b.l2(l2);
         }
         return b.list();
+    }
+
+    /**
+     * The per-epoch momentum {@link MlpConfig#momentumAt} as DL4J's {@code MapSchedule} over epochs
+     * (its last entry holds afterwards; the trainer counts epochs with {@code incrementEpochCount}),
+     * or null for a constant momentum.
+     */
+    private static org.nd4j.linalg.schedule.ISchedule momentumSchedule(MlpConfig cfg) {
+        if (cfg.optimizer() != MlpConfig.Optimizer.SGD_MOMENTUM || cfg.momentumRampEpochs() == 0) {
+            return null;
+        }
+        java.util.Map<Integer, Double> byEpoch = new java.util.HashMap<>();
+        for (int e = 0; e <= cfg.momentumRampEpochs(); e++) {
+            byEpoch.put(e, cfg.momentumAt(e));
+        }
+        return new org.nd4j.linalg.schedule.MapSchedule(org.nd4j.linalg.schedule.ScheduleType.EPOCH, byEpoch);
+    }
+
+    /** The momentum the net's updater applies in epoch {@code epoch} (NaN for an updater without momentum). */
+    public double momentumAt(int epoch) {
+        IUpdater u = net.getLayerWiseConfigurations().getConf(0).getLayer().getUpdaterByParam("W");
+        return u instanceof Nesterovs n ? n.currentMomentum(0, epoch) : Double.NaN;
     }
 
     /** Loads a model saved by {@link #save}; a missing or unreadable file is an error naming it. */

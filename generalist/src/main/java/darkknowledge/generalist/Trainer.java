@@ -10,6 +10,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Minibatch training with a per-epoch learning-rate decay and early stopping on the validation
  * split: the parameters of the epoch with the fewest validation errors are restored at the end.
+ * Without a validation split ({@code validation = null}, the paper's protocol) there is no early
+ * stopping and no selection: the net is its last epoch's, and the reports carry -1 validation errors
+ * of 0 examples.
  * Minibatches are gathered over a seeded permutation per epoch, so a run is reproducible from its
  * seed (with {@code OMP_NUM_THREADS=1}).
  */
@@ -120,6 +123,10 @@ public final class Trainer {
      */
     public static Outcome fit(String name, Classifier model, TrainingData data, Validation validation,
                               TrainingSchedule cfg, long seed, Listener listener, Checkpoints checkpoints) {
+        if (validation == null && cfg.patience() > 0) {
+            throw new IllegalArgumentException(name + ": patience " + cfg.patience()
+                    + " (early stopping) needs a validation split; got none");
+        }
         MultiLayerNetwork net = model.network();
         Minibatches batches = new Minibatches(data.features(), data.targets(), cfg.batchSize(), seed);
         if (cfg.jitter() > 0) {

@@ -148,4 +148,90 @@ class ClassifierTest {
                 new Trainer.TrainingData(train[0], train[1], 0, 0), null, cfg, 9, r -> { }));
         assertTrue(e.getMessage().contains("'teacher'") && e.getMessage().contains("epoch 1"), e.getMessage());
     }
+
+    @Test
+    void withoutAValidationSplitTheLastEpochIsKeptAndEarlyStoppingIsRefused() {
+        INDArray[] train = blobs(300, 10);
+        MlpConfig cfg = config(3);
+        Classifier c = Classifier.create(cfg, 20, 3, null, 1);
+        List<Trainer.EpochReport> seen = new ArrayList<>();
+        Trainer.Outcome o = Trainer.fit("net", c, new Trainer.TrainingData(train[0], train[1], 0, 0), null, cfg, 9,
+                seen::add);
+        assertEquals(2, o.bestEpoch(), "the last epoch");
+        assertEquals(-1, o.bestValidationErrors());
+        assertTrue(seen.stream().allMatch(r -> r.validationExamples() == 0 && r.validationErrors() == -1));
+        MlpConfig patient = new MlpConfig(List.of(16, 16), 0, 0, 0, 0, MlpConfig.Optimizer.ADAM, 1e-2, 0.9, 1, 3, 128,
+                2, 0);
+        var e = assertThrows(IllegalArgumentException.class, () -> Trainer.fit("baseline",
+                Classifier.create(patient, 20, 3, null, 1), new Trainer.TrainingData(train[0], train[1], 0, 0), null,
+                patient, 9, r -> { }));
+        assertTrue(e.getMessage().contains("baseline") && e.getMessage().contains("patience"), e.getMessage());
+    }
+
+    private static MlpConfig sgd(double momentumStart, double momentum, int rampEpochs, boolean damped) {
+        return new MlpConfig(List.of(16, 16), 0, 0, 0, 0, MlpConfig.Optimizer.SGD_MOMENTUM, 0.05, momentum, 0.9, 2,
+                128, 0, 0, momentumStart, rampEpochs, damped);
+    }
+
+    @Test
+    void theMomentumRisesLinearlyThenHoldsAndADampedStepIsScaledByOneMinusIt() {
+        MlpConfig cfg = sgd(0.5, 0.99, 4, true);
+        double[] expected = {0.5, 0.6225, 0.745, 0.8675, 0.99, 0.99, 0.99};
+        Classifier c = Classifier.create(cfg, 20, 3, null, 1);
+        for (int e = 0; e < expected.length; e++) {
+            assertEquals(expected[e], cfg.momentumAt(e), 1e-12, "epoch " + e);
+            assertEquals(expected[e], c.momentumAt(e), 1e-12, "DL4J's schedule, epoch " + e);
+            assertEquals(0.05 * Math.pow(0.9, e) * (1 - expected[e]), cfg.learningRateAt(e), 1e-12, "epoch " + e);
+        }
+        MlpConfig constant = sgd(0.5, 0.99, 0, false);
+        assertEquals(0.99, constant.momentumAt(0));
+        assertEquals(0.05 * 0.9, constant.learningRateAt(1), 1e-12);
+    }
+
+    @Test
+    void theUpdaterReadsTheMomentumOfTheCurrentEpoch() {
+        INDArray[] train = blobs(300, 11);
+        // Ramp 0.5 -> 0.9 over two epochs (0.5, 0.7, then 0.9) against a constant 0.5: the same first
+        // epoch, a different second.
+        MlpConfig ramp = sgd(0.5, 0.9, 2, false);
+        MlpConfig flat = new MlpConfig(List.of(16, 16), 0, 0, 0, 0, MlpConfig.Optimizer.SGD_MOMENTUM, 0.05, 0.5, 0.9, 1,
+                128, 0, 0);
+        Classifier a = Classifier.create(ramp.withEpochs(1), 20, 3, null, 5);
+        Classifier b = Classifier.create(flat, 20, 3, null, 5);
+        for (Classifier c : List.of(a, b)) {
+            Trainer.fit("net", c, new Trainer.TrainingData(train[0], train[1], 0, 0), null, flat, 9, r -> { });
+        }
+        assertEquals(a.fingerprint(), b.fingerprint(), "epoch 0: momentum 0.5 in both");
+        Classifier a2 = Classifier.create(ramp, 20, 3, null, 5);
+        Classifier b2 = Classifier.create(flat.withEpochs(2), 20, 3, null, 5);
+        for (Classifier c : List.of(a2, b2)) {
+            Trainer.fit("net", c, new Trainer.TrainingData(train[0], train[1], 0, 0), null, ramp, 9, r -> { });
+        }
+        assertTrue(!a2.fingerprint().equals(b2.fingerprint()), "epoch 1: 0.7 against 0.5");
+        assertEquals(2, a2.network().getLayerWiseConfigurations().getEpochCount());
+    }
+
+    @Test
+    void aMomentumScheduleSurvivesSavingAndLoading(@TempDir Path dir) {
+        MlpConfig cfg = sgd(0.5, 0.99, 4, true);
+        Classifier c = Classifier.create(cfg, 20, 3, null, 1);
+        Path f = dir.resolve("m.zip");
+        c.save(f);
+        Classifier loaded = Classifier.load(f);
+        for (int e = 0; e < 6; e++) {
+            assertEquals(cfg.momentumAt(e), loaded.momentumAt(e), 1e-12, "epoch " + e);
+        }
+    }
+
+    @Test
+    void aMomentumRampOrDampingWithAdamIsAnErrorNamingTheKey() {
+        var ramp = assertThrows(darkknowledge.core.Check.InvalidValue.class, () -> new MlpConfig(List.of(16), 0, 0, 0,
+                0, MlpConfig.Optimizer.ADAM, 1e-3, 0.9, 1, 1, 128, 0, 0, 0.5, 10, false));
+        assertEquals("momentumRampEpochs", ramp.field());
+        var damped = assertThrows(darkknowledge.core.Check.InvalidValue.class, () -> new MlpConfig(List.of(16), 0, 0, 0,
+                0, MlpConfig.Optimizer.ADAM, 1e-3, 0.9, 1, 1, 128, 0, 0, 0.5, 0, true));
+        assertEquals("momentumDamped", damped.field());
+        var start = assertThrows(darkknowledge.core.Check.InvalidValue.class, () -> sgd(1.0, 0.99, 4, true));
+        assertEquals("momentumStart", start.field());
+    }
 }

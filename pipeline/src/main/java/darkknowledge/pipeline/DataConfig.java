@@ -8,7 +8,9 @@ import darkknowledge.data.DataSource;
  * set by a permutation seeded independently of {@code run.seed} (every seed shares it); tuning (early stopping, bias shifts) sees only it, the test set is
  * only reported.
  *
- * @param validationSize examples held out of the training set (MNIST: 60k = 55k + 5k)
+ * @param validationSize examples held out of the training set (MNIST: 60k = 55k + 5k); 0 = none, the paper's
+ *                       protocol (§3 trains on all 60,000): no early stopping, no model selection, each net
+ *                       is its last epoch's ({@link #NO_HOLD_OUT}); a config that asks for either is refused
  * @param trainLimit     keep only this many training examples, 0 = all (for tiny and small twins)
  * @param testLimit      evaluate on only the first this many test examples, 0 = all
  * @param source         the dataset ({@link DataSource}): {@code mnist}, {@code fashion-mnist}, {@code idx:<dir>}
@@ -17,7 +19,7 @@ import darkknowledge.data.DataSource;
  */
 public record DataConfig(int validationSize, int trainLimit, int testLimit, String source, int imageSize) implements java.io.Serializable {
     public DataConfig {
-        Check.positive("validationSize", validationSize);
+        Check.atLeast("validationSize", validationSize, 0);
         Check.atLeast("trainLimit", trainLimit, 0);
         Check.atLeast("testLimit", testLimit, 0);
         Check.atLeast("imageSize", imageSize, 0);
@@ -28,6 +30,56 @@ public record DataConfig(int validationSize, int trainLimit, int testLimit, Stri
             } catch (IllegalArgumentException e) {
                 Check.that(false, "source", e.getMessage());
             }
+        }
+    }
+
+    /** How nets are chosen without a validation split, as result records and tables say it. */
+    public static final String NO_HOLD_OUT = "no hold-out, last epoch";
+
+    /** How this config's nets are chosen: {@link #NO_HOLD_OUT}, or by validation on the held-out examples. */
+    public String modelSelection() {
+        return validationSize == 0 ? NO_HOLD_OUT : "best validation epoch of " + validationSize + " held out";
+    }
+
+    /**
+     * Refuses a config that needs a validation split when {@code data.validationSize} is 0: every
+     * {@code patience} greater than 0 anywhere in {@code experimentConfig} (early stopping), named by
+     * its key. Called when a config is resolved, before anything trains.
+     */
+    public static void requireHoldOutWhereNeeded(Record experimentConfig) {
+        DataConfig data = null;
+        for (var c : experimentConfig.getClass().getRecordComponents()) {
+            if (value(c, experimentConfig) instanceof DataConfig d) {
+                data = d;
+            }
+        }
+        if (data == null || data.validationSize() > 0) {
+            return;
+        }
+        patience("", experimentConfig);
+    }
+
+    private static void patience(String prefix, Record r) {
+        for (var c : r.getClass().getRecordComponents()) {
+            String key = prefix.isEmpty() ? c.getName() : prefix + "." + c.getName();
+            Object v = value(c, r);
+            if (v instanceof Record nested) {
+                patience(key, nested);
+            } else if (c.getName().equals("patience") && v instanceof Integer p && p > 0) {
+                throw new darkknowledge.core.ConfigException(key + "=" + p + ": early stopping needs a validation split, "
+                        + "and data.validationSize is 0 (no hold-out: each net is its last epoch's). Set " + key
+                        + "=0, or data.validationSize > 0.");
+            }
+        }
+    }
+
+    private static Object value(java.lang.reflect.RecordComponent c, Record r) {
+        try {
+            java.lang.reflect.Method m = c.getAccessor();
+            m.setAccessible(true);
+            return m.invoke(r);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read " + c.getName() + " of " + r.getClass().getName(), e);
         }
     }
 

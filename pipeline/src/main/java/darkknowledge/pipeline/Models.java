@@ -60,6 +60,10 @@ public final class Models {
             replayHistory(ctx, at, recorded);
             return new Trained(name, model, recorded);
         }
+        if (!s.hasValidation() && cfg.patience() > 0) {
+            throw new darkknowledge.core.ConfigException(name + ".patience=" + cfg.patience() + ": early stopping needs a "
+                    + "validation split, and data.validationSize is 0 (no hold-out).");
+        }
         Classifier model = Classifier.create(cfg, s.train().numFeatures(), s.train().numClasses(), lossOnLogits, seed);
         Trainer.Outcome outcome = Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress(),
                 at.checkpoints());
@@ -144,7 +148,7 @@ public final class Models {
         ctx.provenance().put("model.teacher.checkpoint", path.toAbsolutePath().toString())
                 .put("model.teacher.sha256", model.fingerprint())
                 .put("model.teacher.split", sameDataAndSplit(path, ctx.provenance().entries()));
-        int errors = model.errors(s.validationX(), s.validation().labels());
+        int errors = s.hasValidation() ? model.errors(s.validationX(), s.validation().labels()) : -1;
         return new Trained("teacher", model, new Trainer.Outcome(-1, errors, 0, 0, java.util.List.of()));
     }
 
@@ -171,6 +175,15 @@ public final class Models {
             throw new darkknowledge.core.ConfigException("inputs.teacher: " + checkpoint + " was trained on other data ("
                     + theirData.keySet() + " in " + record + "; this run reads " + ourData.keySet()
                     + ", or the same files with other SHA-256s).");
+        }
+        String theirRows = theirRecord.getOrDefault(RunData.TEACHER_ROWS_KEY, RunData.ALL_ROWS);
+        String ourRows = ours.getOrDefault(RunData.TEACHER_ROWS_KEY, RunData.ALL_ROWS);
+        if (!theirRows.equals(ourRows)) {
+            throw new darkknowledge.core.ConfigException("inputs.teacher: " + checkpoint + " was trained on other rows of "
+                    + "the training split (" + RunData.TEACHER_ROWS_KEY + " " + theirRows + " in " + record
+                    + "; this run's teacher is to be trained on " + ourRows + "): with transfer.half, a teacher must "
+                    + "not have seen the half it is to label as unseen. Use the teacher of a run with the same "
+                    + "transfer.half teacher rows.");
         }
         String theirs = theirRecord.get(RunData.TRAIN_INDICES_KEY);
         String split = ours.get(RunData.TRAIN_INDICES_KEY);
@@ -250,8 +263,9 @@ public final class Models {
                 trained.model().numClasses(), trained.model()::logits);
     }
 
+    /** The validation split early stopping and model selection see; null without one (the last epoch is kept). */
     private static Trainer.Validation validation(RunData s) {
-        return new Trainer.Validation(s.validationX(), s.validation().labels());
+        return s.hasValidation() ? new Trainer.Validation(s.validationX(), s.validation().labels()) : null;
     }
 
 
@@ -259,15 +273,20 @@ public final class Models {
     public static void report(SortedMap<String, String> result, Trained t) {
         Trainer.Outcome o = t.outcome();
         if (o.epochsRun() == 0) {
-            result.put(t.name() + ".validation_errors", Integer.toString(o.bestValidationErrors()));
+            result.put(t.name() + ".validation_errors", validationErrors(o));
             result.put(t.name() + ".reused", "true");
             return;
         }
         result.put(t.name() + ".epochs", Integer.toString(o.epochsRun()));
         result.put(t.name() + ".best_epoch", Integer.toString(o.bestEpoch() + 1));
-        result.put(t.name() + ".validation_errors", Integer.toString(o.bestValidationErrors()));
+        result.put(t.name() + ".validation_errors", validationErrors(o));
         result.put(t.name() + ".train_seconds", fmt(o.trainSeconds()));
         result.put(t.name() + ".seconds_per_epoch", fmt(o.trainSeconds() / o.epochsRun()));
+    }
+
+    /** A net's validation errors as a result records them: "none (no hold-out)" when there was no validation split. */
+    private static String validationErrors(Trainer.Outcome o) {
+        return o.bestValidationErrors() < 0 ? "none (no hold-out)" : Integer.toString(o.bestValidationErrors());
     }
 
     /**

@@ -9,10 +9,38 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The train, validation and test sets of a run, with their matrices built once. The split seed
  * (the same for every {@code run.seed}), the training indices' hash and the data files' checksums
- * go into the run's provenance.
+ * go into the run's provenance. With {@code data.validationSize=0} (the paper's protocol) there is
+ * no validation split: {@link #hasValidation()} is false and asking for it is an error naming the key.
  */
 public record RunData(Dataset train, Dataset validation, Dataset test, INDArray trainX, INDArray trainY, INDArray validationX,
               INDArray testX) {
+
+    /** False when {@code data.validationSize} is 0: nothing was held out. */
+    public boolean hasValidation() {
+        return validation.numExamples() > 0;
+    }
+
+    /** The validation split; an error naming {@code data.validationSize} when there is none. */
+    @Override
+    public Dataset validation() {
+        requireValidation();
+        return validation;
+    }
+
+    /** The validation split's features; an error naming {@code data.validationSize} when there is none. */
+    @Override
+    public INDArray validationX() {
+        requireValidation();
+        return validationX;
+    }
+
+    private void requireValidation() {
+        if (!hasValidation()) {
+            throw new darkknowledge.core.ConfigException("data.validationSize is 0 (no hold-out), but this step needs "
+                    + "a validation split (early stopping, model selection, a choice tuned on held-out data): set "
+                    + "data.validationSize > 0.");
+        }
+    }
 
     /** The same validation and test sets with only {@code rows} of the training set. */
     public RunData withTrainRows(int[] rows) {
@@ -48,6 +76,16 @@ public record RunData(Dataset train, Dataset validation, Dataset test, INDArray 
     public static final String TRAIN_INDICES_KEY = "split.train_indices_sha256";
 
     /**
+     * The provenance key of the SHA-256 of the rows of the training split the teacher was trained
+     * on, when not all of them ({@code transfer.half}); absent means {@link #ALL_ROWS}. A reused
+     * teacher must have been trained on the same rows.
+     */
+    public static final String TEACHER_ROWS_KEY = "split.teacher_rows_sha256";
+
+    /** What {@link #TEACHER_ROWS_KEY} stands for when a run does not record it. */
+    public static final String ALL_ROWS = "all of the training split";
+
+    /**
      * The run's splits. A resumed run carries the hash of the split it was started on; drawing
      * another one (code changed in between) would mix models trained on different images, so it is
      * refused.
@@ -81,7 +119,8 @@ public record RunData(Dataset train, Dataset validation, Dataset test, INDArray 
                 .put("split.train_examples", Integer.toString(train.numExamples()))
                 .put("split.validation_examples", Integer.toString(split.validation().numExamples()))
                 .put("split.test_examples", Integer.toString(test.numExamples()));
-        return new RunData(train, split.validation(), test, train.featuresMatrix(), train.oneHot(),
-                split.validation().featuresMatrix(), test.featuresMatrix());
+        Dataset validation = split.validation();
+        return new RunData(train, validation, test, train.featuresMatrix(), train.oneHot(),
+                validation.numExamples() == 0 ? null : validation.featuresMatrix(), test.featuresMatrix());
     }
 }

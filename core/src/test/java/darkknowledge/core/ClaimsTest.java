@@ -1,0 +1,37 @@
+package darkknowledge.core;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ClaimsTest {
+
+    private static void run(Path runs, String id, Map<String, String> config, String errors) throws Exception {
+        Path dir = runs.resolve("exp").resolve(id);
+        java.nio.file.Files.createDirectories(dir);
+        AtomicFiles.writeString(dir.resolve(RunRecord.CONFIG), Configs.toText(new TreeMap<>(config)));
+        AtomicFiles.writeString(dir.resolve(RunRecord.RESULT), Configs.toText(new TreeMap<>(Map.of("errors", errors))));
+    }
+
+    @Test
+    void aRunOlderThanAKeyAnswersAClaimOnThatKeysDefaultAndANewerVariantDoesNot(@TempDir Path runs) throws Exception {
+        // The old run predates transfer.half; the newer one sets it to another value and must not
+        // replace the old one's figure.
+        run(runs, "20260101-000000-aaaaaaaa", Map.of("run.scale", "full", "run.seed", "1"), "99");
+        run(runs, "20260102-000000-bbbbbbbb", Map.of("run.scale", "full", "run.seed", "1", "transfer.half", "other"),
+                "120");
+        var claim = new Claims.Claim("student errors", "exp", Map.of("transfer.half", "all"), "errors", "74", 0,
+                Claims.Target.atMost(85));
+        String table = Claims.markdown(runs, List.of(claim), "test");
+        assertTrue(table.contains("| 99 | 1 | missed | exp `20260101-000000`"), table);
+
+        var other = new Claims.Claim("student errors", "exp", Map.of("transfer.half", "other"), "errors", "74", 0,
+                Claims.Target.atMost(85));
+        assertTrue(Claims.markdown(runs, List.of(other), "test").contains("| 120 | 1 |"), "the newest matching run");
+    }
+}
