@@ -101,7 +101,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
             case FASHION -> "§5: Fashion-MNIST generalist -> covariance clusters -> specialists + dustbin -> KL ensemble";
             case MNIST_FASHION -> "§5: the 20-class union of MNIST and Fashion-MNIST, same pipeline and tables";
             case SYNTHETIC -> "§5: 1,000 synthetic classes in 50 planted groups: cluster recovery (ARI) and the tables";
-            case GLYPHS -> "§5: 3,755 Chinese characters, conv generalist, tested on unseen typefaces, 60 overlapping specialists";
+            case GLYPHS -> "§5: 3,755 Chinese characters, conv generalist, tested on unseen typefaces, overlapping specialists (k-means, k = 60)";
         };
     }
 
