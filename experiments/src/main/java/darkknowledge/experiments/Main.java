@@ -60,7 +60,6 @@ public final class Main implements Callable<Integer> {
     @Command(name = "run", mixinStandardHelpOptions = true,
             description = "Run an experiment (default: " + Experiments.DEFAULT + " at small scale) and write a run record.")
     static final class Run implements Callable<Integer> {
-        private static final String ENGINE_PREFIX = "engine.";
         @Parameters(index = "0", arity = "0..1", paramLabel = "EXPERIMENT", description = "See `dk list`.")
         String experiment = Experiments.DEFAULT;
 
@@ -93,10 +92,9 @@ public final class Main implements Callable<Integer> {
         @Override
         public Integer call() {
             if (resume != null) {
-                List<String> notEngine = sets.stream().filter(s -> !s.startsWith(ENGINE_PREFIX)).toList();
-                if (config != null || !notEngine.isEmpty() || scale != null) {
+                if (config != null || scale != null) {  // --set: Runner.resume accepts engine.* keys only
                     throw new IllegalArgumentException("--resume takes the config recorded in " + resume
-                            + "; drop --config, --scale and --set other than engine.* (got " + notEngine + ")");
+                            + "; drop --config and --scale");
                 }
                 boolean interactive = System.console() != null && System.console().isTerminal();
                 Runner.resume(resume, new DataStore(DataStore.defaultCacheDir()), interactive, sets);

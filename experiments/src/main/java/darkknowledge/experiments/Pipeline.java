@@ -117,9 +117,14 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
             return studentNet == Architecture.Net.CONV ? studentConv : student;
         }
 
+        /** The config section of the students' net: {@code student} or {@code studentConv}. */
+        String studentSection() {
+            return studentNet == Architecture.Net.CONV ? "studentConv" : "student";
+        }
+
         /** The students' net as config text (the students' stage inputs): an MLP student's as before. */
         String studentText() {
-            return studentNet == Architecture.Net.CONV ? text("studentConv", studentConv) : text("student", student);
+            return text(studentSection(), (Record) studentSchedule());
         }
     }
 
@@ -176,13 +181,12 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
 
     @Override
     public SortedMap<String, String> run(Config c, RunContext ctx) {
-        int studentJitter = c.studentNet() == Architecture.Net.CONV ? c.studentConv().jitter() : c.student().jitter();
-        if (studentJitter != 0) {
+        if (c.studentSchedule().jitter() != 0) {
             // A jittered student needs its teacher's outputs on each jittered image (see Models.distill);
             // here they come from the §5.4 solve, computed once per training image.
-            String key = c.studentNet() == Architecture.Net.CONV ? "studentConv.jitter" : "student.jitter";
-            throw new darkknowledge.core.ConfigException(key + ": the pipeline's students learn from targets "
-                    + "computed once per un-jittered training image; expected 0, got " + studentJitter);
+            throw new darkknowledge.core.ConfigException(c.studentSection() + ".jitter: the pipeline's students learn "
+                    + "from targets computed once per un-jittered training image; expected 0, got "
+                    + c.studentSchedule().jitter());
         }
         SpecialistDataset.Loaded loaded = c.dataset().load(c.data(), c.synthetic(), c.glyphs(), ctx);
         RunData s = loaded.data();

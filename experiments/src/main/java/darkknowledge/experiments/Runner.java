@@ -42,14 +42,20 @@ public final class Runner {
         Settings s = Settings.empty().overlay(experiment.preset(effective), "the " + lower(effective) + " preset");
         s = s.overlay(file, "--config " + configFile);
         s = s.overlay(Map.of("run.scale", lower(effective)), "--scale");
-        for (String set : sets) {
-            var kv = Settings.parseAssignment(set);
-            s = s.overlay(Map.of(kv.getKey(), kv.getValue()), "--set " + set);
-        }
+        s = overlaySets(s, sets);
         C config = Configs.read(s, "", experiment.defaults());
         s.requireAllKnown(Configs.keys("", experiment.defaults()));
         darkknowledge.pipeline.DataConfig.requireHoldOutWhereNeeded(config);
         return config;
+    }
+
+    /** {@code --set KEY=VALUE} assignments over {@code s}, each named as its origin. */
+    private static Settings overlaySets(Settings s, List<String> sets) {
+        for (String set : sets) {
+            var kv = Settings.parseAssignment(set);
+            s = s.overlay(Map.of(kv.getKey(), kv.getValue()), "--set " + set);
+        }
+        return s;
     }
 
     public static <C extends Record> Outcome run(Experiment<C> experiment, C config, Path runsRoot, DataStore data,
@@ -94,13 +100,12 @@ public final class Runner {
         SortedMap<String, String> recorded = RunRecord.readProperties(dir.resolve(RunRecord.CONFIG));
         darkknowledge.core.Settings s = darkknowledge.core.Settings.empty().overlay(recorded, dir.resolve(RunRecord.CONFIG).toString());
         for (String set : engineSets) {
-            var kv = Settings.parseAssignment(set);
-            if (!kv.getKey().startsWith("engine.")) {
+            if (!Settings.parseAssignment(set).getKey().startsWith("engine.")) {
                 throw new darkknowledge.core.ConfigException("--resume --set " + set
                         + ": only engine.* keys may change under a run");
             }
-            s = s.overlay(Map.of(kv.getKey(), kv.getValue()), "--set " + set);
         }
+        s = overlaySets(s, engineSets);
         C config = Configs.read(s, "", experiment.defaults());
         s.requireAllKnown(Configs.keys("", experiment.defaults()));
         darkknowledge.pipeline.DataConfig.requireHoldOutWhereNeeded(config);
