@@ -30,6 +30,15 @@ public interface Experiment<C extends Record> {
     /** The table that {@code ./dk tables} builds from this experiment's runs. */
     ResultTables.Spec table();
 
+    /**
+     * Why this experiment cannot run without a validation split ({@code data.validationSize > 0}), or
+     * {@code null} if it can: checked when its config is resolved, so that a run that needs a hold-out
+     * is refused before it trains, not after.
+     */
+    default String needsValidation() {
+        return null;
+    }
+
     /** Runs it; the returned figures go to {@code result.properties}. */
     SortedMap<String, String> run(C config, RunContext context);
 }

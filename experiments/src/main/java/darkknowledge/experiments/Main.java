@@ -240,12 +240,21 @@ public final class Main implements Callable<Integer> {
                 + "else ../shared/peers/numpy_mlp.py beside the repo).")
         Path peer;
 
+        @Option(names = "--engines", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "Time the glyphs specialists and soft targets on the engines: in-process pool, Spark "
+                        + "local[2] and (small, full) a two-worker standalone cluster on this machine (default: on).")
+        boolean engines;
+
         @Override
         public Integer call() {
             Path peerScript = peer != null ? peer : System.getenv("DK_PEER") != null ? Path.of(System.getenv("DK_PEER"))
                     : Provenance.repoDir().toAbsolutePath().getParent().resolve("shared/peers/numpy_mlp.py");
-            Bench bench = new Bench(scale, new DataStore(DataStore.defaultCacheDir()), peerScript);
-            List<Bench.Row> rows = bench.run();
+            DataStore store = new DataStore(DataStore.defaultCacheDir());
+            Bench bench = new Bench(scale, store, peerScript);
+            List<Bench.Row> rows = new java.util.ArrayList<>(bench.run());
+            if (engines) {
+                rows.addAll(EngineRows.measure(scale, store, tempDir("dk-engine-bench"), bench.provenance()));
+            }
             Path csv = out != null ? out : scale == Scale.TINY ? repoPath("target/bench-tiny.csv")
                     : repoPath("results/bench.csv");
             Bench.write(rows, bench.provenance(), csv,
@@ -253,6 +262,14 @@ public final class Main implements Callable<Integer> {
             System.out.print(Bench.table(rows));
             System.out.println("written: " + csv + " and " + Bench.provenanceFile(csv).getFileName());
             return 0;
+        }
+
+        private static Path tempDir(String prefix) {
+            try {
+                return java.nio.file.Files.createTempDirectory(prefix);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot create a temporary directory for the bench", e);
+            }
         }
     }
 

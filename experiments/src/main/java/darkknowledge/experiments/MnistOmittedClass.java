@@ -88,6 +88,11 @@ public final class MnistOmittedClass implements Experiment<MnistOmittedClass.Con
     }
 
     @Override
+    public String needsValidation() {
+        return "the bias shift of the omitted classes is chosen on it";
+    }
+
+    @Override
     public String card() {
         return "§3: transfer set without the 3s (and only 7s+8s), bias shift chosen on validation; paper 206 -> 109 errors";
     }

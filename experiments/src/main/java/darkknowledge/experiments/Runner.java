@@ -45,8 +45,27 @@ public final class Runner {
         s = overlaySets(s, sets);
         C config = Configs.read(s, "", experiment.defaults());
         s.requireAllKnown(Configs.keys("", experiment.defaults()));
+        requireValidation(experiment, config);
         darkknowledge.pipeline.DataConfig.requireHoldOutWhereNeeded(config);
         return config;
+    }
+
+    /** Refuses {@code data.validationSize=0} for an experiment that needs a validation split. */
+    static void requireValidation(Experiment<?> experiment, Record config) {
+        String why = experiment.needsValidation();
+        if (why == null) {
+            return;
+        }
+        for (var c : config.getClass().getRecordComponents()) {
+            try {
+                if (c.getAccessor().invoke(config) instanceof darkknowledge.pipeline.DataConfig d && d.validationSize() <= 0) {
+                    throw new darkknowledge.core.ConfigException("data.validationSize=" + d.validationSize() + ": "
+                            + experiment.name() + " needs a validation split (" + why + "); set data.validationSize > 0");
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot read " + c.getName() + " of " + config, e);
+            }
+        }
     }
 
     /** {@code --set KEY=VALUE} assignments over {@code s}, each named as its origin. */

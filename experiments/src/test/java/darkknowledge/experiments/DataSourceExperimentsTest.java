@@ -129,6 +129,17 @@ class DataSourceExperimentsTest {
     }
 
     @Test
+    void anExperimentThatChoosesOnValidationRefusesNoHoldOutBeforeItTrains() {
+        var ex = assertThrows(ConfigException.class, () -> Runner.resolve(new MnistOmittedClass(), Scale.TINY, null,
+                List.of("data.validationSize=0")));
+        assertTrue(ex.getMessage().startsWith("data.validationSize=0: mnist-omitted-class needs a validation split")
+                && ex.getMessage().contains("bias shift"), ex.getMessage());
+        // experiments that need none accept it (the paper's protocol for mnist-distillation)
+        Runner.resolve(new MnistDistillation(), Scale.TINY, null,
+                List.of("data.validationSize=0", "baseline.patience=0"));
+    }
+
+    @Test
     void variantsThatMakeTheirOwnDataRefuseASource(@TempDir Path root) {
         var e = new SpecialistsExperiment(darkknowledge.pipeline.SpecialistDataset.SYNTHETIC);
         var ex = assertThrows(ConfigException.class, () -> run(e, root, "data.source=images:" + root));

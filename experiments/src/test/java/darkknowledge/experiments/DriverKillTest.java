@@ -9,7 +9,7 @@ import darkknowledge.core.RunRecord;
 import darkknowledge.core.Scale;
 import darkknowledge.data.DataStore;
 import darkknowledge.pipeline.SpecialistDataset;
-import darkknowledge.spark.LocalCluster;
+import darkknowledge.core.engine.LocalCluster;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;

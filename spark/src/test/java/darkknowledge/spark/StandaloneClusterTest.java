@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import darkknowledge.core.Provenance;
 import darkknowledge.core.engine.EngineConfig;
+import darkknowledge.core.engine.LocalCluster;
 import darkknowledge.core.engine.LocalEngine;
 import darkknowledge.core.engine.TaskFailedException;
 import darkknowledge.data.SyntheticClasses;

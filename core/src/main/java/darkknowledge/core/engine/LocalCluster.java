@@ -1,4 +1,4 @@
-package darkknowledge.spark;
+package darkknowledge.core.engine;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,0 +1,214 @@
+package darkknowledge.bench;
+
+import darkknowledge.core.engine.Engine;
+import darkknowledge.core.engine.EngineConfig;
+import darkknowledge.core.engine.Engines;
+import darkknowledge.core.engine.LocalCluster;
+import darkknowledge.core.engine.Task;
+import darkknowledge.core.engine.TaskContext;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.IntFunction;
+
+/**
+ * The engines side by side on the same workloads: the in-process pool, Spark at {@code local[2]}, and
+ * a standalone cluster of two one-core workers on this machine used with one executor and with two.
+ * Each engine is opened once (its executors' start-up is not timed), runs every workload once to warm
+ * up (JIT, ND4J's and Spark's start-up) and then {@code repeats} timed times; one SparkContext at a time
+ * is all a JVM may hold, so engines are measured one after another. Every engine must return the same
+ * results. For {@code ./dk bench} and {@code EngineBenchTest}.
+ */
+public final class EngineBench {
+    private EngineBench() {
+    }
+
+    /**
+     * Independent tasks to time. {@code tasks.apply(run)} gives the tasks of run {@code run} (0 is the
+     * warm-up), so a workload whose tasks skip what an earlier run finished can give each run its own
+     * output directory.
+     *
+     * @param identity what must agree between engines (a parameter or output hash), as results also say
+     *                 where they ran
+     */
+    public record Workload<R extends Serializable>(String name, IntFunction<List<? extends Task<R>>> tasks,
+                                                   Function<? super R, ?> identity) {
+    }
+
+    /** An engine to measure: the name its rows use and the config that opens it. */
+    public record Target(String name, EngineConfig config) {
+    }
+
+    /**
+     * Wall times of one workload's timed runs on one engine, and the sum of its tasks' own run times
+     * (on whichever executor) per run: busy / (wall × executors) is how well the executors were used.
+     */
+    public record Timing(String engine, String workload, List<Double> seconds, List<Double> taskSeconds) {
+        public Spread wall() {
+            return Spread.of(seconds.stream().mapToDouble(Double::doubleValue).toArray());
+        }
+
+        public double median() {
+            return wall().median();
+        }
+
+        /** Median over runs of the summed task times. */
+        public double medianTaskSeconds() {
+            return Spread.of(taskSeconds.stream().mapToDouble(Double::doubleValue).toArray()).median();
+        }
+    }
+
+    /**
+     * Every timing, by workload then engine in the order measured.
+     *
+     * @param sameResults    the in-process engines agreed bit for bit, and so did the cluster's
+     * @param disagreements  what differed within a group
+     * @param sameAcross     the in-process results also equal the cluster's (only when this JVM's BLAS
+     *                       uses one thread, as an executor's does)
+     */
+    public record Comparison(Map<String, Map<String, Timing>> timings, boolean sameResults, List<String> disagreements,
+                             boolean sameAcross) {
+        public Timing get(String workload, String engine) {
+            Timing t = timings.getOrDefault(workload, Map.of()).get(engine);
+            if (t == null) {
+                throw new IllegalArgumentException("no timing of " + workload + " on " + engine + " in " + timings.keySet());
+            }
+            return t;
+        }
+
+        /** Median wall time on {@code a} / on {@code b}. */
+        public double ratio(String workload, String a, String b) {
+            return get(workload, a).median() / get(workload, b).median();
+        }
+    }
+
+    /** The in-process pool with {@code threads} threads. */
+    public static Target pool(int threads) {
+        return new Target("pool-" + threads, EngineConfig.local(threads));
+    }
+
+    /** Spark in this JVM with {@code threads} task slots. */
+    public static Target sparkLocal(int threads) {
+        return new Target("spark-local-" + threads, EngineConfig.spark("local[" + threads + "]", threads));
+    }
+
+    /** {@code executors} of {@code cluster}'s one-core workers. */
+    public static Target standalone(LocalCluster cluster, int executors) {
+        return new Target("standalone-" + executors + "x1",
+                EngineConfig.spark(cluster.masterUrl(), executors).withTimeoutSeconds(180));
+    }
+
+    /**
+     * Times {@code workloads} on the in-process targets, then on a two-worker one-core standalone cluster
+     * started under {@code clusterDir} with {@code classpath}'s jars (scripts/cluster.sh in {@code repo})
+     * with one executor and with two; the cluster is stopped afterwards.
+     */
+    public static Comparison measure(List<Workload<?>> workloads, List<Target> inProcess, Path runDir, Path repo,
+                                     Path clusterDir, String classpath, int repeats) {
+        Map<String, Map<String, Timing>> timings = new LinkedHashMap<>();
+        Map<String, Map<String, List<Object>>> ids = new LinkedHashMap<>();
+        for (Target t : inProcess) {
+            time(t, workloads, runDir, repeats, timings, ids);
+        }
+        if (clusterDir != null) {
+            try (LocalCluster cluster = LocalCluster.start(repo, clusterDir, classpath, 2, 1, "2g")) {
+                time(standalone(cluster, 1), workloads, runDir, repeats, timings, ids);
+                time(standalone(cluster, 2), workloads, runDir, repeats, timings, ids);
+            }
+        }
+        List<String> names = inProcess.stream().map(Target::name).toList();
+        List<String> disagreements = new ArrayList<>();
+        List<String> across = new ArrayList<>();
+        ids.forEach((workload, byEngine) -> {
+            // In process a task's products use this JVM's BLAS threads, on the cluster one per executor:
+            // results must agree bit for bit within each group; between them they may differ in rounding.
+            Map<String, List<Object>> local = new LinkedHashMap<>();
+            Map<String, List<Object>> cluster = new LinkedHashMap<>();
+            byEngine.forEach((engine, id) -> (names.contains(engine) ? local : cluster).put(engine, id));
+            disagreements.addAll(differences(workload, local));
+            disagreements.addAll(differences(workload, cluster));
+            if (!local.isEmpty() && !cluster.isEmpty()) {
+                Map<String, List<Object>> firsts = new LinkedHashMap<>();
+                firsts.put(local.keySet().iterator().next(), local.values().iterator().next());
+                firsts.put(cluster.keySet().iterator().next(), cluster.values().iterator().next());
+                across.addAll(differences(workload, firsts));
+            }
+        });
+        return new Comparison(timings, disagreements.isEmpty(), disagreements, across.isEmpty());
+    }
+
+    private static List<String> differences(String workload, Map<String, List<Object>> byEngine) {
+        List<String> out = new ArrayList<>();
+        if (byEngine.isEmpty()) {
+            return out;
+        }
+        Map.Entry<String, List<Object>> first = byEngine.entrySet().iterator().next();
+        byEngine.forEach((engine, id) -> {
+            if (!id.equals(first.getValue())) {
+                out.add(workload + ": " + engine + " returned " + id + ", " + first.getKey() + " " + first.getValue());
+            }
+        });
+        return out;
+    }
+
+    private static void time(Target target, List<Workload<?>> workloads, Path runDir, int repeats,
+                             Map<String, Map<String, Timing>> timings, Map<String, Map<String, List<Object>>> ids) {
+        Path dir;
+        try {
+            dir = Files.createDirectories(runDir.resolve(target.name()));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + runDir.resolve(target.name()), e);
+        }
+        try (Engine engine = Engines.open(target.config(), dir)) {
+            for (Workload<?> w : workloads) {
+                Timing t = time(engine, target.name(), w, repeats, ids);
+                timings.computeIfAbsent(w.name(), k -> new LinkedHashMap<>()).put(target.name(), t);
+            }
+        }
+    }
+
+    private static <R extends Serializable> Timing time(Engine engine, String name, Workload<R> w, int repeats,
+                                                        Map<String, Map<String, List<Object>>> ids) {
+        List<Double> seconds = new ArrayList<>();
+        List<Double> busy = new ArrayList<>();
+        for (int run = 0; run <= repeats; run++) {
+            List<Timed<R>> tasks = w.tasks().apply(run).stream().map(t -> new Timed<R>(t)).toList();
+            long t0 = System.nanoTime();
+            List<Timed.Result<R>> results = engine.runAll(w.name(), tasks);
+            double wall = (System.nanoTime() - t0) / 1e9;
+            if (run == 0) {
+                ids.computeIfAbsent(w.name(), k -> new LinkedHashMap<>()).put(name,
+                        results.stream().map(r -> (Object) w.identity().apply(r.result())).toList());
+            } else {
+                seconds.add(wall);
+                busy.add(results.stream().mapToDouble(Timed.Result::seconds).sum());
+            }
+        }
+        return new Timing(name, w.name(), List.copyOf(seconds), List.copyOf(busy));
+    }
+
+    /** A task that also reports how long it ran where it ran. */
+    record Timed<R extends Serializable>(Task<R> task) implements Task<Timed.Result<R>> {
+        record Result<R extends Serializable>(R result, double seconds) implements Serializable {
+        }
+
+        @Override
+        public String label() {
+            return task.label();
+        }
+
+        @Override
+        public Result<R> run(TaskContext ctx) throws Exception {
+            long t0 = System.nanoTime();
+            R r = task.run(ctx);
+            return new Result<>(r, (System.nanoTime() - t0) / 1e9);
+        }
+    }
+}

@@ -1,0 +1,222 @@
+package darkknowledge.experiments;
+
+import darkknowledge.bench.Bench;
+import darkknowledge.bench.EngineBench;
+import darkknowledge.bench.Spread;
+import darkknowledge.core.Provenance;
+import darkknowledge.core.RunRecord;
+import darkknowledge.core.Scale;
+import darkknowledge.core.Seeds;
+import darkknowledge.data.DataStore;
+import darkknowledge.pipeline.EnsembleTargetsTask;
+import darkknowledge.pipeline.Models;
+import darkknowledge.pipeline.RunContext;
+import darkknowledge.pipeline.RunData;
+import darkknowledge.pipeline.SpecialistDataset;
+import darkknowledge.pipeline.SpecialistTask;
+import darkknowledge.core.Configs;
+import darkknowledge.core.engine.LocalEngine;
+import darkknowledge.specialists.Specialists;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+/**
+ * The engine rows of {@code ./dk bench} (issue "Beyond one machine"): the glyphs specialists and the
+ * ensemble's soft targets over a transfer set, each as the engine tasks the experiments run
+ * ({@link SpecialistTask}, {@link EnsembleTargetsTask}), timed on the in-process pool of two threads,
+ * on Spark {@code local[2]}, and on a standalone cluster of two one-core workers on this machine with
+ * one executor and with two ({@link EngineBench}).
+ *
+ * <p>The workload is real: glyph images rendered from the typefaces, a conv generalist trained on
+ * them, specialists initialised from it and trained on their subset plus a dustbin, the §5.4
+ * combination on every transfer example. Its size is the bench's: a 500-class generalist trained for
+ * one epoch, four specialists of 50 classes (disjoint blocks of a seeded permutation, so that the
+ * tasks are of one size and the ratio measures the engine, not a lopsided partition), 4,000 transfer
+ * rows in 8 slices. The tiny scale (CI) times the pool and {@code local[2]} only, on 100 classes.
+ */
+final class EngineRows {
+    private EngineRows() {
+    }
+
+    /** The four glyphs workload sizes by scale. */
+    private record Size(List<String> sets, int specialists, int subsetSize, int transferRows, int slices, int repeats,
+                        boolean cluster) {
+    }
+
+    private static Size size(Scale scale) {
+        return switch (scale) {
+            case TINY -> new Size(List.of("specialists.epochs=1"), 2, 10, 400, 4, 1, false);
+            case SMALL -> new Size(List.of("glyphs.classes=300", "glyphs.trainImagesPerFace=2", "conv.epochs=1",
+                    "specialists.epochs=1", "data.validationSize=1000"), 4, 40, 2000, 8, 2, true);
+            case FULL -> new Size(List.of("glyphs.classes=500", "glyphs.trainImagesPerFace=2", "conv.epochs=1",
+                    "specialists.epochs=1", "data.validationSize=1000"), 4, 50, 4000, 8, 3, true);
+        };
+    }
+
+    /**
+     * Measures the engines and returns the bench rows; what was measured goes into {@code provenance}
+     * under {@code engines.}. {@code workDir} holds the workload's run, the models and the cluster, and is
+     * removed afterwards.
+     */
+    static List<Bench.Row> measure(Scale scale, DataStore data, Path workDir, Provenance provenance) {
+        Size size = size(scale);
+        SpecialistsExperiment experiment = new SpecialistsExperiment(SpecialistDataset.GLYPHS);
+        SpecialistsExperiment.Config c = Runner.resolve(experiment, scale == Scale.TINY ? Scale.TINY : Scale.SMALL,
+                null, size.sets());
+        try {
+            Files.createDirectories(workDir);
+            RunRecord record = RunRecord.create(workDir.resolve("runs"), "engine-bench", Configs.write("", c));
+            RunContext ctx = new RunContext(record, new Seeds(c.run().seed()), data, Provenance.empty(), report -> { });
+            RunData s = SpecialistDataset.GLYPHS.load(c.data(), c.synthetic(), c.glyphs(), ctx).data();
+            Models.Trained generalist = Models.trainOnLabels(ctx, "generalist", c.generalistNet(), s);
+            Path generalistFile = ctx.modelPath("generalist").toAbsolutePath();
+            String generalistSha = generalist.model().fingerprint();
+            int[][] subsets = blocks(s.train().numClasses(), size.specialists(), size.subsetSize(),
+                    ctx.seeds().derive("engine-bench-subsets"));
+            SpecialistTask.Recipe recipe = new SpecialistTask.Recipe(SpecialistDataset.GLYPHS, c.data(), c.synthetic(),
+                    c.glyphs(), c.run().seed(), data.cacheDir().toString(), s.train().sha256());
+            long seed = ctx.seeds().derive("specialists");
+            var schedule = Specialists.schedule(c.generalistNet(), c.specialists());
+            AtomicInteger runs = new AtomicInteger();
+            java.util.function.IntFunction<List<SpecialistTask>> specialistTasks = run -> {
+                Path out = fresh(workDir.resolve("specialists/" + runs.incrementAndGet()));
+                return IntStream.range(0, subsets.length).mapToObj(m -> new SpecialistTask(m, subsets[m],
+                        generalistFile.toString(), generalistSha, recipe, schedule, c.specialists(), seed,
+                        out.toString())).toList();
+            };
+            // The ensemble whose soft targets are timed: these specialists, trained once in process.
+            List<SpecialistTask> first = specialistTasks.apply(0);
+            List<EnsembleTargetsTask.SpecialistModel> members = new ArrayList<>();
+            try (LocalEngine engine = new LocalEngine(2, record.dir())) {
+                for (SpecialistTask.Done d : engine.runAll("specialists", first)) {
+                    Path file = Path.of(first.get(d.index()).outputDir(), SpecialistTask.name(d.index()) + ".zip");
+                    members.add(new EnsembleTargetsTask.SpecialistModel(
+                            new EnsembleTargetsTask.Model(file.toString(), d.sha256()), subsets[d.index()], d.dustbinShift()));
+                }
+            }
+            int rows = Math.min(size.transferRows(), s.train().numExamples());
+            int slice = (rows + size.slices() - 1) / size.slices();
+            java.util.function.IntFunction<List<EnsembleTargetsTask>> targetTasks = run -> {
+                Path out = fresh(workDir.resolve("targets/" + runs.incrementAndGet()));
+                List<EnsembleTargetsTask> tasks = new ArrayList<>();
+                for (int from = 0; from < rows; from += slice) {
+                    tasks.add(new EnsembleTargetsTask(from, Math.min(rows, from + slice),
+                            new EnsembleTargetsTask.Model(generalistFile.toString(), generalistSha), members,
+                            c.ensemble(), recipe, out.toString()));
+                }
+                return tasks;
+            };
+            EngineBench.Workload<SpecialistTask.Done> specialists =
+                    new EngineBench.Workload<>("specialists", specialistTasks::apply, SpecialistTask.Done::sha256);
+            EngineBench.Workload<EnsembleTargetsTask.Slice> targets =
+                    new EngineBench.Workload<>("targets", targetTasks::apply, EnsembleTargetsTask.Slice::sha256);
+            EngineBench.Comparison cmp = EngineBench.measure(List.of(specialists, targets),
+                    List.of(EngineBench.pool(2), EngineBench.sparkLocal(2)), workDir.resolve("engines"),
+                    Provenance.repoDir(), size.cluster() ? workDir.resolve("cluster") : null,
+                    System.getProperty("java.class.path"), size.repeats());
+            if (!cmp.sameResults()) {
+                // the pool and local[2] share this JVM's BLAS threads, the executors have one each: each
+                // pair must agree bit for bit (between the pairs, rounding may differ with the threads)
+                throw new IllegalStateException("the engines disagree: " + cmp.disagreements());
+            }
+            String what = String.format(Locale.ROOT, "%d specialists of %d glyph classes (of %d), conv generalist, "
+                    + "%d train images, %d epoch(s)", subsets.length, size.subsetSize(), s.train().numClasses(),
+                    s.train().numExamples(), schedule.epochs());
+            String targetsWhat = String.format(Locale.ROOT, "§5.4 soft targets of the generalist + %d specialists on %d "
+                    + "transfer rows in %d slices", members.size(), rows, (rows + slice - 1) / slice);
+            provenance.put("engines.workload.specialists", what).put("engines.workload.targets", targetsWhat)
+                    .put("engines.repeats", String.valueOf(size.repeats()))
+                    .put("engines.same_results", String.valueOf(cmp.sameResults()))
+                    .put("engines.same_in_process_and_on_cluster", size.cluster() ? String.valueOf(cmp.sameAcross()) : "not measured");
+            cmp.timings().forEach((w, byEngine) -> byEngine.forEach((e, t) ->
+                    provenance.put("engines." + w + "." + e + ".seconds", t.seconds().toString())
+                            .put("engines." + w + "." + e + ".task_seconds", t.taskSeconds().toString())));
+            List<Bench.Row> out = new ArrayList<>();
+            for (var w : List.of(new String[] {"specialists", "glyphs specialists", what},
+                    new String[] {"targets", "glyphs soft targets", targetsWhat})) {
+                out.add(overhead(cmp, w[0], w[1], w[2]));
+                if (size.cluster()) {
+                    out.add(speedup(cmp, w[0], w[1]));
+                }
+            }
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the engine bench under " + workDir, e);
+        } finally {
+            delete(workDir);
+        }
+    }
+
+    /** Spark local[2] against the in-process pool of two threads (goal: at most 1.15). */
+    private static Bench.Row overhead(EngineBench.Comparison c, String workload, String label, String what) {
+        EngineBench.Timing spark = c.get(workload, "spark-local-2");
+        EngineBench.Timing pool = c.get(workload, "pool-2");
+        return new Bench.Row(label + ", Spark local[2] vs in-process pool of 2", spark.median(), "s",
+                spark.median() / pool.median(), "of pool's time (goal <= 1.15)",
+                String.format(Locale.ROOT, "%s; medians of %d runs: pool %.2f s (%s), local[2] %.2f s (%s)", what,
+                        pool.seconds().size(), pool.median(), pool.wall().range(), spark.median(), spark.wall().range()));
+    }
+
+    /**
+     * One one-core executor against two: the speed-up (goal at least 1.7), with what explains it: the
+     * executors' use (tasks' own time / (wall × executors)) and how much slower a task runs while the
+     * other core is busy too.
+     */
+    private static Bench.Row speedup(EngineBench.Comparison c, String workload, String label) {
+        EngineBench.Timing one = c.get(workload, "standalone-1x1");
+        EngineBench.Timing two = c.get(workload, "standalone-2x1");
+        double use = two.medianTaskSeconds() / (2 * two.median());
+        double perTask = two.medianTaskSeconds() / one.medianTaskSeconds();
+        Spread s = Spread.ofRatios(one.seconds().stream().mapToDouble(Double::doubleValue).toArray(),
+                two.seconds().stream().mapToDouble(Double::doubleValue).toArray());
+        return new Bench.Row(label + ", 2 one-core executors vs 1", two.median(), "s", one.median() / two.median(),
+                "speed-up: 1 executor's time / 2's (goal >= 1.7)",
+                String.format(Locale.ROOT, "1 executor %.2f s (%s), 2 executors %.2f s (%s), run by run %s; with 2, "
+                        + "tasks' own time / (wall x 2) = %.2f, a task takes %.2fx as long as with 1 (both cores busy)",
+                        one.median(), one.wall().range(), two.median(), two.wall().range(), s.range(), use, perTask));
+    }
+
+    /** {@code count} disjoint blocks of {@code size} classes from a seeded permutation of {@code classes}. */
+    static int[][] blocks(int classes, int count, int size, long seed) {
+        if (count * size > classes) {
+            throw new IllegalArgumentException(count + " blocks of " + size + " classes need " + count * size
+                    + " classes, the data set has " + classes);
+        }
+        List<Integer> perm = new ArrayList<>(IntStream.range(0, classes).boxed().toList());
+        java.util.Collections.shuffle(perm, new java.util.Random(seed));
+        int[][] out = new int[count][];
+        for (int m = 0; m < count; m++) {
+            out[m] = perm.subList(m * size, (m + 1) * size).stream().mapToInt(Integer::intValue).sorted().toArray();
+        }
+        return out;
+    }
+
+    /** A new directory for one run's outputs (tasks skip what a finished task left in theirs). */
+    private static Path fresh(Path dir) {
+        try {
+            return Files.createDirectories(dir).toAbsolutePath();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir, e);
+        }
+    }
+
+    private static void delete(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + dir, e);
+        }
+    }
+}
