@@ -23,17 +23,22 @@ import java.util.function.IntFunction;
  * a standalone cluster of two one-core workers on this machine used with one executor and with two.
  * Each engine is opened once (its executors' start-up is not timed), runs every workload once to warm
  * up (JIT, ND4J's and Spark's start-up) and then {@code repeats} timed times; one SparkContext at a time
- * is all a JVM may hold, so engines are measured one after another. Every engine must return the same
- * results. For {@code ./dk bench} and {@code EngineBenchTest}.
+ * is all a JVM may hold, so engines are measured one after another. Every run must return what the
+ * warm-up returned, and the in-process engines must agree with each other bit for bit, as must the
+ * cluster's (in process a task's matrix products use this JVM's BLAS threads, on an executor one: between
+ * the two groups the rounding may differ, and whether it does is recorded). Tasks are never retried
+ * (a retried task would time two attempts), and each engine's own description (executors, where each
+ * stage ran) is kept. For {@code ./dk bench} and {@code EngineBenchTest}.
  */
 public final class EngineBench {
     private EngineBench() {
     }
 
     /**
-     * Independent tasks to time. {@code tasks.apply(run)} gives the tasks of run {@code run} (0 is the
-     * warm-up), so a workload whose tasks skip what an earlier run finished can give each run its own
-     * output directory.
+     * Independent tasks to time. {@code tasks.apply(run)} gives the tasks of one run ({@code run} is 0 for
+     * the warm-up, then 1..repeats, and starts again at 0 on the next engine): a workload whose tasks skip
+     * what an earlier run finished (done records) must give every call a directory of its own, e.g. from
+     * a counter, never one derived from {@code run} alone.
      *
      * @param identity what must agree between engines (a parameter or output hash), as results also say
      *                 where they ran
@@ -68,13 +73,15 @@ public final class EngineBench {
     /**
      * Every timing, by workload then engine in the order measured.
      *
-     * @param sameResults    the in-process engines agreed bit for bit, and so did the cluster's
-     * @param disagreements  what differed within a group
-     * @param sameAcross     the in-process results also equal the cluster's (only when this JVM's BLAS
-     *                       uses one thread, as an executor's does)
+     * @param sameResults    every run returned what its warm-up did, the in-process engines agreed bit for
+     *                       bit, and so did the cluster's
+     * @param disagreements  what differed
+     * @param sameAcross     the in-process results also equal the cluster's (expected only when this JVM's
+     *                       BLAS uses one thread, as an executor's does); {@code null} without a cluster
+     * @param engines        each engine's own description ({@link Engine#describe()}), by engine name
      */
     public record Comparison(Map<String, Map<String, Timing>> timings, boolean sameResults, List<String> disagreements,
-                             boolean sameAcross) {
+                             Boolean sameAcross, Map<String, Map<String, String>> engines) {
         public Timing get(String workload, String engine) {
             Timing t = timings.getOrDefault(workload, Map.of()).get(engine);
             if (t == null) {
@@ -91,18 +98,19 @@ public final class EngineBench {
 
     /** The in-process pool with {@code threads} threads. */
     public static Target pool(int threads) {
-        return new Target("pool-" + threads, EngineConfig.local(threads));
+        return new Target("pool-" + threads, EngineConfig.local(threads).withTaskRetries(0));
     }
 
     /** Spark in this JVM with {@code threads} task slots. */
     public static Target sparkLocal(int threads) {
-        return new Target("spark-local-" + threads, EngineConfig.spark("local[" + threads + "]", threads));
+        return new Target("spark-local-" + threads,
+                EngineConfig.spark("local[" + threads + "]", threads).withTaskRetries(0));
     }
 
     /** {@code executors} of {@code cluster}'s one-core workers. */
     public static Target standalone(LocalCluster cluster, int executors) {
         return new Target("standalone-" + executors + "x1",
-                EngineConfig.spark(cluster.masterUrl(), executors).withTimeoutSeconds(180));
+                EngineConfig.spark(cluster.masterUrl(), executors).withTimeoutSeconds(180).withTaskRetries(0));
     }
 
     /**
@@ -114,17 +122,25 @@ public final class EngineBench {
                                      Path clusterDir, String classpath, int repeats) {
         Map<String, Map<String, Timing>> timings = new LinkedHashMap<>();
         Map<String, Map<String, List<Object>>> ids = new LinkedHashMap<>();
+        Map<String, Map<String, String>> engines = new LinkedHashMap<>();
+        List<String> disagreements = new ArrayList<>();
         for (Target t : inProcess) {
-            time(t, workloads, runDir, repeats, timings, ids);
+            engines.put(t.name(), time(t, workloads, runDir, repeats, timings, ids, disagreements));
         }
         if (clusterDir != null) {
             try (LocalCluster cluster = LocalCluster.start(repo, clusterDir, classpath, 2, 1, "2g")) {
-                time(standalone(cluster, 1), workloads, runDir, repeats, timings, ids);
-                time(standalone(cluster, 2), workloads, runDir, repeats, timings, ids);
+                for (int executors = 1; executors <= 2; executors++) {
+                    Target t = standalone(cluster, executors);
+                    Map<String, String> d = time(t, workloads, runDir, repeats, timings, ids, disagreements);
+                    if (!String.valueOf(executors).equals(d.get("executors"))) {
+                        throw new IllegalStateException(t.name() + " ran on " + d.get("executors") + " executor(s), not "
+                                + executors + ": its timings would not be what they are called (" + d + ")");
+                    }
+                    engines.put(t.name(), d);
+                }
             }
         }
         List<String> names = inProcess.stream().map(Target::name).toList();
-        List<String> disagreements = new ArrayList<>();
         List<String> across = new ArrayList<>();
         ids.forEach((workload, byEngine) -> {
             // In process a task's products use this JVM's BLAS threads, on the cluster one per executor:
@@ -141,7 +157,8 @@ public final class EngineBench {
                 across.addAll(differences(workload, firsts));
             }
         });
-        return new Comparison(timings, disagreements.isEmpty(), disagreements, across.isEmpty());
+        return new Comparison(timings, disagreements.isEmpty(), disagreements,
+                clusterDir == null || inProcess.isEmpty() ? null : across.isEmpty(), engines);
     }
 
     private static List<String> differences(String workload, Map<String, List<Object>> byEngine) {
@@ -158,8 +175,10 @@ public final class EngineBench {
         return out;
     }
 
-    private static void time(Target target, List<Workload<?>> workloads, Path runDir, int repeats,
-                             Map<String, Map<String, Timing>> timings, Map<String, Map<String, List<Object>>> ids) {
+    /** Times every workload on {@code target}, opened once; returns the engine's description. */
+    private static Map<String, String> time(Target target, List<Workload<?>> workloads, Path runDir, int repeats,
+                                            Map<String, Map<String, Timing>> timings,
+                                            Map<String, Map<String, List<Object>>> ids, List<String> disagreements) {
         Path dir;
         try {
             dir = Files.createDirectories(runDir.resolve(target.name()));
@@ -168,14 +187,16 @@ public final class EngineBench {
         }
         try (Engine engine = Engines.open(target.config(), dir)) {
             for (Workload<?> w : workloads) {
-                Timing t = time(engine, target.name(), w, repeats, ids);
+                Timing t = time(engine, target.name(), w, repeats, ids, disagreements);
                 timings.computeIfAbsent(w.name(), k -> new LinkedHashMap<>()).put(target.name(), t);
             }
+            return engine.describe();
         }
     }
 
     private static <R extends Serializable> Timing time(Engine engine, String name, Workload<R> w, int repeats,
-                                                        Map<String, Map<String, List<Object>>> ids) {
+                                                        Map<String, Map<String, List<Object>>> ids,
+                                                        List<String> disagreements) {
         List<Double> seconds = new ArrayList<>();
         List<Double> busy = new ArrayList<>();
         for (int run = 0; run <= repeats; run++) {
@@ -183,10 +204,14 @@ public final class EngineBench {
             long t0 = System.nanoTime();
             List<Timed.Result<R>> results = engine.runAll(w.name(), tasks);
             double wall = (System.nanoTime() - t0) / 1e9;
+            List<Object> id = results.stream().map(r -> (Object) w.identity().apply(r.result())).toList();
             if (run == 0) {
-                ids.computeIfAbsent(w.name(), k -> new LinkedHashMap<>()).put(name,
-                        results.stream().map(r -> (Object) w.identity().apply(r.result())).toList());
+                ids.computeIfAbsent(w.name(), k -> new LinkedHashMap<>()).put(name, id);
             } else {
+                if (!id.equals(ids.get(w.name()).get(name))) {
+                    disagreements.add(w.name() + ": " + name + " run " + run + " returned " + id + ", its warm-up "
+                            + ids.get(w.name()).get(name));
+                }
                 seconds.add(wall);
                 busy.add(results.stream().mapToDouble(Timed.Result::seconds).sum());
             }

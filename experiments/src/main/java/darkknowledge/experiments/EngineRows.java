@@ -2,7 +2,6 @@ package darkknowledge.experiments;
 
 import darkknowledge.bench.Bench;
 import darkknowledge.bench.EngineBench;
-import darkknowledge.bench.Spread;
 import darkknowledge.core.Provenance;
 import darkknowledge.core.RunRecord;
 import darkknowledge.core.Scale;
@@ -83,7 +82,7 @@ final class EngineRows {
             int[][] subsets = blocks(s.train().numClasses(), size.specialists(), size.subsetSize(),
                     ctx.seeds().derive("engine-bench-subsets"));
             SpecialistTask.Recipe recipe = new SpecialistTask.Recipe(SpecialistDataset.GLYPHS, c.data(), c.synthetic(),
-                    c.glyphs(), c.run().seed(), data.cacheDir().toString(), s.train().sha256());
+                    c.glyphs(), c.run().seed(), data.cacheDir().toAbsolutePath().toString(), s.train().sha256());
             long seed = ctx.seeds().derive("specialists");
             var schedule = Specialists.schedule(c.generalistNet(), c.specialists());
             AtomicInteger runs = new AtomicInteger();
@@ -123,6 +122,7 @@ final class EngineRows {
                     List.of(EngineBench.pool(2), EngineBench.sparkLocal(2)), workDir.resolve("engines"),
                     Provenance.repoDir(), size.cluster() ? workDir.resolve("cluster") : null,
                     System.getProperty("java.class.path"), size.repeats());
+            SpecialistTask.forget(recipe);
             if (!cmp.sameResults()) {
                 // the pool and local[2] share this JVM's BLAS threads, the executors have one each: each
                 // pair must agree bit for bit (between the pairs, rounding may differ with the threads)
@@ -136,7 +136,9 @@ final class EngineRows {
             provenance.put("engines.workload.specialists", what).put("engines.workload.targets", targetsWhat)
                     .put("engines.repeats", String.valueOf(size.repeats()))
                     .put("engines.same_results", String.valueOf(cmp.sameResults()))
-                    .put("engines.same_in_process_and_on_cluster", size.cluster() ? String.valueOf(cmp.sameAcross()) : "not measured");
+                    .put("engines.same_in_process_and_on_cluster",
+                            cmp.sameAcross() == null ? "not measured" : String.valueOf(cmp.sameAcross()));
+            cmp.engines().forEach((e, d) -> provenance.putAll("engines." + e + ".", d));
             cmp.timings().forEach((w, byEngine) -> byEngine.forEach((e, t) ->
                     provenance.put("engines." + w + "." + e + ".seconds", t.seconds().toString())
                             .put("engines." + w + "." + e + ".task_seconds", t.taskSeconds().toString())));
@@ -176,13 +178,12 @@ final class EngineRows {
         EngineBench.Timing two = c.get(workload, "standalone-2x1");
         double use = two.medianTaskSeconds() / (2 * two.median());
         double perTask = two.medianTaskSeconds() / one.medianTaskSeconds();
-        Spread s = Spread.ofRatios(one.seconds().stream().mapToDouble(Double::doubleValue).toArray(),
-                two.seconds().stream().mapToDouble(Double::doubleValue).toArray());
         return new Bench.Row(label + ", 2 one-core executors vs 1", two.median(), "s", one.median() / two.median(),
                 "speed-up: 1 executor's time / 2's (goal >= 1.7)",
-                String.format(Locale.ROOT, "1 executor %.2f s (%s), 2 executors %.2f s (%s), run by run %s; with 2, "
-                        + "tasks' own time / (wall x 2) = %.2f, a task takes %.2fx as long as with 1 (both cores busy)",
-                        one.median(), one.wall().range(), two.median(), two.wall().range(), s.range(), use, perTask));
+                String.format(Locale.ROOT, "medians of %d runs: 1 executor %.2f s (%s), 2 executors %.2f s (%s); with 2, "
+                        + "tasks' own time / (wall x 2) = %.2f, and the tasks' summed time is %.2fx what it is with 1 "
+                        + "(both cores busy)", one.seconds().size(), one.median(), one.wall().range(), two.median(),
+                        two.wall().range(), use, perTask));
     }
 
     /** {@code count} disjoint blocks of {@code size} classes from a seeded permutation of {@code classes}. */
@@ -200,10 +201,11 @@ final class EngineRows {
         return out;
     }
 
-    /** A new directory for one run's outputs (tasks skip what a finished task left in theirs). */
+    /** A new, empty directory for one run's outputs (tasks skip what a finished task left in theirs). */
     private static Path fresh(Path dir) {
         try {
-            return Files.createDirectories(dir).toAbsolutePath();
+            Files.createDirectories(dir.getParent());
+            return Files.createDirectory(dir).toAbsolutePath();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + dir, e);
         }

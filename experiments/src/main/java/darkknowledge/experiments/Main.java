@@ -250,10 +250,18 @@ public final class Main implements Callable<Integer> {
             Path peerScript = peer != null ? peer : System.getenv("DK_PEER") != null ? Path.of(System.getenv("DK_PEER"))
                     : Provenance.repoDir().toAbsolutePath().getParent().resolve("shared/peers/numpy_mlp.py");
             DataStore store = new DataStore(DataStore.defaultCacheDir());
+            RuntimeException failed = null;
             Bench bench = new Bench(scale, store, peerScript);
             List<Bench.Row> rows = new java.util.ArrayList<>(bench.run());
             if (engines) {
-                rows.addAll(EngineRows.measure(scale, store, tempDir("dk-engine-bench"), bench.provenance()));
+                try {
+                    rows.addAll(EngineRows.measure(scale, store, tempDir("dk-engine-bench"), bench.provenance()));
+                } catch (RuntimeException e) {
+                    // the other rows took minutes: they are written, the engines' failure is recorded and shown
+                    bench.provenance().put("engines.error", String.valueOf(e));
+                    System.err.println("error: the engine rows failed, the other rows are written: " + e);
+                    failed = e;
+                }
             }
             Path csv = out != null ? out : scale == Scale.TINY ? repoPath("target/bench-tiny.csv")
                     : repoPath("results/bench.csv");
@@ -261,6 +269,9 @@ public final class Main implements Callable<Integer> {
                     "./dk bench --scale " + scale.name().toLowerCase(java.util.Locale.ROOT));
             System.out.print(Bench.table(rows));
             System.out.println("written: " + csv + " and " + Bench.provenanceFile(csv).getFileName());
+            if (failed != null) {
+                throw failed;
+            }
             return 0;
         }
 

@@ -57,15 +57,21 @@ public final class Runner {
             return;
         }
         for (var c : config.getClass().getRecordComponents()) {
+            Object v;
             try {
-                if (c.getAccessor().invoke(config) instanceof darkknowledge.pipeline.DataConfig d && d.validationSize() <= 0) {
-                    throw new darkknowledge.core.ConfigException("data.validationSize=" + d.validationSize() + ": "
-                            + experiment.name() + " needs a validation split (" + why + "); set data.validationSize > 0");
-                }
+                v = c.getAccessor().invoke(config);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException("cannot read " + c.getName() + " of " + config, e);
             }
+            if (v instanceof darkknowledge.pipeline.DataConfig d) {
+                if (d.validationSize() <= 0) {
+                    throw new darkknowledge.core.ConfigException("data.validationSize=" + d.validationSize() + ": "
+                            + experiment.name() + " needs a validation split (" + why + "); set data.validationSize > 0");
+                }
+                return;
+            }
         }
+        throw new IllegalStateException(experiment.name() + " needs a validation split but its config has no data section");
     }
 
     /** {@code --set KEY=VALUE} assignments over {@code s}, each named as its origin. */
@@ -127,6 +133,7 @@ public final class Runner {
         s = overlaySets(s, engineSets);
         C config = Configs.read(s, "", experiment.defaults());
         s.requireAllKnown(Configs.keys("", experiment.defaults()));
+        requireValidation(experiment, config);
         darkknowledge.pipeline.DataConfig.requireHoldOutWhereNeeded(config);
         if (!engineSets.isEmpty()) {
             recorded = Configs.write("", config);

@@ -153,7 +153,7 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
     }
 
     /** Drops the driver's data once its stage is over (a long-lived JVM runs many experiments). */
-    static void forget(Recipe recipe) {
+    public static void forget(Recipe recipe) {
         DATA.remove(recipe);
     }
 

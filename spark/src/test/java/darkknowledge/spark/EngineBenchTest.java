@@ -53,7 +53,7 @@ class EngineBenchTest {
         AtomicFiles.writeString(Path.of("target/engine-bench.txt"), sb.toString());
         LOG.info("engine bench:\n{}", sb);
         assertTrue(c.sameResults(), "every engine must train the same parameters: " + c.disagreements());
-        assertTrue(c.sameAcross(), "one-thread executors train what the pool trains");
+        assertEquals(Boolean.TRUE, c.sameAcross(), "one-thread executors train what the pool trains");
         assertEquals(5, c.timings().get("sweep").size());
         c.timings().get("sweep").values().forEach(t -> assertEquals(repeats, t.seconds().size()));
     }
