@@ -54,7 +54,16 @@ public final class ResultTables {
 
     /** Regenerates both files for {@code spec} from every finished run under {@code runsRoot}. */
     public static Generated generate(Path runsRoot, Path resultsDir, Spec spec, String command) {
-        List<Run> runs = finishedRuns(runsRoot.resolve(spec.experiment()));
+        return generate(runsRoot, resultsDir, spec, command, java.util.Map.of());
+    }
+
+    /**
+     * {@link #generate(Path, Path, Spec, String)} with the experiment's config defaults, which fill the
+     * keys an older run lacks ({@link RunRecord#readConfig}).
+     */
+    public static Generated generate(Path runsRoot, Path resultsDir, Spec spec, String command,
+                                     java.util.Map<String, String> defaults) {
+        List<Run> runs = finishedRuns(runsRoot.resolve(spec.experiment()), defaults);
         Path csv = resultsDir.resolve(spec.experiment() + ".csv");
         Path md = resultsDir.resolve(spec.experiment() + ".md");
         writeCsv(csv, spec, runs, command);
@@ -90,7 +99,7 @@ public final class ResultTables {
         }
     }
 
-    private static List<Run> finishedRuns(Path experimentDir) {
+    private static List<Run> finishedRuns(Path experimentDir, java.util.Map<String, String> defaults) {
         if (!Files.isDirectory(experimentDir)) {
             return List.of();
         }
@@ -98,7 +107,7 @@ public final class ResultTables {
             return dirs.filter(d -> Files.isRegularFile(d.resolve(RunRecord.RESULT)))
                     .sorted(Comparator.comparing(d -> d.getFileName().toString()))
                     .map(d -> new Run(d.getFileName().toString(),
-                            RunRecord.readProperties(d.resolve(RunRecord.CONFIG)),
+                            RunRecord.readConfig(d, defaults),
                             Files.exists(d.resolve(RunRecord.PROVENANCE))
                                     ? RunRecord.readProperties(d.resolve(RunRecord.PROVENANCE)) : new java.util.TreeMap<>(),
                             RunRecord.readProperties(d.resolve(RunRecord.RESULT))))
@@ -169,20 +178,24 @@ public final class ResultTables {
 
     /**
      * The table's columns: runs grouped by {@code spec.groupBy()} and, within a group, by config
-     * (everything but {@code run.seed}), so that only repeats of one config are averaged. A group
-     * with several configs gets one column per config, newest first, labelled ‹a›, ‹b›, ... (see
+     * (everything but {@code run.seed}), so that only repeats of one config are averaged, one run per
+     * seed (the newest). A group with several configs gets one column per config, newest first, labelled ‹a›, ‹b›, ... (see
      * {@link #legend}).
      */
     private static Map<String, List<Run>> columns(Spec spec, List<Run> runs) {
-        Map<String, Map<String, List<Run>>> byGroup = new java.util.TreeMap<>(Comparator.comparing(ResultTables::groupOrder));
+        Map<String, Map<String, Map<String, Run>>> byGroup = new java.util.TreeMap<>(Comparator.comparing(ResultTables::groupOrder));
         for (Run r : runs) {
+            // runs come oldest first: a later run of the same seed replaces an earlier one (a rerun is
+            // not a repeat)
             byGroup.computeIfAbsent(groupName(spec, r), g -> new LinkedHashMap<>())
-                    .computeIfAbsent(variant(r), v -> new ArrayList<>()).add(r);
+                    .computeIfAbsent(variant(r), v -> new LinkedHashMap<>()).put(r.config().getOrDefault("run.seed", ""), r);
         }
         Map<String, List<Run>> columns = new LinkedHashMap<>();
         byGroup.forEach((g, variants) -> {
-            List<List<Run>> newestFirst = new ArrayList<>(variants.values());
-            newestFirst.sort(Comparator.comparing((List<Run> rs) -> rs.getLast().id()).reversed());
+            List<List<Run>> newestFirst = new ArrayList<>(variants.values().stream()
+                    .map(bySeed -> (List<Run>) new ArrayList<>(bySeed.values())).toList());
+            newestFirst.sort(Comparator.comparing((List<Run> rs) -> rs.stream().map(Run::id).max(Comparator.naturalOrder())
+                    .orElse("")).reversed());
             for (int i = 0; i < newestFirst.size(); i++) {
                 columns.put(newestFirst.size() == 1 ? g : g + " ‹" + (char) ('a' + i) + "›", newestFirst.get(i));
             }

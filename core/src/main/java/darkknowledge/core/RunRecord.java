@@ -129,6 +129,18 @@ public final class RunRecord {
         AtomicFiles.writeString(dir.resolve(RESULT), Configs.toText(result));
     }
 
+    /**
+     * The config of the run in {@code dir}, with every key of {@code defaults} that it lacks set to its
+     * default: a key added after the run was made takes the value that, by our convention for new keys,
+     * keeps the behaviour from before it existed. Tables and claims compare runs on these, so a repeat
+     * made after a new key arrived still counts as a repeat of the earlier runs.
+     */
+    public static SortedMap<String, String> readConfig(Path dir, java.util.Map<String, String> defaults) {
+        SortedMap<String, String> config = readProperties(dir.resolve(CONFIG));
+        defaults.forEach(config::putIfAbsent);
+        return config;
+    }
+
     /** Reads a properties file of a run; a missing file is an error naming it. */
     public static SortedMap<String, String> readProperties(Path file) {
         Properties p = new Properties();

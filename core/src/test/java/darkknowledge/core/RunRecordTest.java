@@ -122,4 +122,33 @@ class RunRecordTest {
                 md);
         assertTrue(md.contains("| ours: full ‹a› (n=1) | ours: full ‹b› (n=1) | ours: full ‹c› (n=2) |"), md);
     }
+
+    @Test
+    void aRepeatMadeAfterANewKeyArrivedIsStillARepeat(@TempDir Path root) throws Exception {
+        Path runs = root.resolve("runs");
+        RunRecord.create(runs, "exp", config("1", "full"))
+                .writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", "70")));
+        Thread.sleep(1100);
+        var newer = config("2", "full");
+        newer.put("student.momentumStart", "0.5");  // a key added between the two runs, at its default
+        RunRecord.create(runs, "exp", newer).writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", "74")));
+        var spec = new ResultTables.Spec("exp", "Title", List.of(
+                new ResultTables.Metric("student.test_errors", "student errors", "74", 1)), List.of("run.scale"), "");
+        String apart = ResultTables.generate(runs, root.resolve("results"), spec, "./dk tables").markdown();
+        assertTrue(apart.contains("full ‹a› (n=1) | ours: full ‹b› (n=1)"), apart);
+        String together = ResultTables.generate(runs, root.resolve("results"), spec, "./dk tables",
+                java.util.Map.of("student.momentumStart", "0.5")).markdown();
+        assertTrue(together.contains("| student errors | 74 | 72.0 ± 2.8 |"), together);
+        // a rerun of a seed replaces it, it is not a repeat
+        Thread.sleep(1100);
+        RunRecord.create(runs, "exp", newer).writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", "76")));
+        String rerun = ResultTables.generate(runs, root.resolve("results"), spec, "./dk tables",
+                java.util.Map.of("student.momentumStart", "0.5")).markdown();
+        assertTrue(rerun.contains("| student errors | 74 | 73.0 ± 4.2 |"), rerun);
+        // at another value the new key does make another config
+        String other = ResultTables.generate(runs, root.resolve("results"), spec, "./dk tables",
+                java.util.Map.of("student.momentumStart", "0.9")).markdown();
+        assertTrue(other.contains("full ‹a› (n=1) | ours: full ‹b› (n=1)"), other);
+        assertTrue(other.contains("| student errors | 74 | 76.0 | 70.0 |"), other);
+    }
 }

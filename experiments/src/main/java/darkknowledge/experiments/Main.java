@@ -136,6 +136,11 @@ public final class Main implements Callable<Integer> {
     @Command(name = "tables", mixinStandardHelpOptions = true,
             description = "Regenerate results/<experiment>.csv and .md from the run records, and the README's tables.")
     static final class Tables implements Callable<Integer> {
+        /** The experiment's full-scale config as keys: what a key an older run lacks defaults to. */
+        static java.util.Map<String, String> defaults(Experiment<?> e) {
+            return darkknowledge.core.Configs.write("", e.defaults());
+        }
+
         @Option(names = "--runs-dir", paramLabel = "DIR") Path runsDir;
         @Option(names = "--results-dir", paramLabel = "DIR") Path resultsDir;
 
@@ -144,13 +149,14 @@ public final class Main implements Callable<Integer> {
             Path runs = runsDir != null ? runsDir : repoPath("runs");
             Path results = resultsDir != null ? resultsDir : repoPath("results");
             for (Experiment<?> e : Experiments.all()) {
-                ResultTables.Generated g = ResultTables.generate(runs, results, e.table(), "./dk tables");
+                ResultTables.Generated g = ResultTables.generate(runs, results, e.table(), "./dk tables", defaults(e));
                 boolean inReadme = ResultTables.updateReadme(repoPath("README.md"), e.name(), g.markdown());
                 copyFigures(runs.resolve(e.name()), results, e.name());
                 System.out.printf("%-28s %d runs -> %s%s%n", e.name(), g.runs(), g.markdownFile(),
                         inReadme ? " (+ README)" : "");
             }
-            String summary = darkknowledge.core.Claims.markdown(runs, Experiments.claims(), "./dk tables");
+            String summary = darkknowledge.core.Claims.markdown(runs, Experiments.claims(), "./dk tables",
+                    name -> Experiments.byName(name).map(Tables::defaults).orElse(java.util.Map.of()));
             darkknowledge.core.AtomicFiles.writeString(results.resolve("summary.md"), summary);
             boolean summaryInReadme = ResultTables.updateReadme(repoPath("README.md"), "summary", summary);
             System.out.printf("%-28s -> %s%s%n", "summary", results.resolve("summary.md"), summaryInReadme ? " (+ README)" : "");
