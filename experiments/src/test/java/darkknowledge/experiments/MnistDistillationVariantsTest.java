@@ -113,9 +113,10 @@ class MnistDistillationVariantsTest {
     void anExperimentThatNeedsAValidationSplitRefusesNoneNamingTheKey(@TempDir Path root) {
         // The omitted-digit experiment picks its bias shift on held-out images.
         var e = new MnistOmittedClass();
-        var cfg = Runner.resolve(e, Scale.TINY, null, List.of("data.validationSize=0"));
-        var ex = assertThrows(ConfigException.class, () -> Runner.run(e, cfg, root, STORE, false));
+        // refused when the config is resolved, before anything trains
+        var ex = assertThrows(ConfigException.class, () -> Runner.resolve(e, Scale.TINY, null, List.of("data.validationSize=0")));
         assertTrue(ex.getMessage().contains("data.validationSize"), ex.getMessage());
+        assertTrue(!java.nio.file.Files.exists(root.resolve(e.name())), "no run directory was made");
     }
 
     @Test
