@@ -56,22 +56,14 @@ public final class Runner {
         if (why == null) {
             return;
         }
-        for (var c : config.getClass().getRecordComponents()) {
-            Object v;
-            try {
-                v = c.getAccessor().invoke(config);
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("cannot read " + c.getName() + " of " + config, e);
-            }
-            if (v instanceof darkknowledge.pipeline.DataConfig d) {
-                if (d.validationSize() <= 0) {
-                    throw new darkknowledge.core.ConfigException("data.validationSize=" + d.validationSize() + ": "
-                            + experiment.name() + " needs a validation split (" + why + "); set data.validationSize > 0");
-                }
-                return;
-            }
+        darkknowledge.pipeline.DataConfig data = darkknowledge.pipeline.DataConfig.of(config);
+        if (data == null) {
+            throw new IllegalStateException(experiment.name() + " needs a validation split but its config has no data section");
         }
-        throw new IllegalStateException(experiment.name() + " needs a validation split but its config has no data section");
+        if (data.validationSize() <= 0) {
+            throw new darkknowledge.core.ConfigException("data.validationSize=" + data.validationSize() + ": "
+                    + experiment.name() + " needs a validation split (" + why + "); set data.validationSize > 0");
+        }
     }
 
     /** {@code --set KEY=VALUE} assignments over {@code s}, each named as its origin. */

@@ -47,16 +47,22 @@ public record DataConfig(int validationSize, int trainLimit, int testLimit, Stri
      * its key. Called when a config is resolved, before anything trains.
      */
     public static void requireHoldOutWhereNeeded(Record experimentConfig) {
+        DataConfig data = of(experimentConfig);
+        if (data == null || data.validationSize() > 0) {
+            return;
+        }
+        patience("", experimentConfig);
+    }
+
+    /** The {@code data} section of an experiment's config record, or {@code null} if it has none. */
+    public static DataConfig of(Record experimentConfig) {
         DataConfig data = null;
         for (var c : experimentConfig.getClass().getRecordComponents()) {
             if (value(c, experimentConfig) instanceof DataConfig d) {
                 data = d;
             }
         }
-        if (data == null || data.validationSize() > 0) {
-            return;
-        }
-        patience("", experimentConfig);
+        return data;
     }
 
     private static void patience(String prefix, Record r) {
