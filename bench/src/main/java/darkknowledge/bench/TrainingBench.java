@@ -20,6 +20,7 @@ import java.util.function.DoubleSupplier;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 
 /**
@@ -165,6 +166,7 @@ final class TrainingBench {
                 "stock %.2f s/epoch (median): DenseLayer recomputes z in backprop, ND4J adam_updater op; ratio %s",
                 Spread.of(stock).median(), stockRatio.range())));
         adamStep(weights);
+        adamStepOnALateState(weights);
         Spread peerSeconds = Spread.of(peer);
         if (peerSeconds.rounds() > 0) {
             Spread peerRatio = Spread.ofRatios(ours, peer);
@@ -174,6 +176,86 @@ final class TrainingBench {
                     + NumpyPeer.blasThreads(), peerSeconds.median(), n, peerRatio.range())));
         }
         distillationOverhead(cfg.withEpochs(2), x, y, seconds.median(), model, seeds.derive("minibatches", width));
+        longTraining(cfg, x, y, seeds.derive("long", width));
+    }
+
+    /**
+     * Issue 16 §3: does an epoch cost more late in a long training than early, in one process? One
+     * fresh 800-800 net trains {@code E} epochs (steps enough for Adam's idle moments to decay through
+     * float's subnormal range: ~600 steps for m; see {@code Subnormals}); late / early is the median of
+     * its last three epochs over the median of epochs 2–4. Then, to tell the net's state from the
+     * process's, the long net's next epochs alternate with those of a second fresh net (after one
+     * warm-up epoch): the ratio of each pair, median and range.
+     */
+    private void longTraining(MlpConfig cfg, INDArray x, INDArray y, long seed) {
+        int epochs = scale == Scale.TINY ? 4 : 20;
+        Classifier longNet = Classifier.create(cfg, 784, 10, null, seed);
+        double[] s = new double[epochs];
+        for (int e = 0; e < epochs; e++) {
+            s[e] = epochSeconds(longNet, cfg, x, y, seed + e);
+        }
+        Spread early = Spread.of(Arrays.copyOfRange(s, 1, 4));
+        Spread late = Spread.of(Arrays.copyOfRange(s, epochs - 3, epochs));
+        long steps = (long) epochs * ((x.rows() + BATCH - 1) / BATCH);
+        rows.add(new Row("784-800-800-10 long training, late / early epoch", late.median() / early.median(),
+                "ratio", Double.NaN, "", String.format(Locale.ROOT, "one net, one process, %d epochs (%d steps) of "
+                + "%d examples: epochs 2-4 %.2f s (%s), last 3 %.2f s (%s); goal <= 1.05", epochs, steps, x.rows(),
+                early.median(), early.range(), late.median(), late.range())));
+        Classifier fresh = Classifier.create(cfg, 784, 10, null, seed + 1);
+        epochSeconds(fresh, cfg, x, y, seed);
+        int rounds = 3;
+        double[] old = new double[rounds];
+        double[] young = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            old[r] = epochSeconds(longNet, cfg, x, y, seed + epochs + r);
+            young[r] = epochSeconds(fresh, cfg, x, y, seed + epochs + r);
+        }
+        Spread pair = Spread.ofRatios(old, young);
+        rows.add(new Row("784-800-800-10 long training, late epoch / a fresh net's", pair.median(), "ratio",
+                Double.NaN, "", String.format(Locale.ROOT, "the long net's epochs %d-%d alternated with a second net's "
+                + "epochs 2-4, same minibatches; ratio %s", epochs + 1, epochs + rounds, pair.range())));
+    }
+
+    /**
+     * What {@link darkknowledge.generalist.Subnormals}' guard is worth: one Adam step on a state that
+     * looks like a long training's, a tenth of the parameters idle (zero gradient) with moments spread
+     * log-uniformly over 10⁻⁴⁵–10⁻³⁰ (the tail of their geometric decay), against the same step on a
+     * state without them. FusedAdam flushes such moments at once; ND4J's op keeps computing on them.
+     */
+    private void adamStepOnALateState(long parameters) {
+        int steps = scale == Scale.TINY ? 5 : 50;
+        long idle = parameters / 10;
+        INDArray g = Nd4j.rand(Nd4j.create(DataType.FLOAT, 1, parameters), seeds.derive("adam-gradient")).muli(1e-3);
+        g.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, idle)).assign(0);
+        INDArray tail = Nd4j.rand(Nd4j.create(DataType.FLOAT, 1, idle), seeds.derive("adam-tail")).muli(-15 * Math.log(10))
+                .addi(-30 * Math.log(10));
+        org.nd4j.linalg.ops.transforms.Transforms.exp(tail, false);
+        INDArray work = g.dup();
+        var configs = List.of(new FusedAdam(1e-3), new Adam(1e-3));
+        double[][] ms = new double[2][2];
+        for (int u = 0; u < 2; u++) {
+            for (int late = 0; late < 2; late++) {
+                INDArray state = Nd4j.zeros(DataType.FLOAT, 1, 2 * parameters);
+                var updater = configs.get(u).instantiate(state, true);
+                for (int it = -5; it < steps; it++) {  // 5 warm-up steps, then the state is set and steps timed
+                    if (it == 0 && late == 1) {
+                        state.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, idle)).assign(tail);
+                        state.get(NDArrayIndex.point(0), NDArrayIndex.interval(parameters, parameters + idle))
+                                .assign(tail);
+                    }
+                    work.assign(g);
+                    long t0 = System.nanoTime();
+                    updater.applyUpdater(work, Math.max(it, 0) + 1000, 0);
+                    if (it >= 0) {
+                        ms[u][late] += (System.nanoTime() - t0) / 1e6 / steps;
+                    }
+                }
+            }
+        }
+        rows.add(new Row("Adam step on a long training's state", ms[0][1], "ms", ms[0][1] / ms[0][0],
+                "of the step on a fresh state", String.format(Locale.ROOT, "%d parameters, a tenth idle with moments "
+                + "in 1e-45..1e-30 (subnormal below 1.2e-38); FusedAdam flushes them (Subnormals); ND4J's adam_updater "
+                + "op: %.2f ms, %.2f x its fresh-state step", parameters, ms[1][1], ms[1][1] / ms[1][0])));
     }
 
     /** Per product, its median GFLOP/s over the rounds ({@link GemmCeiling#perProduct}). */

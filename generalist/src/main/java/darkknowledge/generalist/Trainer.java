@@ -170,6 +170,7 @@ public final class Trainer {
                     data.relabel().apply(b.features(), b.targets());
                 }
                 net.fit(b.features(), b.targets());
+                Subnormals.guard(net);
                 double loss = net.score();
                 if (!Double.isFinite(loss)) {
                     if (best != null) {
