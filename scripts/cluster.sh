@@ -73,8 +73,8 @@ alive_workers() { # from the master's JSON status page; without curl, the worker
 
 start() {
   if alive "$DIR/pids/master.pid"; then
-    echo "cluster: already running: $(master_url) (master pid $(cat "$DIR/pids/master.pid"), $(alive_workers) worker(s)); stop it first with: cluster stop" >&2
-    exit 0
+    echo "error: a cluster is already running here: $(master_url) (master pid $(cat "$DIR/pids/master.pid"), $(alive_workers) worker(s)); stop it first with: cluster stop" >&2
+    exit 1
   fi
   local major; major=$(java_major || true)
   [[ "$major" =~ ^[0-9]+$ ]] && (( major >= 25 )) || die "$JAVA is Java '${major:-?}'; the cluster needs Java 25+ (set JAVA_HOME, as ./dk does)"

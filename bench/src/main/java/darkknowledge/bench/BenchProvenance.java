@@ -37,7 +37,6 @@ final class BenchProvenance {
     static Provenance capture(Path repoDir, long seed) {
         Provenance p = Provenance.capture(repoDir).putAll("", cpu(CPUINFO));
         p.put("blas.requested", String.valueOf(System.getProperty("org.bytedeco.openblas.load", "unset")));
-        p.put("lib.mkl", Provenance.libraryVersion("org.bytedeco", "mkl"));
         p.put("bench.seed", String.valueOf(seed));
         return p;
     }

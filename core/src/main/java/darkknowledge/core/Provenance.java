@@ -23,6 +23,7 @@ public final class Provenance {
             new String[] {"org.deeplearning4j", "deeplearning4j-nn"},
             new String[] {"org.nd4j", "nd4j-native"},
             new String[] {"org.bytedeco", "openblas"},
+            new String[] {"org.bytedeco", "mkl"},
             new String[] {"com.github.haifengl", "smile-core"},
             new String[] {"org.apache.commons", "commons-math3"});
 
@@ -52,6 +53,7 @@ public final class Provenance {
         p.put("env.MKL_NUM_THREADS", String.valueOf(System.getenv("MKL_NUM_THREADS")));
         p.put("env.MKL_THREADING_LAYER", String.valueOf(System.getenv("MKL_THREADING_LAYER")));
         p.put("native.blas", blas());
+        p.put("native.openmp", IntelOpenMp.ensure());
         for (String[] lib : LIBRARIES) {
             p.put("lib." + lib[1], libraryVersion(lib[0], lib[1]));
         }

@@ -21,12 +21,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 
 /**
  * The engine rows of {@code ./dk bench} (issue "Beyond one machine"): the glyphs specialists and the
@@ -212,11 +210,8 @@ final class EngineRows {
     }
 
     private static void delete(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        try {
+            darkknowledge.core.AtomicFiles.deleteTree(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove " + dir, e);
         }

@@ -31,6 +31,7 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        darkknowledge.core.IntelOpenMp.ensure();  // before ND4J's first product on MKL 2025 (dk preloads it already)
         System.exit(commandLine().execute(args));
     }
 
@@ -268,6 +269,7 @@ public final class Main implements Callable<Integer> {
                     System.err.println("error: the engine rows failed, the other rows are written: " + e);
                     failed = e;
                 }
+                bench.provenance().put("time.end", java.time.Instant.now().toString());  // after the engines too
             }
             Path csv = out != null ? out : scale == Scale.TINY ? repoPath("target/bench-tiny.csv")
                     : repoPath("results/bench.csv");

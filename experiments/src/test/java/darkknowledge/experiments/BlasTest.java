@@ -59,5 +59,16 @@ class BlasTest {
                     configured + " is not among JavaCPP's loaded libraries: "
                             + org.bytedeco.javacpp.Loader.getLoadedLibraries().keySet());
         }
+        if ("mkl_rt".equals(configured)) {
+            // the build's MKL (pom: mkl.version), on Intel's OpenMP runtime made global before the first product
+            String version = System.getProperty("dk.mkl.version");
+            String loaded = org.bytedeco.javacpp.Loader.getLoadedLibraries().entrySet().stream()
+                    .filter(e -> e.getKey().startsWith("mkl_rt")).map(e -> e.getValue()).findFirst().orElseThrow();
+            assertTrue(version != null && loaded.contains("mkl-" + version), "mkl_rt loaded from " + loaded
+                    + ", expected the build's org.bytedeco:mkl:" + version);
+            assertTrue(darkknowledge.core.IntelOpenMp.present(), "Intel's OpenMP runtime is not global");
+            assertTrue(darkknowledge.core.IntelOpenMp.ensure().startsWith("LD_PRELOAD"),
+                    "the tests preload it (surefire's LD_PRELOAD): " + darkknowledge.core.IntelOpenMp.ensure());
+        }
     }
 }

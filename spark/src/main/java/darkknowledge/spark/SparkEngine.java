@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.SparkExecutorInfo;
@@ -91,7 +90,14 @@ public final class SparkEngine implements Engine {
         conf.setIfMissing("spark.task.maxFailures", String.valueOf(config.taskRetries() + 1));
         conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", String.valueOf(config.executorCores()));
         conf.setIfMissing("spark.executorEnv.MKL_NUM_THREADS", String.valueOf(config.executorCores()));
-        conf.setIfMissing("spark.executorEnv.MKL_THREADING_LAYER", "GNU");
+        // MKL 2025 needs Intel's OpenMP runtime global in every JVM that multiplies (IntelOpenMp): the
+        // executors preload the driver's file (same machine, or the same path on every worker)
+        String openMp = darkknowledge.core.IntelOpenMp.preloadPath();
+        if (openMp != null) {
+            conf.setIfMissing("spark.executorEnv.LD_PRELOAD", openMp);
+        }
+        String layer = System.getenv("MKL_THREADING_LAYER");
+        conf.setIfMissing("spark.executorEnv.MKL_THREADING_LAYER", layer != null ? layer : "INTEL");
         // A task has no preferred place (its inputs are on shared storage): start it on any free slot.
         conf.setIfMissing("spark.locality.wait", "0s");
         conf.setIfMissing("spark.ui.enabled", "false");
@@ -336,8 +342,8 @@ public final class SparkEngine implements Engine {
         try {
             sc.close();
         } finally {
-            try (Stream<Path> files = Files.walk(shipDir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            try {
+                darkknowledge.core.AtomicFiles.deleteTree(shipDir);
             } catch (IOException e) {
                 LOG.debug("could not delete {}", shipDir, e);
             }

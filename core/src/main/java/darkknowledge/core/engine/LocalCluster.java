@@ -111,15 +111,20 @@ public final class LocalCluster implements AutoCloseable {
     private static String run(Path script, int timeoutSeconds, String... args) {
         List<String> cmd = new ArrayList<>(List.of("bash", script.toString()));
         cmd.addAll(List.of(args));
+        Path log = null;
         try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            // output to a file, not a pipe: reading a pipe to its end would wait for the script however
+            // long it takes, and the timeout below would never fire
+            log = Files.createTempFile("dk-cluster-", ".log");
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().putIfAbsent("JAVA_HOME", System.getProperty("java.home"));
             Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new IllegalStateException("cluster.sh " + args[0] + " took longer than " + timeoutSeconds + " s");
+                throw new IllegalStateException("cluster.sh " + args[0] + " took longer than " + timeoutSeconds
+                        + " s; its output so far: " + Files.readString(log, StandardCharsets.UTF_8).strip());
             }
+            String out = Files.readString(log, StandardCharsets.UTF_8);
             if (p.exitValue() != 0) {
                 throw new IllegalStateException("cluster.sh " + String.join(" ", args) + " failed: " + out.strip());
             }
@@ -129,6 +134,14 @@ public final class LocalCluster implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while running " + script, e);
+        } finally {
+            if (log != null) {
+                try {
+                    Files.deleteIfExists(log);
+                } catch (IOException ignored) {
+                    // a temporary file left behind is harmless
+                }
+            }
         }
     }
 

@@ -19,7 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 /**
  * The in-process engine: a fixed pool of {@code workers} threads in this JVM, each an "executor"
@@ -121,8 +120,8 @@ public final class LocalEngine implements Engine {
     @Override
     public void close() {
         pool.shutdownNow();
-        try (Stream<Path> files = Files.walk(scratch)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        try {
+            darkknowledge.core.AtomicFiles.deleteTree(scratch);
         } catch (IOException e) {
             // scratch space only: leaving it behind costs disk, not correctness
         }

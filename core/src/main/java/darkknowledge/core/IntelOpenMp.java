@@ -1,0 +1,146 @@
+package darkknowledge.core;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Intel's OpenMP runtime ({@code libiomp5}) made global before ND4J multiplies through MKL 2025.
+ *
+ * <p>ND4J 1.0.0-M2.1's JavaCPP 1.5.7 loads MKL 2025.0's {@code mkl_rt} (the {@code mkl}
+ * 2025.0-1.5.11 jars) as it loaded 2022.0's, but MKL 2025 then runs its Intel threading layer,
+ * {@code libmkl_intel_thread.so.2}, whose OpenMP symbols ({@code __kmpc_*}) are not among its
+ * declared dependencies: unless {@code libiomp5.so} is already loaded with global symbol
+ * visibility, the first matrix product kills the JVM with "undefined symbol:
+ * __kmpc_global_thread_num". {@code ./dk}, the tests and the Spark executors put the runtime in
+ * {@code LD_PRELOAD}, which also gives ND4J's own parallel loops (built against GNU OpenMP, whose
+ * {@code GOMP_*} entry points libiomp5 implements) the same thread pool as MKL: one pool on two cores
+ * (README, "Performance"). {@link #ensure} is the safety net for any other launcher: it loads the
+ * runtime shipped in the MKL redist jar with {@code dlopen(RTLD_NOW | RTLD_GLOBAL)} through the FFM
+ * API, which is enough for correctness (ND4J's loops then keep GNU's pool).
+ */
+public final class IntelOpenMp {
+    /** Where the MKL redist jar keeps the runtime, as a class-path resource. */
+    public static final String RESOURCE = "org/bytedeco/mkl/linux-x86_64/libiomp5.so";
+    private static final String SYMBOL = "__kmpc_global_thread_num";
+    private static final int RTLD_NOW = 0x2;
+    private static final int RTLD_GLOBAL = 0x100;
+    private static volatile String loadedFrom;
+
+    private IntelOpenMp() {
+    }
+
+    /**
+     * The runtime file this process uses, for processes it starts (Spark executors get it as their
+     * {@code LD_PRELOAD}): the libiomp5 entry of this process's {@code LD_PRELOAD}, else the file
+     * {@link #ensure} loaded (loading it now if needed); null when ND4J does not use MKL.
+     */
+    public static synchronized String preloadPath() {
+        String preload = System.getenv("LD_PRELOAD");
+        if (preload != null) {
+            for (String entry : preload.split("[: ]")) {
+                if (entry.contains("libiomp5")) {
+                    return entry;
+                }
+            }
+        }
+        String how = ensure();
+        return how.startsWith("dlopen ") ? how.substring("dlopen ".length()) : null;
+    }
+
+    /** True when Intel's OpenMP entry points are visible process-wide (preloaded or loaded by {@link #ensure}). */
+    public static boolean present() {
+        return dlsym(SYMBOL);
+    }
+
+    /**
+     * When ND4J is to multiply through MKL ({@code org.bytedeco.openblas.load=mkl_rt}) and Intel's
+     * OpenMP runtime is not yet global, loads it from the class path; returns where it came from
+     * ("LD_PRELOAD" or similar when it was already there, "not needed" for another BLAS). Call before
+     * the first matrix product. A class path without the MKL redist jar is an error naming it.
+     */
+    public static synchronized String ensure() {
+        if (!"mkl_rt".equals(System.getProperty("org.bytedeco.openblas.load"))) {
+            return "not needed";
+        }
+        if (loadedFrom != null) {
+            return loadedFrom;
+        }
+        if (present()) {
+            String preload = System.getenv("LD_PRELOAD");
+            loadedFrom = preload != null && preload.contains("libiomp5") ? "LD_PRELOAD " + preload : "already loaded";
+            return loadedFrom;
+        }
+        URL url = Thread.currentThread().getContextClassLoader().getResource(RESOURCE);
+        if (url == null) {
+            url = ClassLoader.getSystemResource(RESOURCE);
+        }
+        if (url == null) {
+            throw new IllegalStateException("MKL (org.bytedeco.openblas.load=mkl_rt) needs Intel's OpenMP runtime, and "
+                    + RESOURCE + " is not on the class path: add org.bytedeco:mkl:<version>:linux-x86_64-redist, or set "
+                    + "LD_PRELOAD to a libiomp5.so");
+        }
+        Path file = extract(url);
+        try (Arena arena = Arena.ofConfined()) {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle dlopen = linker.downcallHandle(linker.defaultLookup().find("dlopen").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+            MemorySegment handle = (MemorySegment) dlopen.invokeExact(arena.allocateFrom(file.toString()),
+                    RTLD_NOW | RTLD_GLOBAL);
+            if (handle.address() == 0 || !present()) {
+                throw new IllegalStateException("could not load " + file + " with global symbols (dlopen failed); set "
+                        + "LD_PRELOAD to it instead");
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("could not call dlopen for " + file, t);
+        }
+        loadedFrom = "dlopen " + file;
+        return loadedFrom;
+    }
+
+    /** The resource copied once to a file named by its content hash (a shared cache, never half-written). */
+    private static Path extract(URL url) {
+        try {
+            byte[] bytes;
+            try (InputStream in = url.openStream()) {
+                bytes = in.readAllBytes();
+            }
+            String hash = Sha256.of(bytes).substring(0, 16);
+            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "dk-native-" + hash);
+            Path file = dir.resolve("libiomp5.so");
+            if (!Files.isRegularFile(file) || Files.size(file) != bytes.length) {
+                Files.createDirectories(dir);
+                Path tmp = Files.createTempFile(dir, "libiomp5", ".tmp");
+                Files.write(tmp, bytes);
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot extract " + url + " to load it", e);
+        }
+    }
+
+    private static boolean dlsym(String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle dlsym = linker.downcallHandle(linker.defaultLookup().find("dlsym").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+            MemorySegment address = (MemorySegment) dlsym.invokeExact(MemorySegment.NULL, arena.allocateFrom(name));
+            return address.address() != 0;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot look up " + name + " with dlsym", t);
+        }
+    }
+}
