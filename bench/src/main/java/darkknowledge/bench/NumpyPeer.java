@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
 final class NumpyPeer {
     /** Thread settings dk exports for itself that the NumPy peer must not inherit. */
     static final List<String> PEER_UNSET_ENV = List.of("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-            "MKL_THREADING_LAYER");
+            "MKL_THREADING_LAYER", "LD_PRELOAD");  // dk preloads Intel's OpenMP for ND4J's MKL, not for NumPy
 
     private NumpyPeer() {
     }

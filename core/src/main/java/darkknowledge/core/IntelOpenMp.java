@@ -41,21 +41,30 @@ public final class IntelOpenMp {
     }
 
     /**
-     * The runtime file this process uses, for processes it starts (Spark executors get it as their
-     * {@code LD_PRELOAD}): the libiomp5 entry of this process's {@code LD_PRELOAD}, else the file
-     * {@link #ensure} loaded (loading it now if needed); null when ND4J does not use MKL.
+     * The runtime file for processes this one starts (Spark executors get it as their
+     * {@code LD_PRELOAD}): the libiomp5 entry of this process's {@code LD_PRELOAD} (made absolute),
+     * else the file {@link #ensure} loaded, else the class path's copy; null when ND4J does not use MKL.
      */
     public static synchronized String preloadPath() {
         String preload = System.getenv("LD_PRELOAD");
         if (preload != null) {
             for (String entry : preload.split("[: ]")) {
                 if (entry.contains("libiomp5")) {
-                    return entry;
+                    return Path.of(entry).toAbsolutePath().toString();
                 }
             }
         }
         String how = ensure();
-        return how.startsWith("dlopen ") ? how.substring("dlopen ".length()) : null;
+        if (how.startsWith("dlopen ")) {
+            return how.substring("dlopen ".length());
+        }
+        URL url = resource();
+        return how.equals("not needed") || url == null ? null : extract(url).toString();
+    }
+
+    private static URL resource() {
+        URL url = Thread.currentThread().getContextClassLoader().getResource(RESOURCE);
+        return url != null ? url : ClassLoader.getSystemResource(RESOURCE);
     }
 
     /** True when Intel's OpenMP entry points are visible process-wide (preloaded or loaded by {@link #ensure}). */
@@ -81,10 +90,7 @@ public final class IntelOpenMp {
             loadedFrom = preload != null && preload.contains("libiomp5") ? "LD_PRELOAD " + preload : "already loaded";
             return loadedFrom;
         }
-        URL url = Thread.currentThread().getContextClassLoader().getResource(RESOURCE);
-        if (url == null) {
-            url = ClassLoader.getSystemResource(RESOURCE);
-        }
+        URL url = resource();
         if (url == null) {
             throw new IllegalStateException("MKL (org.bytedeco.openblas.load=mkl_rt) needs Intel's OpenMP runtime, and "
                     + RESOURCE + " is not on the class path: add org.bytedeco:mkl:<version>:linux-x86_64-redist, or set "
@@ -110,7 +116,10 @@ public final class IntelOpenMp {
         return loadedFrom;
     }
 
-    /** The resource copied once to a file named by its content hash (a shared cache, never half-written). */
+    /**
+     * The resource copied to a file named by the user and its content hash, reused only when its bytes
+     * are the resource's (written aside and moved in whole: never half-written).
+     */
     private static Path extract(URL url) {
         try {
             byte[] bytes;
@@ -118,9 +127,10 @@ public final class IntelOpenMp {
                 bytes = in.readAllBytes();
             }
             String hash = Sha256.of(bytes).substring(0, 16);
-            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "dk-native-" + hash);
+            Path dir = Path.of(System.getProperty("java.io.tmpdir"),
+                    "dk-native-" + System.getProperty("user.name", "user") + "-" + hash);
             Path file = dir.resolve("libiomp5.so");
-            if (!Files.isRegularFile(file) || Files.size(file) != bytes.length) {
+            if (!Files.isRegularFile(file) || !java.util.Arrays.equals(Files.readAllBytes(file), bytes)) {
                 Files.createDirectories(dir);
                 Path tmp = Files.createTempFile(dir, "libiomp5", ".tmp");
                 Files.write(tmp, bytes);

@@ -35,7 +35,8 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  * <p>Run (from the repository root, after building, with the experiments module's classpath so
  * that MKL is present; the same environment as {@code ./dk}):
  * <pre>
- *   OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 MKL_THREADING_LAYER=GNU java --enable-native-access=ALL-UNNAMED \
+ *   OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 MKL_THREADING_LAYER=INTEL \
+ *     LD_PRELOAD=$(ls target/native/mkl-*-redist/libiomp5.so) java --enable-native-access=ALL-UNNAMED \
  *     --sun-misc-unsafe-memory-access=allow -Dorg.bytedeco.openblas.load=mkl_rt -Xmx3g \
  *     -cp generalist/target/classes:core/target/classes:data/target/classes:$(cat experiments/target/dk.classpath) \
  *     darkknowledge.generalist.ConvBenchmark [repeats=5] [steps=4] [classes=3755]

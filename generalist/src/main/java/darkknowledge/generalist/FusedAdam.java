@@ -244,6 +244,8 @@ public final class FusedAdam implements IUpdater {
                 double gi = g.getAtIndex(ValueLayout.JAVA_DOUBLE, i);
                 double mi = b1 * m.getAtIndex(ValueLayout.JAVA_DOUBLE, i) + (1 - b1) * gi;
                 double vi = b2 * v.getAtIndex(ValueLayout.JAVA_DOUBLE, i) + (1 - b2) * gi * gi;
+                mi = Math.abs(mi) < Subnormals.THRESHOLD ? 0 : mi;
+                vi = vi < Subnormals.THRESHOLD ? 0 : vi;
                 m.setAtIndex(ValueLayout.JAVA_DOUBLE, i, mi);
                 v.setAtIndex(ValueLayout.JAVA_DOUBLE, i, vi);
                 g.setAtIndex(ValueLayout.JAVA_DOUBLE, i, alpha * mi / (Math.sqrt(vi) + eps));

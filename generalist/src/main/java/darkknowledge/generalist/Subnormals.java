@@ -55,6 +55,19 @@ public final class Subnormals {
         }
     }
 
+    /** How many values of {@code model}'s optimiser state are subnormal, and how many it holds ({0, 0}: no state). */
+    public static long[] countInState(Classifier model) {
+        INDArray state = model.network().getUpdater().getStateViewArray();
+        if (state == null) {
+            return new long[] {0, 0};
+        }
+        long count = 0;
+        for (double v : state.dup().data().asDouble()) {
+            count += v != 0 && Math.abs(v) < (state.dataType() == DataType.FLOAT ? Float.MIN_NORMAL : Double.MIN_NORMAL) ? 1 : 0;
+        }
+        return new long[] {count, state.length()};
+    }
+
     /** Sets every value of {@code a} smaller than {@link #THRESHOLD} in magnitude to 0; returns how many were non-zero. */
     public static long flush(INDArray a) {
         if (a.length() == 0) {

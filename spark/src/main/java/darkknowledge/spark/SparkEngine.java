@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * elsewhere, up to {@code engine.taskRetries} times ({@code spark.task.maxFailures}).
  *
  * <p>Executors get our JVM flags (Spark's {@code --add-opens}, ND4J's native access, headless),
- * {@code OMP_NUM_THREADS = MKL_NUM_THREADS = engine.executorCores} with MKL on GNU OpenMP, and the
+ * {@code OMP_NUM_THREADS = MKL_NUM_THREADS = engine.executorCores}, the driver's MKL threading layer and
+ * Intel OpenMP runtime ({@code LD_PRELOAD}, see {@link darkknowledge.core.IntelOpenMp}), and the
  * driver's BLAS choice, so a task computes what it computes in process: with one core per executor a
  * trained model is bit-identical to one trained by {@link darkknowledge.core.engine.LocalEngine}.
  * Any {@code spark.*} system property of the driver (say {@code -Dspark.driver.host=10.0.0.5} for a

@@ -45,9 +45,19 @@ public final class LocalCluster implements AutoCloseable {
             Files.writeString(cp, classpath);
             int port = freePort();
             int webui = freePorts(workers + 1);
-            run(script, 300, "start", "--workers", String.valueOf(workers), "--cores", String.valueOf(cores), "--memory",
-                    memory, "--port", String.valueOf(port), "--webui-port", String.valueOf(webui), "--classpath",
-                    cp.toString(), "--dir", dir.toString());
+            try {
+                run(script, 300, "start", "--workers", String.valueOf(workers), "--cores", String.valueOf(cores),
+                        "--memory", memory, "--port", String.valueOf(port), "--webui-port", String.valueOf(webui),
+                        "--classpath", cp.toString(), "--dir", dir.toString());
+            } catch (RuntimeException e) {
+                // a start that failed or timed out half-way may have left a master or workers running
+                try {
+                    run(script, 120, "stop", "--dir", dir.toString());
+                } catch (RuntimeException stop) {
+                    e.addSuppressed(stop);
+                }
+                throw e;
+            }
             return new LocalCluster(script, dir, "spark://127.0.0.1:" + port, workers);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the cluster directory " + dir, e);
