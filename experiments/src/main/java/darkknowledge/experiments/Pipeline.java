@@ -70,7 +70,8 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
     static final ResultTables.Metric STUDENT_ENSEMBLE_TEST_ACCURACY =
             new ResultTables.Metric("student_ensemble.test_accuracy", "student distilled from the ensemble", "–", 2);
     static final ResultTables.Metric STUDENT_ENSEMBLE_GAIN_KEPT_PCT = new ResultTables.Metric("student_ensemble.gain_kept_pct",
-            "share of the ensemble's gain over the generalist kept by its student (%)", "–", 1);
+            "share of the ensemble's gain over the generalist kept by its student (%; none where the ensemble "
+                    + "does not beat the generalist)", "–", 1);
     static final ResultTables.Metric GENERALIST_SPECIALIST_CLASSES_ACCURACY = new ResultTables.Metric("generalist.specialist_classes_accuracy",
             "generalist on specialist classes", "–", 2);
     static final ResultTables.Metric ENSEMBLE_SPECIALIST_CLASSES_ACCURACY =
@@ -315,7 +316,9 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         int gc = SpecialistStages.correct(preds.get("generalist"), labels, null);
         int ec = SpecialistStages.correct(ens, labels, null);
         int sc = SpecialistStages.correct(stE, labels, null);
-        STUDENT_ENSEMBLE_GAIN_KEPT_PCT.put(result, ec == gc ? "NaN" : Models.fmt(100.0 * (sc - gc) / (ec - gc)));
+        // a share of the gain exists only where there is a gain: an ensemble no better than its generalist
+        // leaves it undefined (NaN), rather than a "share" of a loss that would read as kept
+        STUDENT_ENSEMBLE_GAIN_KEPT_PCT.put(result, ec <= gc ? "NaN" : Models.fmt(100.0 * (sc - gc) / (ec - gc)));
         COST_ENSEMBLE_PER_STUDENT_INFERENCE.put(result, Models.fmt(ensSeconds / studentSeconds));
         result.put("test_examples", Integer.toString(labels.length));
         AtomicFiles.writeString(ctx.record().dir().resolve("partition.txt"), partition.toText());
