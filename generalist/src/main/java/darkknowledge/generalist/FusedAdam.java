@@ -127,6 +127,17 @@ public final class FusedAdam implements IUpdater {
         return "FusedAdam(lr=" + learningRate + ", beta1=" + beta1 + ", beta2=" + beta2 + ", eps=" + epsilon + ")";
     }
 
+    /** A dense array whose elements lie one after another in memory (what a MemorySegment walk needs). */
+    static boolean contiguous(INDArray a) {
+        return a.length() == 0 || a.elementWiseStride() == 1 && (a.isVectorOrScalar() || a.ordering() == 'c'
+                && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a));
+    }
+
+    /** The array's elements as a segment of {@code bytes}-wide values (it must be {@link #contiguous}). */
+    static MemorySegment segment(INDArray a, int bytes) {
+        return MemorySegment.ofAddress(a.data().addressPointer().address()).reinterpret(a.length() * bytes);
+    }
+
     /** The per-block state: first and second moment estimates, views of DL4J's updater state. */
     static final class Updater implements GradientUpdater<FusedAdam> {
         private final FusedAdam config;
@@ -210,15 +221,6 @@ public final class FusedAdam implements IUpdater {
                 throw new IllegalArgumentException("FusedAdam supports FLOAT or DOUBLE gradients and state of the same "
                         + "type, got " + type + " and " + m.dataType());
             }
-        }
-
-        private static boolean contiguous(INDArray a) {
-            return a.length() == 0 || a.elementWiseStride() == 1 && (a.isVectorOrScalar() || a.ordering() == 'c'
-                    && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a));
-        }
-
-        private static MemorySegment segment(INDArray a, int bytes) {
-            return MemorySegment.ofAddress(a.data().addressPointer().address()).reinterpret(a.length() * bytes);
         }
 
         private static void stepFloat(MemorySegment g, MemorySegment m, MemorySegment v, long n, float b1, float b2,

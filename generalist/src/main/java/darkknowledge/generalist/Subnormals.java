@@ -61,9 +61,10 @@ public final class Subnormals {
         if (state == null) {
             return new long[] {0, 0};
         }
+        double minNormal = state.dataType() == DataType.FLOAT ? Float.MIN_NORMAL : Double.MIN_NORMAL;
         long count = 0;
         for (double v : state.dup().data().asDouble()) {
-            count += v != 0 && Math.abs(v) < (state.dataType() == DataType.FLOAT ? Float.MIN_NORMAL : Double.MIN_NORMAL) ? 1 : 0;
+            count += v != 0 && Math.abs(v) < minNormal ? 1 : 0;
         }
         return new long[] {count, state.length()};
     }
@@ -73,16 +74,14 @@ public final class Subnormals {
         if (a.length() == 0) {
             return 0;
         }
-        if (a.elementWiseStride() != 1 || !(a.isVectorOrScalar() || a.ordering() == 'c'
-                && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a))) {
+        if (!FusedAdam.contiguous(a)) {
             throw new IllegalArgumentException("flush needs a contiguous array, got shape "
                     + java.util.Arrays.toString(a.shape()) + " with strides " + java.util.Arrays.toString(a.stride()));
         }
         long n = a.length();
         long flushed = 0;
         if (a.dataType() == DataType.FLOAT) {
-            MemorySegment s = MemorySegment.ofAddress(a.data().addressPointer().address())
-                    .reinterpret(4 * n);
+            MemorySegment s = FusedAdam.segment(a, 4);
             for (long i = 0; i < n; i++) {
                 float x = s.getAtIndex(ValueLayout.JAVA_FLOAT, i);
                 if (x != 0f && Math.abs(x) < THRESHOLD) {
@@ -91,8 +90,7 @@ public final class Subnormals {
                 }
             }
         } else if (a.dataType() == DataType.DOUBLE) {
-            MemorySegment s = MemorySegment.ofAddress(a.data().addressPointer().address())
-                    .reinterpret(8 * n);
+            MemorySegment s = FusedAdam.segment(a, 8);
             for (long i = 0; i < n; i++) {
                 double x = s.getAtIndex(ValueLayout.JAVA_DOUBLE, i);
                 if (x != 0 && Math.abs(x) < THRESHOLD) {
