@@ -1,5 +1,6 @@
 package darkknowledge.bench;
 
+import darkknowledge.core.Cpu;
 import darkknowledge.core.AtomicFiles;
 import darkknowledge.core.Provenance;
 import darkknowledge.core.RunRecord;
@@ -85,7 +86,7 @@ public final class Bench {
         INDArray y = d.oneHot();
         // the tiny bench never runs the NumPy peer: seconds of Python would swamp a 1,024-example epoch
         DoubleSupplier numpy = scale == Scale.TINY ? null : () -> NumpyPeer.secondsPerEpoch(peer, data, n, rows);
-        try (GemmCeiling ceiling = GemmCeiling.start(BenchProvenance.CPUINFO, scale == Scale.TINY ? 2e7 : 2e9)) {
+        try (GemmCeiling ceiling = GemmCeiling.start(Cpu.CPUINFO, scale == Scale.TINY ? 2e7 : 2e9)) {
             provenance.putAll("", ceiling.provenance());
             provenance.put("blas.mkl.version", ceiling.training().version());
             rows.addAll(TrainingBench.measure(scale, seeds, x, y, ceiling, numpy));
@@ -165,7 +166,7 @@ public final class Bench {
             return "a machine not recorded (no " + provenance.getFileName() + " beside the table)";
         }
         Map<String, String> p = RunRecord.readProperties(provenance);
-        List<String> flags = BenchProvenance.FLAGS.stream().filter(f -> "true".equals(p.get("cpu.flag." + f))).toList();
+        List<String> flags = Cpu.FLAGS.stream().filter(f -> "true".equals(p.get("cpu.flag." + f))).toList();
         String commit = p.getOrDefault("git.commit", "?");
         return String.format(Locale.ROOT, "%s, %s cores, %s; ND4J's BLAS %s%s, OMP_NUM_THREADS=%s, MKL_NUM_THREADS=%s, "
                         + "MKL_THREADING_LAYER=%s; ceiling: %s; %s rounds; commit %s%s, %s",

@@ -1,5 +1,6 @@
 package darkknowledge.bench;
 
+import darkknowledge.core.Cpu;
 import darkknowledge.gemmprobe.ProbeJar;
 import java.io.IOException;
 import java.io.InputStream;
@@ -106,22 +107,20 @@ final class GemmCeiling implements AutoCloseable {
         ProbeProcess newest = ProbeProcess.start(newestLibrary(), PROBE_ENVIRONMENT);
         try {
             ProbeProcess training = ProbeProcess.start(trainingLibrary(), PROBE_ENVIRONMENT);
-            return new GemmCeiling(newest, training, bf16Unsupported(BenchProvenance.cpu(cpuinfo)), flopPerTiming);
+            return new GemmCeiling(newest, training, bf16Unsupported(Cpu.info(cpuinfo)), flopPerTiming);
         } catch (RuntimeException e) {
             newest.close();
             throw e;
         }
     }
 
-    /** Why bf16 is not measured here, or null when the CPU flags say it has bf16 units. */
+    /** Why bf16 is not measured here, or null when the CPU flags say it has bf16 units ({@link Cpu#bf16Unsupported}). */
     static String bf16Unsupported(Map<String, String> cpu) {
-        if ("true".equals(cpu.get("cpu.flag.avx512_bf16")) || "true".equals(cpu.get("cpu.flag.amx_bf16"))) {
+        String why = Cpu.bf16Unsupported(cpu);
+        if (why == null) {
             return null;
         }
-        if ("unknown".equals(cpu.get("cpu.flag.avx512_bf16"))) {
-            return "not measured: the CPU's flags are unknown (no /proc/cpuinfo)";
-        }
-        return "not supported on this CPU (its flags have neither avx512_bf16 nor amx_bf16)";
+        return (why.contains("unknown") ? "not measured: " : "not supported on this CPU: ") + why;
     }
 
     /** Null when bf16 is measured, else why not. */

@@ -1,6 +1,8 @@
 package darkknowledge.bench;
 
 import darkknowledge.bench.Bench.Row;
+import darkknowledge.generalist.Bf16;
+import darkknowledge.generalist.Precision;
 import darkknowledge.core.Scale;
 import darkknowledge.core.Seeds;
 import darkknowledge.distill.DistillationLoss;
@@ -85,6 +87,12 @@ final class TrainingBench {
         Classifier model = Classifier.create(cfg, 784, 10, null, seeds.derive("net", width));
         Classifier stockModel = references ? Classifier.stockDl4j(cfg, 784, 10, seeds.derive("net", width)) : null;
         epochSeconds(model, cfg, x, y, seeds.derive("minibatches", width));
+        String bf16Unsupported = Bf16.unsupported();
+        MlpConfig cfg16 = bf16Unsupported == null ? cfg.withPrecision(Precision.BF16) : null;
+        Classifier model16 = cfg16 == null ? null : Classifier.create(cfg16, 784, 10, null, seeds.derive("net", width));
+        if (model16 != null) {
+            epochSeconds(model16, cfg16, x, y, seeds.derive("minibatches", width));
+        }
         if (stockModel != null) {
             epochSeconds(stockModel, cfg, x, y, seeds.derive("minibatches", width));
         }
@@ -94,6 +102,7 @@ final class TrainingBench {
         double[] trainingBlas = new double[rounds];
         double[] nd4j = new double[rounds];
         double[] ours = new double[rounds];
+        double[] ours16 = new double[rounds];
         double[] stock = new double[rounds];
         double[] peer = new double[rounds];
         Arrays.fill(bf16, Double.NaN);
@@ -114,6 +123,7 @@ final class TrainingBench {
             }
             nd4j[r] = gemmGflops(hidden, BATCH, scale == Scale.TINY ? 3 : 20, seeds.derive("gemm", width, r));
             ours[r] = epochSeconds(model, cfg, x, y, seeds.derive("minibatches", width, r));
+            ours16[r] = model16 == null ? Double.NaN : epochSeconds(model16, cfg16, x, y, seeds.derive("minibatches", width, r));
             if (stockModel != null) {
                 stock[r] = epochSeconds(stockModel, cfg, x, y, seeds.derive("minibatches", width, r));
             }
@@ -157,6 +167,22 @@ final class TrainingBench {
                         + "of ND4J mmul %s; of %s sgemm %s", Spread.of(effective).median(), seconds.median(), n,
                         ofCeiling.range(), Spread.ofRatios(effective, nd4j).describe(), rawTraining,
                         Spread.ofRatios(effective, trainingBlas).describe())));
+        if (model16 != null) {
+            Spread seconds16 = Spread.of(ours16);
+            Spread vsFp32 = Spread.ofRatios(ours16, ours);
+            double[] effective16 = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                effective16[r] = 6.0 * weights * n / ours16[r] / 1e9;
+            }
+            rows.add(new Row(net + " training in bf16", n / seconds16.median(), "examples/s", vsFp32.median(),
+                    "our bf16 epoch time / our fp32's", String.format(Locale.ROOT, "hidden layers' products in bfloat16 "
+                    + "(fp32 accumulation and master weights, MKL gemm_bf16bf16f32), %.2f s/epoch (median); ratio %s; "
+                    + "%.1f GFLOP/s effective, of the bf16 ceiling %s", seconds16.median(), vsFp32.range(),
+                    Spread.of(effective16).median(), ceiling.bf16Unsupported() == null
+                            ? Spread.ofRatios(effective16, bf16).describe() : "not measured")));
+        } else {
+            rows.add(new Row(net + " training in bf16", Double.NaN, "", Double.NaN, "", "not measured: " + bf16Unsupported));
+        }
         if (!references) {
             return;
         }
@@ -174,6 +200,12 @@ final class TrainingBench {
                     "our epoch time / peer's", String.format(Locale.ROOT,
                     "peer %.2f s/epoch (median, scaled to %d examples), NumPy's default threads; ratio %s; ours: "
                     + NumpyPeer.blasThreads(), peerSeconds.median(), n, peerRatio.range())));
+            if (model16 != null) {
+                Spread peerRatio16 = Spread.ofRatios(ours16, peer);
+                rows.add(new Row(net + " NumPy peer vs our bf16", n / peerSeconds.median(), "examples/s",
+                        peerRatio16.median(), "our bf16 epoch time / peer's", "the same peer rounds; ratio "
+                        + peerRatio16.range()));
+            }
         }
         distillationOverhead(cfg.withEpochs(2), x, y, seconds.median(), model, seeds.derive("minibatches", width));
         longTraining(cfg, x, y, seeds.derive("long", width));

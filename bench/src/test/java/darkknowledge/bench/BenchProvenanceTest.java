@@ -1,5 +1,6 @@
 package darkknowledge.bench;
 
+import darkknowledge.core.Cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
@@ -28,13 +29,13 @@ class BenchProvenanceTest {
                 flags\t\t: fpu amx_bf16
                 """);
         assertEquals(Map.of("cpu.model", "Intel(R) Xeon(R) Platinum 8480+", "cpu.flag.avx512f", "true",
-                "cpu.flag.avx512_bf16", "true", "cpu.flag.amx_bf16", "false"), BenchProvenance.cpu(cpuinfo));
+                "cpu.flag.avx512_bf16", "true", "cpu.flag.amx_bf16", "false"), Cpu.info(cpuinfo));
     }
 
     @Test
     void aMissingCpuinfoGivesUnknownRatherThanFailingTheBench(@TempDir Path dir) {
         assertEquals(Map.of("cpu.model", "unknown", "cpu.flag.avx512f", "unknown", "cpu.flag.avx512_bf16", "unknown",
-                "cpu.flag.amx_bf16", "unknown"), BenchProvenance.cpu(dir.resolve("absent")));
+                "cpu.flag.amx_bf16", "unknown"), Cpu.info(dir.resolve("absent")));
     }
 
     @Test
@@ -44,8 +45,8 @@ class BenchProvenanceTest {
         BenchProvenance.write(BenchProvenance.capture(dir, 7), file);
         var p = RunRecord.readProperties(file);
         assertNotEquals("unknown", p.get("cpu.model"));
-        assertEquals(BenchProvenance.cpu(Path.of("/proc/cpuinfo")).get("cpu.model"), p.get("cpu.model"));
-        for (String flag : BenchProvenance.FLAGS) {
+        assertEquals(Cpu.info(Path.of("/proc/cpuinfo")).get("cpu.model"), p.get("cpu.model"));
+        for (String flag : Cpu.FLAGS) {
             String v = p.get("cpu.flag." + flag);
             assertEquals(true, v.equals("true") || v.equals("false"), flag + "=" + v);
         }

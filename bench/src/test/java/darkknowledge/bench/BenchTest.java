@@ -1,5 +1,6 @@
 package darkknowledge.bench;
 
+import darkknowledge.core.Cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,7 +38,7 @@ class BenchTest {
                     && l.contains("over 5 rounds")), all);
             String bf16 = lines.stream().filter(l -> l.startsWith(net + " bf16 ceiling (MKL 2025.0 gemm_bf16bf16f32),"))
                     .findFirst().orElseThrow(() -> new AssertionError("no bf16 row: " + all));
-            boolean cpuHasBf16 = GemmCeiling.bf16Unsupported(BenchProvenance.cpu(BenchProvenance.CPUINFO)) == null;
+            boolean cpuHasBf16 = GemmCeiling.bf16Unsupported(Cpu.info(Cpu.CPUINFO)) == null;
             assertEquals(cpuHasBf16, bf16.contains(",of fp32 ceiling,"), bf16);
             assertEquals(!cpuHasBf16, bf16.contains("not supported on this CPU") || bf16.contains("unknown"), bf16);
         }

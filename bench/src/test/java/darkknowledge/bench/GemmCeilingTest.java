@@ -1,5 +1,6 @@
 package darkknowledge.bench;
 
+import darkknowledge.core.Cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -42,7 +43,7 @@ class GemmCeilingTest {
 
     @Test
     void bothMklBuildsGiveAPositiveFp32RateAndBf16FollowsTheCpuFlags() {
-        Path cpuinfo = BenchProvenance.CPUINFO;
+        Path cpuinfo = Cpu.CPUINFO;
         List<GemmCeiling.Product> small = List.of(new GemmCeiling.Product("fwd", 64, 96, 80, false, false),
                 new GemmCeiling.Product("dW", 80, 96, 64, true, false));
         try (GemmCeiling ceiling = GemmCeiling.start(cpuinfo, 1e6)) {
@@ -53,7 +54,7 @@ class GemmCeilingTest {
                 // 2 cores at any plausible clock: well above a naive loop's 0.1, below 10 TFLOP/s
                 assertTrue(gflops > 0.1 && gflops < 1e4, "fp32 " + gflops + " GFLOP/s");
             }
-            String why = GemmCeiling.bf16Unsupported(BenchProvenance.cpu(cpuinfo));
+            String why = GemmCeiling.bf16Unsupported(Cpu.info(cpuinfo));
             assertEquals(why, ceiling.bf16Unsupported());
             if (why == null) {
                 assertNotNull(round.bf16());

@@ -13,7 +13,8 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * How an artifact was made: git commit and dirty flag, JVM, library versions, machine, seeds,
+ * How an artifact was made: git commit and dirty flag, JVM, library versions, machine (with the CPU's
+ * model and bfloat16 flags, {@link Cpu}), seeds,
  * dataset checksums, config hash and the hashes of its inputs (a student records its teachers).
  * Stored as sorted {@code key=value} pairs in {@code provenance.properties}.
  */
@@ -52,6 +53,7 @@ public final class Provenance {
         p.put("env.OMP_NUM_THREADS", String.valueOf(System.getenv("OMP_NUM_THREADS")));
         p.put("env.MKL_NUM_THREADS", String.valueOf(System.getenv("MKL_NUM_THREADS")));
         p.put("env.MKL_THREADING_LAYER", String.valueOf(System.getenv("MKL_THREADING_LAYER")));
+        p.putAll("", Cpu.info());
         p.put("native.blas", blas());
         p.put("native.openmp", IntelOpenMp.ensure());
         for (String[] lib : LIBRARIES) {

@@ -48,7 +48,8 @@ public final class Classifier {
     /**
      * Builds a freshly initialised net (He initialisation, float32, workspaces on). Adam is
      * {@link FusedAdam}: ND4J's update, one pass over memory; hidden layers are {@link ReluDense}:
-     * DL4J's dense layer without the recomputation of {@code z} in the backward pass.
+     * DL4J's dense layer without the recomputation of {@code z} in the backward pass, its products
+     * in {@code cfg.precision()} (bf16: bfloat16 operands, fp32 accumulation, fp32 master weights).
      *
      * @param lossOnLogits null for softmax cross-entropy with one-hot labels; otherwise a loss whose
      *                     input is the raw logits (identity output activation)
@@ -69,7 +70,7 @@ public final class Classifier {
                 // W is [nIn, nOut]: the norm over dimension 0 is each unit's incoming weight vector.
                 layer.constrainWeights(new MaxNormConstraint(cfg.maxNorm(), 0));
             }
-            list.layer(ReluDense.of(layer.build()));
+            list.layer(ReluDense.of(layer.build(), cfg.precision()));
             prev = hidden.get(i);
         }
         OutputLayer.Builder out = new OutputLayer.Builder().nIn(prev).nOut(nOut);

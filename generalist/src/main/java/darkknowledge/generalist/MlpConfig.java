@@ -40,11 +40,14 @@ import java.util.List;
  *                          then held (0 = constant {@code momentum}; the dropout recipe: 500)
  * @param momentumDamped    scale each epoch's step by {@code 1 − p_e} (the dropout recipe's update), so the
  *                          steady-state step stays {@code ε_e · gradient} as the momentum rises
+ * @param precision         of the hidden layers' matrix products: {@code fp32}, or {@code bf16} (bfloat16
+ *                          operands, fp32 accumulation and fp32 master weights: {@link Precision}), where the
+ *                          CPU and BLAS have it ({@link Bf16#unsupported}); refused elsewhere
  */
 public record MlpConfig(List<Integer> hidden, double inputDropout, double hiddenDropout, double maxNorm, int jitter,
                         Optimizer optimizer, double learningRate, double momentum, double learningRateDecay,
                         int epochs, int batchSize, int patience, double l2, double momentumStart,
-                        int momentumRampEpochs, boolean momentumDamped)
+                        int momentumRampEpochs, boolean momentumDamped, Precision precision)
         implements TrainingSchedule, java.io.Serializable {
 
     /** The update rule. */
@@ -70,6 +73,20 @@ public record MlpConfig(List<Integer> hidden, double inputDropout, double hidden
                 "applies to optimizer=sgd_momentum only; 0 with " + optimizer.name().toLowerCase(java.util.Locale.ROOT));
         Check.that(optimizer == Optimizer.SGD_MOMENTUM || !momentumDamped, "momentumDamped",
                 "applies to optimizer=sgd_momentum only; false with " + optimizer.name().toLowerCase(java.util.Locale.ROOT));
+        Check.that(precision != null, "precision", "must be fp32 or bf16");
+        String bf16 = precision == Precision.BF16 ? Bf16.unsupported() : null;
+        Check.that(bf16 == null, "precision", "bf16 needs bfloat16 matrix products, which this machine cannot run: "
+                + bf16 + "; use fp32 here");
+    }
+
+    /** In fp32 (the default): every constructor but the canonical one. */
+    public MlpConfig(List<Integer> hidden, double inputDropout, double hiddenDropout, double maxNorm, int jitter,
+                     Optimizer optimizer, double learningRate, double momentum, double learningRateDecay, int epochs,
+                     int batchSize, int patience, double l2, double momentumStart, int momentumRampEpochs,
+                     boolean momentumDamped) {
+        this(hidden, inputDropout, hiddenDropout, maxNorm, jitter, optimizer, learningRate, momentum,
+                learningRateDecay, epochs, batchSize, patience, l2, momentumStart, momentumRampEpochs, momentumDamped,
+                Precision.FP32);
     }
 
     /** Without a momentum schedule: constant momentum, undamped steps. */
@@ -88,25 +105,30 @@ public record MlpConfig(List<Integer> hidden, double inputDropout, double hidden
     public MlpConfig withHidden(List<Integer> h) {
         return new MlpConfig(h, inputDropout, hiddenDropout, maxNorm, jitter, optimizer, learningRate, momentum,
                 learningRateDecay, epochs, batchSize, patience, l2, momentumStart,
-                momentumRampEpochs, momentumDamped);
+                momentumRampEpochs, momentumDamped, precision);
     }
 
     public MlpConfig withEpochs(int e) {
         return new MlpConfig(hidden, inputDropout, hiddenDropout, maxNorm, jitter, optimizer, learningRate, momentum,
                 learningRateDecay, e, batchSize, patience, l2, momentumStart,
-                momentumRampEpochs, momentumDamped);
+                momentumRampEpochs, momentumDamped, precision);
+    }
+
+    public MlpConfig withPrecision(Precision p) {
+        return new MlpConfig(hidden, inputDropout, hiddenDropout, maxNorm, jitter, optimizer, learningRate, momentum,
+                learningRateDecay, epochs, batchSize, patience, l2, momentumStart, momentumRampEpochs, momentumDamped, p);
     }
 
     public MlpConfig withLearningRate(double lr) {
         return new MlpConfig(hidden, inputDropout, hiddenDropout, maxNorm, jitter, optimizer, lr, momentum,
                 learningRateDecay, epochs, batchSize, patience, l2, momentumStart,
-                momentumRampEpochs, momentumDamped);
+                momentumRampEpochs, momentumDamped, precision);
     }
 
     public MlpConfig withRegularisation(double inDrop, double hidDrop, double norm, int jit) {
         return new MlpConfig(hidden, inDrop, hidDrop, norm, jit, optimizer, learningRate, momentum,
                 learningRateDecay, epochs, batchSize, patience, l2, momentumStart,
-                momentumRampEpochs, momentumDamped);
+                momentumRampEpochs, momentumDamped, precision);
     }
 
     /**

@@ -1,5 +1,7 @@
 package darkknowledge.generalist;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.util.Collection;
@@ -20,6 +22,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.scalar.RectifiedLinearDerivative;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
  * A dense ReLU layer, {@code a = max(0, x W + b)}, whose backward pass does not recompute
@@ -34,16 +37,36 @@ import org.nd4j.linalg.factory.Nd4j;
  * db = Σ δ, ε_prev = δ Wᵀ, dropout's backward pass) is as in DL4J, so gradients are bit-identical
  * ({@code ReluDenseTest}). Layers with masks, weight noise, layer norm, no bias, or another
  * activation take DL4J's own path.
+ *
+ * <p>The first layer of a net (index 0) does not compute {@code ε_prev = δ Wᵀ}, the gradient with
+ * respect to the net's input, which nobody reads: its backward pass returns a null epsilon, as
+ * DL4J's embedding layer does (and {@link Im2colConv}). On a 784-800-800-10 net that is one product
+ * of 128×784×800 per step, 16% of a step's matrix-product work.
+ *
+ * <p>In {@link Precision#BF16} the layer's three products, {@code z = x W} forward and
+ * {@code dW = xᵀ δ}, {@code ε_prev = δ Wᵀ} backward, take bfloat16 operands and accumulate in fp32
+ * (MKL's {@code cblas_gemm_bf16bf16f32}, {@link Bf16}); x and W are rounded once in the forward pass
+ * and reused backward, δ once. W, b, the bias gradient, z and everything else stay fp32 (the
+ * parameters are the master weights). {@code Bf16Test} checks the products against fp32 ones within
+ * bf16's rounding.
  */
 public class ReluDense extends DenseLayer {
+    /** bfloat16 products ({@link Precision#BF16}); false in nets saved before it existed. */
+    @JsonProperty
+    private boolean bf16;
 
     /** For JSON deserialisation of saved models. */
     public ReluDense() {
         super();
     }
 
-    /** This layer with every setting of {@code built} (a layer from DL4J's builder). */
+    /** This layer with every setting of {@code built} (a layer from DL4J's builder), in fp32. */
     public static ReluDense of(DenseLayer built) {
+        return of(built, Precision.FP32);
+    }
+
+    /** This layer with every setting of {@code built} (a layer from DL4J's builder), its products in {@code precision}. */
+    public static ReluDense of(DenseLayer built, Precision precision) {
         ReluDense r = new ReluDense();
         for (Class<?> c = DenseLayer.class; c != Object.class; c = c.getSuperclass()) {
             for (Field f : c.getDeclaredFields()) {
@@ -58,6 +81,10 @@ public class ReluDense extends DenseLayer {
                 }
             }
         }
+        if (precision == Precision.BF16) {
+            Bf16.require("a ReluDense layer in bf16");
+        }
+        r.bf16 = precision == Precision.BF16;
         return r;
     }
 
@@ -77,11 +104,21 @@ public class ReluDense extends DenseLayer {
         return layer;
     }
 
+    /** The precision of this layer's products. */
+    public Precision precision() {
+        return bf16 ? Precision.BF16 : Precision.FP32;
+    }
+
     /** The layer itself: DL4J's dense layer with the backward pass described above. */
     static final class Impl extends org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer {
         private INDArray activation;
         private INDArray activationInput;
         private long fastBackwardPasses;
+        /** bf16 copies of the forward pass's x (for {@code roundedInput}) and W, and of δ; grown as needed. */
+        private MemorySegment xb = MemorySegment.NULL;
+        private MemorySegment wb = MemorySegment.NULL;
+        private MemorySegment db = MemorySegment.NULL;
+        private INDArray roundedInput;
 
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
@@ -90,6 +127,56 @@ public class ReluDense extends DenseLayer {
         private boolean fastPathApplies() {
             return hasBias() && !hasLayerNorm() && layerConf().getWeightNoise() == null && maskArray == null
                     && new ActivationReLU().equals(layerConf().getActivationFn());
+        }
+
+        private boolean bf16() {
+            return ((ReluDense) conf.getLayer()).bf16;
+        }
+
+        /** {@code z = x W + b} with bf16 products; DL4J's own computation in fp32 or off the fast path. */
+        @Override
+        protected Pair<INDArray, INDArray> preOutputWithPreNorm(boolean training, boolean forBackprop,
+                LayerWorkspaceMgr workspaceMgr) {
+            if (!bf16() || !fastPathApplies()) {
+                return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
+            }
+            assertInputSet(forBackprop);
+            applyDropOutIfNecessary(training, workspaceMgr);
+            INDArray w = floatsIn(getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, training, workspaceMgr), 'f');
+            INDArray b = getParamWithNoise(DefaultParamInitializer.BIAS_KEY, training, workspaceMgr);
+            INDArray x = floatsIn(input.castTo(DataType.FLOAT), 'c');
+            int nIn = (int) w.size(0);
+            int nOut = (int) w.size(1);
+            if (input.rank() != 2 || x.size(1) != nIn) {
+                throw new org.deeplearning4j.exception.DL4JInvalidInputException("Input size (" + x.size(1)
+                        + " columns; shape = " + java.util.Arrays.toString(input.shape())
+                        + ") is invalid: does not match layer input size (layer # inputs = " + nIn + ") " + layerId());
+            }
+            int rows = (int) x.size(0);
+            xb = grown(xb, (long) rows * nIn);
+            wb = grown(wb, (long) nIn * nOut);
+            Bf16.round(FusedAdam.segment(x, 4), xb, (long) rows * nIn);
+            Bf16.round(FusedAdam.segment(w, 4), wb, (long) nIn * nOut);
+            roundedInput = input;
+            INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, new long[] {rows, nOut}, 'c');
+            // Row-major: z (rows×nOut) = x (rows×nIn) · W, W stored column-major = Wᵀ row-major (nOut×nIn).
+            Bf16.gemm(false, true, rows, nOut, nIn, xb, nIn, wb, nIn, 0f, FusedAdam.segment(z, 4), nOut);
+            z.addiRowVector(b);
+            return new Pair<>(z, z);
+        }
+
+        /** {@code a} as a dense float array in {@code order} (itself when it already is one). */
+        private static INDArray floatsIn(INDArray a, char order) {
+            if (a.dataType() != DataType.FLOAT) {
+                throw new IllegalArgumentException("bf16 products take float32 arrays, not " + a.dataType());
+            }
+            boolean dense = a.ordering() == order && a.elementWiseStride() == 1
+                    && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a);
+            return dense ? a : a.dup(order);
+        }
+
+        private static MemorySegment grown(MemorySegment s, long elements) {
+            return s.byteSize() >= 2 * elements ? s : Arena.ofAuto().allocate(2 * elements, 64);
         }
 
         @Override
@@ -128,15 +215,52 @@ public class ReluDense extends DenseLayer {
             INDArray biasGrad = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
             delta.sum(biasGrad, 0);
             ret.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, biasGrad);
+            INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
+            ret.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
+            boolean first = getIndex() == 0;  // ε_prev would be the gradient with respect to the net's input
+            INDArray epsilonNext = bf16() ? backwardBf16(delta, weightGrad, first, workspaceMgr)
+                    : backwardFp32(delta, weightGrad, first, workspaceMgr);
+            weightNoiseParams.clear();
+            return new Pair<>(ret, first ? null : backpropDropOutIfPresent(epsilonNext));
+        }
+
+        /** dW = xᵀ δ into {@code weightGrad}; returns ε_prev = δ Wᵀ (null for the first layer). As DL4J computes them. */
+        private INDArray backwardFp32(INDArray delta, INDArray weightGrad, boolean first, LayerWorkspaceMgr workspaceMgr) {
+            Nd4j.gemm(input.castTo(weightGrad.dataType()), delta, weightGrad, true, false, 1.0, 0.0);
+            if (first) {
+                return null;
+            }
             INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, true, workspaceMgr);
             INDArray epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, delta.dataType(),
                     new long[] {w.size(0), delta.size(0)}, 'f');
-            epsilonNext = w.mmuli(delta.transpose(), epsilonNext).transpose();
-            INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
-            Nd4j.gemm(input.castTo(weightGrad.dataType()), delta, weightGrad, true, false, 1.0, 0.0);
-            ret.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
-            weightNoiseParams.clear();
-            return new Pair<>(ret, backpropDropOutIfPresent(epsilonNext));
+            return w.mmuli(delta.transpose(), epsilonNext).transpose();
+        }
+
+        /** The same two products with bf16 operands: x and W as the forward pass rounded them, δ rounded here. */
+        private INDArray backwardBf16(INDArray delta, INDArray weightGrad, boolean first, LayerWorkspaceMgr workspaceMgr) {
+            INDArray d = floatsIn(delta, 'c');
+            int rows = (int) d.size(0);
+            int nIn = (int) weightGrad.size(0);
+            int nOut = (int) weightGrad.size(1);
+            if (roundedInput != input) {
+                throw new IllegalStateException(layerId() + ": backward pass without the bf16 forward pass of its input");
+            }
+            db = grown(db, (long) rows * nOut);
+            Bf16.round(FusedAdam.segment(d, 4), db, (long) rows * nOut);
+            // dWᵀ (nOut×nIn, row-major = dW column-major, DL4J's 'f' layout) = δᵀ x.
+            INDArray dw = floatsIn(weightGrad, 'f');
+            Bf16.gemm(true, false, nOut, nIn, rows, db, nOut, xb, nIn, 0f, FusedAdam.segment(dw, 4), nIn);
+            if (dw != weightGrad) {
+                weightGrad.assign(dw);
+            }
+            if (first) {
+                return null;
+            }
+            // ε_prev (rows×nIn) = δ (rows×nOut) · Wᵀ, Wᵀ row-major being W's column-major storage.
+            INDArray epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
+                    new long[] {rows, nIn}, 'c');
+            Bf16.gemm(false, false, rows, nIn, nOut, db, nOut, wb, nIn, 0f, FusedAdam.segment(epsilonNext, 4), nIn);
+            return epsilonNext;
         }
 
         /** How many backward passes used the kept activation (for tests). */

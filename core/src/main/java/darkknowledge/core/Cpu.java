@@ -1,0 +1,82 @@
+package darkknowledge.core;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The CPU a figure came from, read from /proc/cpuinfo: its model and the instruction sets that decide
+ * the matrix-product rate (AVX-512, AVX-512 BF16, AMX BF16). Every run's provenance and the bench
+ * record it; {@link #bf16Unsupported} decides whether bfloat16 products are measured or trained with.
+ * Machines of our kind change CPU between days (an Intel Xeon with AMX, an AMD Zen 5 with
+ * {@code avx512_bf16} and no AMX), so this is read each time, never assumed.
+ */
+public final class Cpu {
+    /** ISA flags of /proc/cpuinfo recorded as {@code cpu.flag.<name>=true|false}. */
+    public static final List<String> FLAGS = List.of("avx512f", "avx512_bf16", "amx_bf16");
+
+    public static final Path CPUINFO = Path.of("/proc/cpuinfo");
+
+    private Cpu() {
+    }
+
+    /**
+     * {@code cpu.model} (the first "model name" line) and {@code cpu.flag.<f>} for each of {@link #FLAGS}
+     * (from the first "flags" line); "unknown" for all when the file is missing or has no such lines
+     * (another OS), so a run still goes on there and says what it could not tell.
+     */
+    public static SortedMap<String, String> info(Path cpuinfo) {
+        String model = "unknown";
+        Set<String> flags = null;
+        if (Files.isReadable(cpuinfo)) {
+            try {
+                for (String line : Files.readAllLines(cpuinfo, StandardCharsets.UTF_8)) {
+                    int colon = line.indexOf(':');
+                    if (colon < 0) {
+                        continue;
+                    }
+                    String key = line.substring(0, colon).strip();
+                    String value = line.substring(colon + 1).strip();
+                    if (key.equals("model name") && model.equals("unknown")) {
+                        model = value;
+                    } else if (key.equals("flags") && flags == null) {
+                        flags = Set.of(value.split("\\s+"));
+                    }
+                }
+            } catch (IOException e) {
+                model = "unreadable: " + e.getMessage();
+            }
+        }
+        SortedMap<String, String> cpu = new TreeMap<>();
+        cpu.put("cpu.model", model);
+        for (String f : FLAGS) {
+            cpu.put("cpu.flag." + f, flags == null ? "unknown" : String.valueOf(flags.contains(f)));
+        }
+        return cpu;
+    }
+
+    /** {@link #info} of this machine. */
+    public static SortedMap<String, String> info() {
+        return info(CPUINFO);
+    }
+
+    /**
+     * Why this CPU has no bfloat16 products, or null when its flags have {@code avx512_bf16} or
+     * {@code amx_bf16} (the units MKL's {@code cblas_gemm_bf16bf16f32} runs on).
+     */
+    public static String bf16Unsupported(Map<String, String> cpu) {
+        if ("true".equals(cpu.get("cpu.flag.avx512_bf16")) || "true".equals(cpu.get("cpu.flag.amx_bf16"))) {
+            return null;
+        }
+        if ("unknown".equals(cpu.get("cpu.flag.avx512_bf16"))) {
+            return "the CPU's flags are unknown (no /proc/cpuinfo)";
+        }
+        return "the CPU (" + cpu.get("cpu.model") + ") has neither avx512_bf16 nor amx_bf16 among its flags";
+    }
+}
