@@ -149,7 +149,9 @@ public final class Bf16 {
      */
     static void gemm(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
             int ldb, float beta, MemorySegment c, int ldc) {
-        require("a bf16 matrix product");
+        if (gemm == null) {
+            require("a bf16 matrix product");  // once: the probe sets the handle (the lock publishes it)
+        }
         try {
             gemm.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, 1.0f, a, lda, b, ldb,
                     beta, c, ldc);
