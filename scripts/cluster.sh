@@ -51,7 +51,7 @@ FLAGS=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.la
        --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED
        --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
        --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Djava.awt.headless=true
-       -Xmx512m -Dspark.port.maxRetries=0 -Dspark.master.rest.enabled=false)
+       --add-modules=jdk.incubator.vector -Xmx512m -Dspark.port.maxRetries=0 -Dspark.master.rest.enabled=false)
 export SPARK_HOME="$DIR/spark-home" SPARK_SCALA_VERSION=2.13 SPARK_LOCAL_IP=127.0.0.1
 
 alive() { # pid file -> true when it names a live Spark daemon

@@ -171,7 +171,12 @@ public final class Bf16 {
      * rounded at every step.
      */
     static void round(MemorySegment src, MemorySegment dst, long n) {
-        for (long i = 0; i < n; i++) {
+        roundScalar(src, dst, Simd.AVAILABLE ? Simd.Kernels.round(src, dst, n) : 0, n);
+    }
+
+    /** Values [from, n) of {@link #round}, one at a time (its loop where the JVM lacks the Vector API). */
+    static void roundScalar(MemorySegment src, MemorySegment dst, long from, long n) {
+        for (long i = from; i < n; i++) {
             int bits = src.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
             dst.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16));
         }

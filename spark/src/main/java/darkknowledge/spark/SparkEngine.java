@@ -57,6 +57,7 @@ public final class SparkEngine implements Engine {
             "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
             "--enable-native-access=ALL-UNNAMED",
             "--sun-misc-unsafe-memory-access=allow",
+            "--add-modules=jdk.incubator.vector",
             "-Djava.awt.headless=true");
 
     /** Driver system properties that change what a task computes or where it reads: passed on to executors. */
