@@ -34,8 +34,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * needs only the sign of {@code z}, and {@code a > 0 ⟺ z > 0}; so the forward pass keeps a copy of
  * {@code a} (in the step's activation workspace) and the backward pass computes
  * {@code δ = ε ⊙ 1[a > 0]} from it with the same op DL4J uses. Everything else (dW = xᵀδ,
- * db = Σ δ, ε_prev = δ Wᵀ, dropout's backward pass) is as in DL4J, so gradients are bit-identical
- * ({@code ReluDenseTest}). Layers with masks, weight noise, layer norm, no bias, or another
+ * db = Σ δ, ε_prev = δ Wᵀ, dropout's backward pass) is as in DL4J. Layers with masks, weight noise, layer norm, no bias, or another
  * activation take DL4J's own path.
  *
  * <p>The first layer of a net (index 0) does not compute {@code ε_prev = δ Wᵀ}, the gradient with
@@ -43,8 +42,15 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * DL4J's embedding layer does (and {@link Im2colConv}). On a 784-800-800-10 net that is one product
  * of 128×784×800 per step, 16% of a step's matrix-product work.
  *
- * <p>In {@link Precision#BF16} the layer's three products, {@code z = x W} forward and
- * {@code dW = xᵀ δ}, {@code ε_prev = δ Wᵀ} backward, take bfloat16 operands and accumulate in fp32
+ * <p>Where ND4J multiplies through MKL, the layer's three products, {@code z = x W} forward and
+ * {@code dW = xᵀ δ}, {@code ε_prev = δ Wᵀ} backward, call MKL's {@code cblas_sgemm} directly on
+ * ND4J's buffers ({@link Mkl}): the same library and threads without ND4J's op machinery, which the
+ * bench measured at 0.68 of MKL's own rate on these shapes. The results agree with DL4J's to fp32
+ * rounding (MKL may order a sum differently for a different call), which {@code ReluDenseTest}
+ * checks; without MKL (or for an input that is not a dense row-major float array) ND4J multiplies
+ * as before, bit-identical to DL4J.
+ *
+ * <p>In {@link Precision#BF16} the three products take bfloat16 operands and accumulate in fp32
  * (MKL's {@code cblas_gemm_bf16bf16f32}, {@link Bf16}); x and W are rounded once in the forward pass
  * and reused backward, δ once. W, b, the bias gradient, z and everything else stay fp32 (the
  * parameters are the master weights). {@code Bf16Test} checks the products against fp32 ones within
@@ -114,11 +120,15 @@ public class ReluDense extends DenseLayer {
         private INDArray activation;
         private INDArray activationInput;
         private long fastBackwardPasses;
-        /** bf16 copies of the forward pass's x (for {@code roundedInput}) and W, and of δ; grown as needed. */
+        private long directBackwardPasses;
+        /** bf16 copies of the forward pass's x and W, and of δ; grown as needed. */
         private MemorySegment xb = MemorySegment.NULL;
         private MemorySegment wb = MemorySegment.NULL;
         private MemorySegment db = MemorySegment.NULL;
-        private INDArray roundedInput;
+        /** The products' x and W operands as the forward pass of {@code productsInput} left them (fp32 or bf16). */
+        private MemorySegment xs;
+        private MemorySegment ws;
+        private INDArray productsInput;
 
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
@@ -133,36 +143,67 @@ public class ReluDense extends DenseLayer {
             return ((ReluDense) conf.getLayer()).bf16;
         }
 
-        /** {@code z = x W + b} with bf16 products; DL4J's own computation in fp32 or off the fast path. */
+        /** {@code C = op(A)·op(B)} (β = 0) on this layer's operands: bf16 or fp32, MKL called directly. */
+        private void gemm(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
+                int ldb, MemorySegment c, int ldc) {
+            if (bf16()) {
+                Bf16.gemm(transA, transB, m, n, k, a, lda, b, ldb, 0f, c, ldc);
+            } else {
+                Mkl.sgemm(transA, transB, m, n, k, a, lda, b, ldb, 0f, c, ldc);
+            }
+        }
+
+        /**
+         * {@code z = x W + b} with MKL's products called directly ({@link Mkl}; bf16 operands in
+         * {@link Precision#BF16}); DL4J's own computation off the fast path, without MKL, or for an
+         * fp32 input that is not a dense row-major float array.
+         */
         @Override
         protected Pair<INDArray, INDArray> preOutputWithPreNorm(boolean training, boolean forBackprop,
                 LayerWorkspaceMgr workspaceMgr) {
-            if (!bf16() || !fastPathApplies()) {
+            productsInput = null;
+            boolean bf16 = bf16();
+            if (!fastPathApplies() || !bf16 && !Mkl.available()) {
                 return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
             }
             assertInputSet(forBackprop);
             applyDropOutIfNecessary(training, workspaceMgr);
-            INDArray w = floatsIn(getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, training, workspaceMgr), 'f');
+            INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, training, workspaceMgr);
+            if (!bf16 && (!dense(input, 'c') || input.dataType() != DataType.FLOAT || !dense(w, 'f'))) {
+                return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
+            }
             INDArray b = getParamWithNoise(DefaultParamInitializer.BIAS_KEY, training, workspaceMgr);
-            INDArray x = floatsIn(input.castTo(DataType.FLOAT), 'c');
             int nIn = (int) w.size(0);
             int nOut = (int) w.size(1);
-            if (input.rank() != 2 || x.size(1) != nIn) {
-                throw new org.deeplearning4j.exception.DL4JInvalidInputException("Input size (" + x.size(1)
+            if (input.rank() != 2 || input.size(1) != nIn) {
+                throw new org.deeplearning4j.exception.DL4JInvalidInputException("Input size (" + input.size(1)
                         + " columns; shape = " + java.util.Arrays.toString(input.shape())
                         + ") is invalid: does not match layer input size (layer # inputs = " + nIn + ") " + layerId());
             }
-            int rows = (int) x.size(0);
-            xb = grown(xb, (long) rows * nIn);
-            wb = grown(wb, (long) nIn * nOut);
-            Bf16.round(FusedAdam.segment(x, 4), xb, (long) rows * nIn);
-            Bf16.round(FusedAdam.segment(w, 4), wb, (long) nIn * nOut);
-            roundedInput = input;
+            int rows = (int) input.size(0);
+            if (bf16) {
+                INDArray x = floatsIn(input.castTo(DataType.FLOAT), 'c');
+                xb = grown(xb, (long) rows * nIn);
+                wb = grown(wb, (long) nIn * nOut);
+                Bf16.round(FusedAdam.segment(x, 4), xb, (long) rows * nIn);
+                Bf16.round(FusedAdam.segment(floatsIn(w, 'f'), 4), wb, (long) nIn * nOut);
+                xs = xb;
+                ws = wb;
+            } else {
+                xs = FusedAdam.segment(input, 4);
+                ws = FusedAdam.segment(w, 4);
+            }
+            productsInput = input;
             INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, new long[] {rows, nOut}, 'c');
-            // Row-major: z (rows×nOut) = x (rows×nIn) · W, W stored column-major = Wᵀ row-major (nOut×nIn).
-            Bf16.gemm(false, true, rows, nOut, nIn, xb, nIn, wb, nIn, 0f, FusedAdam.segment(z, 4), nOut);
+            // Row-major: z (rows×nIn · nIn×nOut) = x · W, W stored column-major = Wᵀ row-major (nOut×nIn).
+            gemm(false, true, rows, nOut, nIn, xs, nIn, ws, nIn, FusedAdam.segment(z, 4), nOut);
             z.addiRowVector(b);
             return new Pair<>(z, z);
+        }
+
+        private static boolean dense(INDArray a, char order) {
+            return a.ordering() == order && a.elementWiseStride() == 1
+                    && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a);
         }
 
         /** {@code a} as a dense float array in {@code order} (itself when it already is one). */
@@ -170,9 +211,7 @@ public class ReluDense extends DenseLayer {
             if (a.dataType() != DataType.FLOAT) {
                 throw new IllegalArgumentException("bf16 products take float32 arrays, not " + a.dataType());
             }
-            boolean dense = a.ordering() == order && a.elementWiseStride() == 1
-                    && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a);
-            return dense ? a : a.dup(order);
+            return dense(a, order) ? a : a.dup(order);
         }
 
         private static MemorySegment grown(MemorySegment s, long elements) {
@@ -218,7 +257,9 @@ public class ReluDense extends DenseLayer {
             INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
             ret.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
             boolean first = getIndex() == 0;  // ε_prev would be the gradient with respect to the net's input
-            INDArray epsilonNext = bf16() ? backwardBf16(delta, weightGrad, first, workspaceMgr)
+            boolean direct = productsInput == input;
+            directBackwardPasses += direct ? 1 : 0;
+            INDArray epsilonNext = direct ? backwardDirect(delta, weightGrad, first, workspaceMgr)
                     : backwardFp32(delta, weightGrad, first, workspaceMgr);
             weightNoiseParams.clear();
             return new Pair<>(ret, first ? null : backpropDropOutIfPresent(epsilonNext));
@@ -236,20 +277,24 @@ public class ReluDense extends DenseLayer {
             return w.mmuli(delta.transpose(), epsilonNext).transpose();
         }
 
-        /** The same two products with bf16 operands: x and W as the forward pass rounded them, δ rounded here. */
-        private INDArray backwardBf16(INDArray delta, INDArray weightGrad, boolean first, LayerWorkspaceMgr workspaceMgr) {
+        /**
+         * The same two products through MKL directly, on the operands of the forward pass (x and W as
+         * it rounded them in bf16, or ND4J's own arrays in fp32) and δ (rounded here in bf16).
+         */
+        private INDArray backwardDirect(INDArray delta, INDArray weightGrad, boolean first, LayerWorkspaceMgr workspaceMgr) {
             INDArray d = floatsIn(delta, 'c');
             int rows = (int) d.size(0);
             int nIn = (int) weightGrad.size(0);
             int nOut = (int) weightGrad.size(1);
-            if (roundedInput != input) {
-                throw new IllegalStateException(layerId() + ": backward pass without the bf16 forward pass of its input");
+            MemorySegment ds = FusedAdam.segment(d, 4);
+            if (bf16()) {
+                db = grown(db, (long) rows * nOut);
+                Bf16.round(ds, db, (long) rows * nOut);
+                ds = db;
             }
-            db = grown(db, (long) rows * nOut);
-            Bf16.round(FusedAdam.segment(d, 4), db, (long) rows * nOut);
             // dWᵀ (nOut×nIn, row-major = dW column-major, DL4J's 'f' layout) = δᵀ x.
             INDArray dw = floatsIn(weightGrad, 'f');
-            Bf16.gemm(true, false, nOut, nIn, rows, db, nOut, xb, nIn, 0f, FusedAdam.segment(dw, 4), nIn);
+            gemm(true, false, nOut, nIn, rows, ds, nOut, xs, nIn, FusedAdam.segment(dw, 4), nIn);
             if (dw != weightGrad) {
                 weightGrad.assign(dw);
             }
@@ -259,13 +304,18 @@ public class ReluDense extends DenseLayer {
             // ε_prev (rows×nIn) = δ (rows×nOut) · Wᵀ, Wᵀ row-major being W's column-major storage.
             INDArray epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
                     new long[] {rows, nIn}, 'c');
-            Bf16.gemm(false, false, rows, nIn, nOut, db, nOut, wb, nIn, 0f, FusedAdam.segment(epsilonNext, 4), nIn);
+            gemm(false, false, rows, nIn, nOut, ds, nOut, ws, nIn, FusedAdam.segment(epsilonNext, 4), nIn);
             return epsilonNext;
         }
 
         /** How many backward passes used the kept activation (for tests). */
         long fastBackwardPasses() {
             return fastBackwardPasses;
+        }
+
+        /** How many of those multiplied through MKL directly (for tests). */
+        long directBackwardPasses() {
+            return directBackwardPasses;
         }
 
         @Override

@@ -2,6 +2,7 @@ package darkknowledge.generalist;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -12,7 +13,11 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** {@link ReluDense} computes exactly DL4J's dense-layer gradients, with and without dropout. */
+/**
+ * {@link ReluDense} computes DL4J's dense-layer gradients, with and without dropout: exactly through
+ * ND4J, to fp32 rounding where it calls MKL directly (the generalist's tests run on MKL, so both the
+ * small nets here and a training-sized one take that path).
+ */
 class ReluDenseTest {
 
     /** The same net with every {@code ReluDense} replaced by DL4J's own dense layer. */
@@ -42,15 +47,19 @@ class ReluDenseTest {
     }
 
     private static void assertSameGradients(MlpConfig cfg) {
-        Classifier c = Classifier.create(cfg, 20, 4, null, 7);
+        assertSameGradients(cfg, 20, 33);
+    }
+
+    private static void assertSameGradients(MlpConfig cfg, int inputs, int rows) {
+        Classifier c = Classifier.create(cfg, inputs, 4, null, 7);
         MultiLayerNetwork ours = c.network();
         assertInstanceOf(ReluDense.class, ours.getLayerWiseConfigurations().getConf(0).getLayer());
         MultiLayerNetwork theirs = withDl4jDense(ours);
         assertInstanceOf(org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class, theirs.getLayer(0));
         Nd4j.getRandom().setSeed(11);
-        INDArray x = Nd4j.randn(DataType.FLOAT, 33, 20);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, 33, 4);
-        for (int i = 0; i < 33; i++) {
+        INDArray x = Nd4j.randn(DataType.FLOAT, rows, inputs);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, rows, 4);
+        for (int i = 0; i < rows; i++) {
             y.putScalar(i, i % 4, 1);
         }
         for (int step = 0; step < 3; step++) {
@@ -58,17 +67,28 @@ class ReluDenseTest {
             ours.fit(x, y);
             Nd4j.getRandom().setSeed(100 + step);
             theirs.fit(x, y);
-            assertEquals(theirs.score(), ours.score(), 0.0, "score at step " + step);
-            assertEquals(theirs.params(), ours.params(), "parameters after step " + step);
+            assertEquals(theirs.score(), ours.score(), 1e-6 * Math.abs(theirs.score()), "score at step " + step);
+            INDArray diff = theirs.params().sub(ours.params());
+            double worst = Math.max(diff.maxNumber().doubleValue(), -diff.minNumber().doubleValue());
+            assertTrue(worst <= 1e-5, "parameters after step " + step + " differ by up to " + worst);
         }
         for (int i = 0; i < cfg.hidden().size(); i++) {
-            assertEquals(3, ((ReluDense.Impl) ours.getLayer(i)).fastBackwardPasses(), "layer " + i + " fast path");
+            ReluDense.Impl layer = (ReluDense.Impl) ours.getLayer(i);
+            assertEquals(3, layer.fastBackwardPasses(), "layer " + i + " fast path");
+            assertEquals(Mkl.available() ? 3 : 0, layer.directBackwardPasses(), "layer " + i + " products through MKL");
         }
     }
 
     @Test
     void gradientsAreDl4jsWithoutDropout() {
         assertSameGradients(MlpConfig.plain(List.of(16, 12), 1));
+    }
+
+    /** At a training step's size (batch 128, 784 inputs), where MKL blocks its products. */
+    @Test
+    void gradientsAreDl4jsAtTrainingSize() {
+        assertTrue(Mkl.available(), "the generalist's tests run on MKL: " + Mkl.unavailable());
+        assertSameGradients(MlpConfig.plain(List.of(300, 200), 1), 784, 128);
     }
 
     @Test

@@ -1,0 +1,168 @@
+package darkknowledge.generalist;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Intel MKL's matrix products called directly, through the FFM API on the {@code mkl_rt} that ND4J
+ * has loaded (JavaCPP, {@code org.bytedeco.openblas.load=mkl_rt}, which {@code ./dk} sets): fp32
+ * {@code cblas_sgemm} and bfloat16 {@code cblas_gemm_bf16bf16f32}. Both compute, row-major,
+ * {@code C = op(A)·op(B) + β·C} with op(A) m×k, op(B) k×n and C m×n in fp32.
+ *
+ * <p>Why not ND4J's {@code mmul}: the bench measured its products at 0.68 of the same MKL's
+ * {@code cblas_sgemm} on a training step's shapes (166 against 285 GFLOP/s, 784-800-800-10, batch
+ * 128, results/bench.csv of 2026-12-01), the difference being its op machinery (an op context,
+ * shape checks and result arrays per call). {@link ReluDense} multiplies through here when MKL is
+ * loaded, and through ND4J otherwise.
+ *
+ * <p>The library is the one the process has mapped (read from {@code /proc/self/maps}), so these
+ * calls run on exactly the MKL, version and threads ND4J's own products do.
+ */
+final class Mkl {
+    private static final int ROW_MAJOR = 101;
+    private static final int NO_TRANS = 111;
+    private static final int TRANS = 112;
+
+    private static boolean probed;
+    private static String unavailable;
+    private static String path;
+    private static String version;
+    private static MethodHandle sgemm;
+    private static MethodHandle gemmBf16;
+
+    private Mkl() {
+    }
+
+    /** Null when MKL's products can be called here, else why not. */
+    static synchronized String unavailable() {
+        if (!probed) {
+            probe();
+            probed = true;
+        }
+        return unavailable;
+    }
+
+    /** Whether {@link #sgemm} runs here (cached after the first call). */
+    static boolean available() {
+        return sgemm != null || unavailable() == null;
+    }
+
+    /** The loaded library's version string, e.g. "Intel(R) oneAPI Math Kernel Library Version 2025.0.0 ...". */
+    static synchronized String version() {
+        unavailable();
+        return version == null ? "none" : version;
+    }
+
+    /** The loaded {@code libmkl_rt.so}. */
+    static synchronized String path() {
+        unavailable();
+        return path;
+    }
+
+    /** Whether the loaded MKL exports {@code cblas_gemm_bf16bf16f32}. */
+    static synchronized boolean hasBf16Gemm() {
+        unavailable();
+        return gemmBf16 != null;
+    }
+
+    private static void probe() {
+        if (!"mkl_rt".equals(System.getProperty("org.bytedeco.openblas.load"))) {
+            unavailable = "ND4J multiplies through " + darkknowledge.core.Provenance.blas()
+                    + ", not Intel MKL (org.bytedeco.openblas.load=mkl_rt, which ./dk sets)";
+            return;
+        }
+        // ND4J's backend loads mkl_rt through JavaCPP by its first product at the latest
+        Nd4j.ones(DataType.FLOAT, 2, 2).mmul(Nd4j.ones(DataType.FLOAT, 2, 2));
+        path = loadedMklRt();
+        if (path == null) {
+            unavailable = "no mkl_rt is loaded in this process although org.bytedeco.openblas.load=mkl_rt";
+            return;
+        }
+        Linker linker = Linker.nativeLinker();
+        SymbolLookup mkl = SymbolLookup.libraryLookup(Path.of(path), Arena.global());
+        version = versionString(linker, mkl);
+        ValueLayout i = ValueLayout.JAVA_INT;
+        ValueLayout f = ValueLayout.JAVA_FLOAT;
+        ValueLayout a = ValueLayout.ADDRESS;
+        // cblas_?gemm(layout, transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+        FunctionDescriptor gemm = FunctionDescriptor.ofVoid(i, i, i, i, i, i, f, a, i, a, i, f, a, i);
+        var s = mkl.find("cblas_sgemm");
+        if (s.isEmpty()) {
+            unavailable = path + " has no cblas_sgemm";
+            return;
+        }
+        gemmBf16 = mkl.find("cblas_gemm_bf16bf16f32").map(b -> linker.downcallHandle(b, gemm)).orElse(null);
+        sgemm = linker.downcallHandle(s.get(), gemm);  // last: available() reads it without the lock
+    }
+
+    /** The file of the {@code mkl_rt} this process has mapped (ND4J's, through JavaCPP), or null. */
+    private static String loadedMklRt() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+                int slash = line.indexOf('/');
+                if (slash >= 0 && line.contains("/libmkl_rt.so")) {
+                    return line.substring(slash).strip();
+                }
+            }
+        } catch (java.io.IOException e) {
+            return null;
+        }
+        return null;
+    }
+
+    private static String versionString(Linker linker, SymbolLookup mkl) {
+        var symbol = mkl.find("MKL_Get_Version_String");
+        if (symbol.isEmpty()) {
+            return "unknown";
+        }
+        MethodHandle h = linker.downcallHandle(symbol.get(),
+                FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(256);
+            h.invokeExact(buf, 256);
+            return buf.getString(0).strip();
+        } catch (Throwable t) {
+            return "unknown (" + t + ")";
+        }
+    }
+
+    /** fp32 {@code C = op(A)·op(B) + β·C}, row-major, each matrix with its leading dimension. */
+    static void sgemm(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
+            int ldb, float beta, MemorySegment c, int ldc) {
+        if (!available()) {
+            throw new UnsupportedOperationException("cblas_sgemm called directly: " + unavailable());
+        }
+        call(sgemm, "cblas_sgemm", transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /** The same with bf16 A and B (two bytes per element, {@link Bf16#round}) and fp32 accumulation. */
+    static void gemmBf16(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
+            int ldb, float beta, MemorySegment c, int ldc) {
+        if (gemmBf16 == null && !hasBf16Gemm()) {
+            throw new UnsupportedOperationException("cblas_gemm_bf16bf16f32: "
+                    + (unavailable() != null ? unavailable() : path + " does not export it"));
+        }
+        call(gemmBf16, "cblas_gemm_bf16bf16f32", transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    private static void call(MethodHandle h, String name, boolean transA, boolean transB, int m, int n, int k,
+            MemorySegment a, int lda, MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
+        try {
+            h.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, 1.0f, a, lda, b, ldb,
+                    beta, c, ldc);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(name + " failed", t);
+        }
+    }
+}
