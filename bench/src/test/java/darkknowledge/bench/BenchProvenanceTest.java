@@ -12,31 +12,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The bench's provenance names the CPU and its ISA flags, read from /proc/cpuinfo. */
+/** The bench's provenance names the CPU and its ISA flags ({@code core.CpuTest} tests reading them). */
 class BenchProvenanceTest {
-
-    @Test
-    void cpuModelAndFlagsComeFromTheFirstProcessorOfCpuinfo(@TempDir Path dir) throws Exception {
-        Path cpuinfo = dir.resolve("cpuinfo");
-        Files.writeString(cpuinfo, """
-                processor\t: 0
-                vendor_id\t: GenuineIntel
-                model name\t: Intel(R) Xeon(R) Platinum 8480+
-                flags\t\t: fpu sse2 avx2 avx512f avx512bw avx512_bf16 amx_tile
-
-                processor\t: 1
-                model name\t: Something Else
-                flags\t\t: fpu amx_bf16
-                """);
-        assertEquals(Map.of("cpu.model", "Intel(R) Xeon(R) Platinum 8480+", "cpu.flag.avx512f", "true",
-                "cpu.flag.avx512_bf16", "true", "cpu.flag.amx_bf16", "false"), Cpu.info(cpuinfo));
-    }
-
-    @Test
-    void aMissingCpuinfoGivesUnknownRatherThanFailingTheBench(@TempDir Path dir) {
-        assertEquals(Map.of("cpu.model", "unknown", "cpu.flag.avx512f", "unknown", "cpu.flag.avx512_bf16", "unknown",
-                "cpu.flag.amx_bf16", "unknown"), Cpu.info(dir.resolve("absent")));
-    }
 
     @Test
     void writtenProvenanceRecordsThisMachinesCpuBlasAndSeed(@TempDir Path dir) {
