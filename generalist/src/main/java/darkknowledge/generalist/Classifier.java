@@ -9,7 +9,6 @@ import java.util.List;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
-import org.deeplearning4j.nn.conf.constraint.MaxNormConstraint;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -68,7 +67,7 @@ public final class Classifier {
             }
             if (cfg.maxNorm() > 0) {
                 // W is [nIn, nOut]: the norm over dimension 0 is each unit's incoming weight vector.
-                layer.constrainWeights(new MaxNormConstraint(cfg.maxNorm(), 0));
+                layer.constrainWeights(new FusedMaxNorm(cfg.maxNorm(), 0));
             }
             list.layer(ReluDense.of(layer.build(), cfg.precision()));
             prev = hidden.get(i);
@@ -83,7 +82,7 @@ public final class Classifier {
             out.dropOut(1 - cfg.hiddenDropout());
         }
         if (cfg.maxNorm() > 0) {
-            out.constrainWeights(new MaxNormConstraint(cfg.maxNorm(), 0));
+            out.constrainWeights(new FusedMaxNorm(cfg.maxNorm(), 0));
         }
         list.layer(out.build());
         MultiLayerConfiguration conf = list.build();

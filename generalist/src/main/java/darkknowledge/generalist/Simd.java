@@ -9,11 +9,13 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The two per-element loops of a training step that HotSpot does not vectorise by itself, written
- * with the Vector API ({@code jdk.incubator.vector}): Adam's update ({@link FusedAdam}) and the
- * fp32→bf16 rounding ({@link Bf16#round}). Each computes exactly what its scalar loop computes,
- * bit for bit (no fused multiply-adds; sqrt and division are correctly rounded in both), which
- * {@code SimdTest} checks.
+ * The per-element loops of a training step that HotSpot does not vectorise by itself, written with
+ * the Vector API ({@code jdk.incubator.vector}): Adam's update ({@link FusedAdam}), the fp32→bf16
+ * rounding ({@link Bf16#round}) and the max-norm constraint's column norms and scaling
+ * ({@link FusedMaxNorm}). The first two and the scaling compute exactly what their scalar loops
+ * compute, bit for bit (no fused multiply-adds; sqrt and division are correctly rounded in both),
+ * which {@code SimdTest} checks; the sum of squares adds in 16 lanes, so it differs from the scalar
+ * loop's order by float rounding (as ND4J's own parallel norm does).
  *
  * <p>Why: C2 leaves a loop over {@link MemorySegment}s with a conditional (the subnormal flush) or
  * a square root scalar; Adam's step over the 1.27 M parameters of a 784-800-800-10 net took 2.4 ms
@@ -67,6 +69,36 @@ final class Simd {
                 mi.mul(alpha).div(vi.sqrt().add(eps)).intoMemorySegment(g, at, ORDER);
             }
             return i;
+        }
+
+        /** Σ w² over float elements [from, to): 16 partial sums, then the tail in order. */
+        static float sumOfSquares(MemorySegment w, long from, long to) {
+            long upper = from + F.loopBound(to - from);
+            FloatVector acc = FloatVector.zero(F);
+            long i = from;
+            for (; i < upper; i += F.length()) {
+                FloatVector x = FloatVector.fromMemorySegment(F, w, 4 * i, ORDER);
+                acc = x.mul(x).add(acc);
+            }
+            float s = acc.reduceLanes(VectorOperators.ADD);
+            for (; i < to; i++) {
+                float x = w.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i);
+                s += x * x;
+            }
+            return s;
+        }
+
+        /** Float elements [from, to) multiplied by {@code factor} in place. */
+        static void scale(MemorySegment w, long from, long to, float factor) {
+            long upper = from + F.loopBound(to - from);
+            long i = from;
+            for (; i < upper; i += F.length()) {
+                FloatVector.fromMemorySegment(F, w, 4 * i, ORDER).mul(factor).intoMemorySegment(w, 4 * i, ORDER);
+            }
+            for (; i < to; i++) {
+                w.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i,
+                        w.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i) * factor);
+            }
         }
 
         /**

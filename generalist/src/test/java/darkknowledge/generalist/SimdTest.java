@@ -64,6 +64,31 @@ class SimdTest {
     }
 
     @Test
+    void maxNormLoopsMatchTheScalarOnes() {
+        Random r = new Random(5);
+        for (int n : new int[] {1, 15, 16, 17, 1000, 4099}) {
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = (float) r.nextGaussian();
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment a = copy(arena, x), b = copy(arena, x);
+                float scalar = 0f;
+                for (float v : x) {
+                    scalar += v * v;
+                }
+                float vector = Simd.Kernels.sumOfSquares(a, 0, n);
+                assertEquals(scalar, vector, 1e-5f * scalar, "sum of squares, n = " + n);
+                Simd.Kernels.scale(a, 0, n, 0.37f);
+                for (int i = 0; i < n; i++) {
+                    b.setAtIndex(ValueLayout.JAVA_FLOAT, i, x[i] * 0.37f);
+                }
+                assertEquals(-1, a.mismatch(b), "scaled values differ at byte " + a.mismatch(b) + ", n = " + n);
+            }
+        }
+    }
+
+    @Test
     void roundingIsBitIdenticalToTheScalarLoop() {
         Random r = new Random(4);
         for (int n : new int[] {1, 15, 16, 17, 1000, 4099}) {
