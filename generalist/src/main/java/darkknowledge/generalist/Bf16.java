@@ -77,15 +77,6 @@ public final class Bf16 {
     }
 
     /**
-     * {@code C = op(A)·op(B) + β·C}, row-major: op(A) is m×k, op(B) k×n, C m×n in fp32; A and B are
-     * bf16 ({@link #round}), each with its leading dimension (elements between rows as stored).
-     */
-    static void gemm(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
-            int ldb, float beta, MemorySegment c, int ldc) {
-        Mkl.gemmBf16(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
-    }
-
-    /**
      * The first {@code n} fp32 values of {@code src} rounded to bfloat16 (nearest, ties to even) into
      * {@code dst}, two bytes each; infinities, ±0 and the canonical NaN are exact. Branch-free, so a
      * NaN whose low 16 bits are all ones would carry into the exponent; training never produces one

@@ -134,6 +134,12 @@ public final class FusedAdam implements IUpdater {
                 && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a));
     }
 
+    /** An array whose elements lie one after another in {@code order} ('c' row-major, 'f' column-major), default strides. */
+    static boolean dense(INDArray a, char order) {
+        return a.ordering() == order && a.elementWiseStride() == 1
+                && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a);
+    }
+
     /** The array's elements as a segment of {@code bytes}-wide values (it must be {@link #contiguous}). */
     static MemorySegment segment(INDArray a, int bytes) {
         return MemorySegment.ofAddress(a.data().addressPointer().address()).reinterpret(a.length() * bytes);

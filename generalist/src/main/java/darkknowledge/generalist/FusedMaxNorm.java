@@ -58,8 +58,7 @@ public final class FusedMaxNorm extends BaseConstraint {
     @Override
     public void apply(INDArray param) {
         boolean columns = Arrays.equals(dimensions, new int[] {0}) && param.rank() == 2
-                && param.dataType() == DataType.FLOAT && param.ordering() == 'f' && param.elementWiseStride() == 1
-                && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(param);
+                && param.dataType() == DataType.FLOAT && FusedAdam.dense(param, 'f');
         if (!columns) {
             dl4j().apply(param);
             return;

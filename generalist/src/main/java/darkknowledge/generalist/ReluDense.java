@@ -44,8 +44,10 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *
  * <p>Where ND4J multiplies through MKL, the layer's three products, {@code z = x W} forward and
  * {@code dW = xᵀ δ}, {@code ε_prev = δ Wᵀ} backward, call MKL's {@code cblas_sgemm} directly on
- * ND4J's buffers ({@link Mkl}): the same library and threads without ND4J's op machinery, which the
- * bench measured at 0.68 of MKL's own rate on these shapes. The results agree with DL4J's to fp32
+ * ND4J's buffers ({@link Mkl}): the same library and threads without ND4J's op machinery (the
+ * bench measured ND4J's products at 0.68 of MKL's own rate on these shapes, but in a whole epoch
+ * the direct calls measured 0.97 of the ND4J path, within the noise: operands that have left the
+ * cache slow both alike). The results agree with DL4J's to fp32
  * rounding (MKL may order a sum differently for a different call), which {@code ReluDenseTest}
  * checks; without MKL (or for an input that is not a dense row-major float array) ND4J multiplies
  * as before, bit-identical to DL4J.
@@ -147,7 +149,7 @@ public class ReluDense extends DenseLayer {
         private void gemm(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
                 int ldb, MemorySegment c, int ldc) {
             if (bf16()) {
-                Bf16.gemm(transA, transB, m, n, k, a, lda, b, ldb, 0f, c, ldc);
+                Mkl.gemmBf16(transA, transB, m, n, k, a, lda, b, ldb, 0f, c, ldc);
             } else {
                 Mkl.sgemm(transA, transB, m, n, k, a, lda, b, ldb, 0f, c, ldc);
             }
@@ -169,7 +171,8 @@ public class ReluDense extends DenseLayer {
             assertInputSet(forBackprop);
             applyDropOutIfNecessary(training, workspaceMgr);
             INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, training, workspaceMgr);
-            if (!bf16 && (!dense(input, 'c') || input.dataType() != DataType.FLOAT || !dense(w, 'f'))) {
+            if (!bf16 && (!FusedAdam.dense(input, 'c') || input.dataType() != DataType.FLOAT
+                    || !FusedAdam.dense(w, 'f'))) {
                 return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
             }
             INDArray b = getParamWithNoise(DefaultParamInitializer.BIAS_KEY, training, workspaceMgr);
@@ -201,17 +204,12 @@ public class ReluDense extends DenseLayer {
             return new Pair<>(z, z);
         }
 
-        private static boolean dense(INDArray a, char order) {
-            return a.ordering() == order && a.elementWiseStride() == 1
-                    && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(a);
-        }
-
         /** {@code a} as a dense float array in {@code order} (itself when it already is one). */
         private static INDArray floatsIn(INDArray a, char order) {
             if (a.dataType() != DataType.FLOAT) {
-                throw new IllegalArgumentException("bf16 products take float32 arrays, not " + a.dataType());
+                throw new IllegalArgumentException("MKL's products here take float32 arrays, not " + a.dataType());
             }
-            return dense(a, order) ? a : a.dup(order);
+            return FusedAdam.dense(a, order) ? a : a.dup(order);
         }
 
         private static MemorySegment grown(MemorySegment s, long elements) {

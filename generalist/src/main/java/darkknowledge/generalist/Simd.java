@@ -1,6 +1,7 @@
 package darkknowledge.generalist;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -82,7 +83,7 @@ final class Simd {
             }
             float s = acc.reduceLanes(VectorOperators.ADD);
             for (; i < to; i++) {
-                float x = w.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i);
+                float x = w.getAtIndex(ValueLayout.JAVA_FLOAT, i);
                 s += x * x;
             }
             return s;
@@ -96,8 +97,7 @@ final class Simd {
                 FloatVector.fromMemorySegment(F, w, 4 * i, ORDER).mul(factor).intoMemorySegment(w, 4 * i, ORDER);
             }
             for (; i < to; i++) {
-                w.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i,
-                        w.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i) * factor);
+                w.setAtIndex(ValueLayout.JAVA_FLOAT, i, w.getAtIndex(ValueLayout.JAVA_FLOAT, i) * factor);
             }
         }
 

@@ -88,7 +88,7 @@ class Bf16Test {
                     MemorySegment bb = arena.allocate(2L * b.length());
                     Bf16.round(FusedAdam.segment(a, 4), ab, a.length());
                     Bf16.round(FusedAdam.segment(b, 4), bb, b.length());
-                    Bf16.gemm(transA, transB, m, n, k, ab, (int) a.size(1), bb, (int) b.size(1), 0f,
+                    Mkl.gemmBf16(transA, transB, m, n, k, ab, (int) a.size(1), bb, (int) b.size(1), 0f,
                             FusedAdam.segment(c, 4), n);
                 }
                 double err = c.sub(expected).norm2Number().doubleValue() / expected.norm2Number().doubleValue();
