@@ -79,21 +79,40 @@ public final class RunRecord {
             throw new ConfigException("--resume: " + dir + " is not a run directory (no " + CONFIG + ")");
         }
         RunRecord r = new RunRecord(dir);
+        try {
+            r.metrics.addAll(readMetrics(dir));
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot read " + dir.resolve(METRICS) + " to resume the run: " + e.getMessage(), e);
+        }
+        return r;
+    }
+
+    /**
+     * The rows of the {@code metrics.csv} in run directory {@code dir} (empty if it has none yet); an
+     * error naming the file and the row when one does not parse.
+     */
+    public static List<MetricRow> readMetrics(Path dir) {
         Path metrics = dir.resolve(METRICS);
-        if (Files.isRegularFile(metrics)) {
-            try (Reader in = Files.newBufferedReader(metrics, StandardCharsets.UTF_8)) {
-                for (var rec : CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(in)) {
-                    r.metrics.add(new MetricRow(rec.get("model"), Integer.parseInt(rec.get("epoch")),
+        List<MetricRow> rows = new ArrayList<>();
+        if (!Files.isRegularFile(metrics)) {
+            return rows;
+        }
+        try (Reader in = Files.newBufferedReader(metrics, StandardCharsets.UTF_8)) {
+            for (var rec : CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(in)) {
+                try {
+                    rows.add(new MetricRow(rec.get("model"), Integer.parseInt(rec.get("epoch")),
                             Double.parseDouble(rec.get("loss")), rec.get("validation_errors").isEmpty() ? -1
                                     : Integer.parseInt(rec.get("validation_errors")),
                             Integer.parseInt(rec.get("validation_examples")), Double.parseDouble(rec.get("learning_rate")),
                             Double.parseDouble(rec.get("seconds")), Double.parseDouble(rec.get("examples_per_second"))));
+                } catch (RuntimeException e) {
+                    throw new IllegalStateException(metrics + " line " + rec.getRecordNumber() + ": " + e.getMessage(), e);
                 }
-            } catch (IOException | RuntimeException e) {
-                throw new IllegalStateException("cannot read " + metrics + " to resume the run: " + e.getMessage(), e);
             }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + metrics, e);
         }
-        return r;
+        return rows;
     }
 
     public Path dir() {

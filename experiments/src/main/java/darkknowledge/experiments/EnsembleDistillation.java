@@ -7,12 +7,15 @@ import darkknowledge.pipeline.RunData;
 import darkknowledge.core.Check;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
+import darkknowledge.core.RunRecord;
 import darkknowledge.core.Scale;
 import darkknowledge.distill.DistillConfig;
 import darkknowledge.distill.Teacher;
 import darkknowledge.distill.TransferSet;
 import darkknowledge.generalist.Classifier;
 import darkknowledge.generalist.MlpConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +45,12 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
     static final ResultTables.Metric STUDENT_GAIN_KEPT_PCT =
             new ResultTables.Metric("student.gain_kept_pct", "share of the ensemble's gain kept (%)", "> 80", 1);
 
+    static final ResultTables.Metric STUDENT_KL_TRANSFER = new ResultTables.Metric("student.teacher_kl_transfer",
+            "student vs ensemble, T²·KL at T, transfer set", "–", 3);
+    static final ResultTables.Metric STUDENT_KL_TEST = new ResultTables.Metric("student.teacher_kl_test",
+            "student vs ensemble, T²·KL at T, test set", "–", 3);
+    static final ResultTables.Metric STUDENT_DISAGREEMENTS_TEST = new ResultTables.Metric(
+            "student.teacher_disagreements_test", "test digits where student and ensemble differ", "–", 1);
 
     /** How the members' outputs are combined. */
     public enum Average { PROBABILITIES, LOGITS }
@@ -97,7 +106,10 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
                 List.of(MEMBERS_MEAN_TEST_ERRORS,
                         ENSEMBLE_TEST_ERRORS,
                         STUDENT_TEST_ERRORS,
-                        STUDENT_GAIN_KEPT_PCT),
+                        STUDENT_GAIN_KEPT_PCT,
+                        STUDENT_KL_TRANSFER,
+                        STUDENT_KL_TEST,
+                        STUDENT_DISAGREEMENTS_TEST),
                 List.of("run.scale", "ensemble.members"), "The paper's figures are speech frame accuracies (10 members).");
     }
 
@@ -120,11 +132,20 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
                 : Teacher.logitMean("ensemble", s.train().numClasses(), logits);
         INDArray p = ensemble.softTargets(s.testX(), 1);
         int ensembleErrors = errors(Classifier.argmaxRows(p), s.test().labels());
+        if (s.hasValidation()) {
+            // The level the student's validation curve is aiming at (the figure's reference line).
+            result.put("ensemble.validation_errors", Integer.toString(errors(
+                    Classifier.argmaxRows(ensemble.softTargets(s.validationX(), 1)), s.validation().labels())));
+        }
 
         int[] rows = TransferSet.all().select(s.train().labels(), ctx.seeds().derive("transfer"));
         Models.Trained student = Models.distill(ctx, "student", c.student(), c.distill(), ensemble, s, rows, true);
         Models.report(result, student);
         int studentErrors = student.testErrors(s);
+        // How closely it copies the ensemble where it was taught and where it was not (§1's finding for
+        // one teacher: the gap between the two bounds the share of the gain a student keeps).
+        Models.reportFidelity(result, "student", ensemble, student, s.trainX().getRows(rows), s,
+                c.distill().temperature());
 
         double single = memberErrors.getMean();
         MEMBERS_MEAN_TEST_ERRORS.put(result, Models.fmt(single));
@@ -134,6 +155,78 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
         STUDENT_GAIN_KEPT_PCT.put(result, single == ensembleErrors ? "NaN"
                 : Models.fmt(100.0 * (single - studentErrors) / (single - ensembleErrors)));
         return result;
+    }
+
+    /**
+     * The student's validation errors per epoch, one curve per run, beside the members' and (runs made
+     * since it is recorded) the ensemble's validation errors: whether the student trained long enough
+     * that more epochs no longer help (issue 16 §2). Drawn from the runs {@link #curveRuns} picks into
+     * {@code results/ensemble-distillation-student-curves.png}.
+     */
+    @Override
+    public void figures(Path experimentRuns, Path results) {
+        List<Path> runs = curveRuns(experimentRuns, darkknowledge.core.Configs.write("", defaults()));
+        if (!runs.isEmpty()) {
+            Plots.studentCurves(runs.stream().map(EnsembleDistillation::curve).toList(),
+                    results.resolve(name() + "-student-curves.png"));
+        }
+    }
+
+    /**
+     * The finished runs a curve figure shows: those of the largest scale present (full, else small,
+     * else tiny) and, among them, of the largest ensemble (the paper's size, 10, once it has run),
+     * ordered by average, then seed, then run id.
+     */
+    static List<Path> curveRuns(Path experimentRuns, Map<String, String> defaults) {
+        if (!Files.isDirectory(experimentRuns)) {
+            return List.of();
+        }
+        List<Path> finished;
+        try (var dirs = Files.list(experimentRuns)) {
+            finished = dirs.filter(d -> Files.isRegularFile(d.resolve(RunRecord.RESULT))).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot list " + experimentRuns, e);
+        }
+        Map<Path, SortedMap<String, String>> configs = new TreeMap<>();
+        finished.forEach(d -> configs.put(d, RunRecord.readConfig(d, defaults)));
+        for (Scale scale : List.of(Scale.FULL, Scale.SMALL, Scale.TINY)) {
+            String name = scale.name().toLowerCase(java.util.Locale.ROOT);
+            List<Path> atScale = finished.stream().filter(d -> name.equals(configs.get(d).get("run.scale"))).toList();
+            int members = atScale.stream().mapToInt(d -> Integer.parseInt(configs.get(d).get("ensemble.members")))
+                    .max().orElse(-1);
+            if (members > 0) {
+                return atScale.stream()
+                        .filter(d -> Integer.parseInt(configs.get(d).get("ensemble.members")) == members)
+                        .sorted(java.util.Comparator.<Path, String>comparing(d -> configs.get(d).get("ensemble.average"))
+                                .thenComparing(d -> Long.parseLong(configs.get(d).get("run.seed")))
+                                .thenComparing(Path::getFileName))
+                        .toList();
+            }
+        }
+        return List.of();
+    }
+
+    /** One run's student curve, labelled with its seed, its kind of average and its outcome. */
+    static Plots.Curve curve(Path run) {
+        SortedMap<String, String> config = RunRecord.readProperties(run.resolve(RunRecord.CONFIG));
+        SortedMap<String, String> result = RunRecord.readProperties(run.resolve(RunRecord.RESULT));
+        List<RunRecord.MetricRow> rows = RunRecord.readMetrics(run).stream()
+                .filter(r -> r.model().equals("student") && r.validationErrors() >= 0)
+                .sorted(java.util.Comparator.comparingInt(RunRecord.MetricRow::epoch)).toList();
+        DescriptiveStatistics members = new DescriptiveStatistics();
+        result.forEach((k, v) -> {
+            if (k.matches("member\\d+\\.validation_errors")) {
+                members.addValue(Double.parseDouble(v));
+            }
+        });
+        String label = String.format(java.util.Locale.ROOT, "seed %s, %s: test errors %s, %.1f%% of the gain kept (%s)",
+                config.getOrDefault("run.seed", "?"), config.getOrDefault("ensemble.average", "probabilities"),
+                result.get(STUDENT_TEST_ERRORS.key()),
+                Double.parseDouble(result.getOrDefault(STUDENT_GAIN_KEPT_PCT.key(), "NaN")), run.getFileName());
+        return new Plots.Curve(label, rows.stream().mapToInt(RunRecord.MetricRow::epoch).toArray(),
+                rows.stream().mapToInt(RunRecord.MetricRow::validationErrors).toArray(),
+                members.getN() == 0 ? Double.NaN : members.getMean(),
+                Double.parseDouble(result.getOrDefault("ensemble.validation_errors", "NaN")));
     }
 
     private static int errors(int[] predicted, int[] labels) {

@@ -39,6 +39,15 @@ public interface Experiment<C extends Record> {
         return null;
     }
 
+    /**
+     * Draws the figures that span several of this experiment's runs (e.g. one curve per seed) into
+     * {@code results}, from the finished run records under {@code experimentRuns}; called by
+     * {@code ./dk tables} after the table. Most experiments have none: their figures belong to one
+     * run and are copied from it.
+     */
+    default void figures(java.nio.file.Path experimentRuns, java.nio.file.Path results) {
+    }
+
     /** Runs it; the returned figures go to {@code result.properties}. */
     SortedMap<String, String> run(C config, RunContext context);
 }

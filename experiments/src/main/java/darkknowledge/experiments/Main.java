@@ -153,6 +153,7 @@ public final class Main implements Callable<Integer> {
                 ResultTables.Generated g = ResultTables.generate(runs, results, e.table(), "./dk tables", defaults(e));
                 boolean inReadme = ResultTables.updateReadme(repoPath("README.md"), e.name(), g.markdown());
                 copyFigures(runs.resolve(e.name()), results, e.name());
+                e.figures(runs.resolve(e.name()), results);
                 System.out.printf("%-28s %d runs -> %s%s%n", e.name(), g.runs(), g.markdownFile(),
                         inReadme ? " (+ README)" : "");
             }

@@ -32,6 +32,51 @@ final class Plots {
     }
 
     /**
+     * One student's validation errors per epoch, with the validation errors of the nets it learned
+     * from: the members' mean and the ensemble's ({@code NaN} when the run did not record them).
+     */
+    record Curve(String label, int[] epochs, int[] validationErrors, double membersValidationErrors,
+                 double ensembleValidationErrors) {
+    }
+
+    /**
+     * Students' validation errors against the epoch, one line per run; dashed lines mark the mean
+     * over runs of the members' and of the ensemble's validation errors, the levels the students
+     * start from and aim at.
+     */
+    static void studentCurves(List<Curve> curves, Path png) {
+        XYChart chart = new XYChartBuilder().width(1000).height(600)
+                .title("Ensemble distillation: the student's validation errors per epoch")
+                .xAxisTitle("student epoch").yAxisTitle("validation errors").build();
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
+        chart.getStyler().setXAxisDecimalPattern("#");
+        int last = 1;
+        for (Curve c : curves) {
+            if (c.epochs().length > 0) {
+                chart.addSeries(c.label(), java.util.Arrays.stream(c.epochs()).asDoubleStream().toArray(),
+                        java.util.Arrays.stream(c.validationErrors()).asDoubleStream().toArray())
+                        .setMarker(SeriesMarkers.NONE);
+                last = Math.max(last, c.epochs()[c.epochs().length - 1]);
+            }
+        }
+        reference(chart, "members (mean of single nets)", curves.stream().mapToDouble(Curve::membersValidationErrors), last);
+        reference(chart, "ensemble", curves.stream().mapToDouble(Curve::ensembleValidationErrors), last);
+        save(chart, png);
+    }
+
+    private static void reference(XYChart chart, String name, java.util.stream.DoubleStream levels, int lastEpoch) {
+        java.util.OptionalDouble mean = levels.filter(v -> !Double.isNaN(v)).average();
+        if (mean.isPresent()) {
+            chart.addSeries(String.format(java.util.Locale.ROOT, "%s: %.1f", name, mean.getAsDouble()),
+                    // From epoch 0: XChart puts a tick on every x when all series are equally spaced
+                    // (knowm/XChart#731); this line's x breaks the spacing and gives readable ticks.
+                    new double[] {0, lastEpoch}, new double[] {mean.getAsDouble(), mean.getAsDouble()})
+                    .setMarker(SeriesMarkers.NONE).setLineStyle(org.knowm.xchart.style.lines.SeriesLines.DASH_DASH)
+                    .setLineColor(java.awt.Color.DARK_GRAY);
+        }
+    }
+
+    /**
      * The class covariance (or correlation) matrix with classes ordered by cluster, diagonal blanked
      * so the off-diagonal confusions that drive the clustering are visible. Above 60 classes, cells
      * are averaged into at most 60 × 60 bins of consecutive (cluster-ordered) classes.

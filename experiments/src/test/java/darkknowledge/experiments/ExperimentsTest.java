@@ -54,6 +54,38 @@ class ExperimentsTest {
         ResultTables.Generated g = ResultTables.generate(root.resolve("runs"), root.resolve("results"), e.table(), "./dk tables");
         assertEquals(1, g.runs());
         assertTrue(g.markdown().matches("(?s).*ours: (dataset=\\w+, )?tiny.*"), g.markdown());
+        e.figures(root.resolve("runs").resolve(name), root.resolve("results"));
+        if (e instanceof EnsembleDistillation ed) {
+            Path png = root.resolve("results").resolve(name + "-student-curves.png");
+            var image = javax.imageio.ImageIO.read(png.toFile());
+            assertEquals(1000, image.getWidth(), png.toString());
+            Plots.Curve c = EnsembleDistillation.curve(o.dir());
+            int epochs = Integer.parseInt(config.get("student.epochs"));
+            assertEquals(epochs, c.epochs().length, "one point per student epoch");
+            assertEquals(o.result().get("student.validation_errors"),
+                    Integer.toString(java.util.Arrays.stream(c.validationErrors()).min().orElseThrow()),
+                    "the student kept is its best validation epoch's");
+            assertEquals(Integer.parseInt(o.result().get("ensemble.validation_errors")), c.ensembleValidationErrors());
+            assertTrue(c.membersValidationErrors() > 0 && c.label().contains("seed 1"), c.toString());
+        }
+    }
+
+    @Test
+    void theCurveFigureShowsTheLargestScaleAndEnsembleOrderedByAverageThenSeed(@TempDir Path runs) {
+        Object[][] made = {{"a", "full", 10, "logits", 1}, {"b", "full", 10, "probabilities", 2},
+            {"c", "full", 10, "probabilities", 1}, {"d", "full", 5, "probabilities", 1}, {"e", "small", 10, "logits", 1},
+            {"f", "full", 10, "probabilities", 3, "unfinished"}};
+        for (Object[] r : made) {
+            Path d = runs.resolve((String) r[0]);
+            darkknowledge.core.AtomicFiles.writeString(d.resolve(RunRecord.CONFIG), "run.scale=" + r[1]
+                    + "\nensemble.members=" + r[2] + "\nensemble.average=" + r[3] + "\nrun.seed=" + r[4] + "\n");
+            if (r.length == 5) {
+                darkknowledge.core.AtomicFiles.writeString(d.resolve(RunRecord.RESULT), "student.test_errors=1\n");
+            }
+        }
+        var defaults = darkknowledge.core.Configs.write("", new EnsembleDistillation().defaults());
+        assertEquals(List.of("a", "c", "b"), EnsembleDistillation.curveRuns(runs, defaults).stream()
+                .map(p -> p.getFileName().toString()).toList());
     }
 
     private static <C extends Record> Runner.Outcome runTiny(Experiment<C> e, Path runs) {
