@@ -14,7 +14,6 @@ import darkknowledge.distill.Teacher;
 import darkknowledge.distill.TransferSet;
 import darkknowledge.generalist.Classifier;
 import darkknowledge.generalist.MlpConfig;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -165,7 +164,7 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
      */
     @Override
     public void figures(Path experimentRuns, Path results) {
-        List<Path> runs = curveRuns(experimentRuns, darkknowledge.core.Configs.write("", defaults()));
+        List<FinishedRuns.Run> runs = curveRuns(experimentRuns, darkknowledge.core.Configs.write("", defaults()));
         if (!runs.isEmpty()) {
             Plots.studentCurves(runs.stream().map(EnsembleDistillation::curve).toList(),
                     results.resolve(name() + "-student-curves.png"));
@@ -177,40 +176,20 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
      * else tiny) and, among them, of the largest ensemble (the paper's size, 10, once it has run),
      * ordered by average, then seed, then run id.
      */
-    static List<Path> curveRuns(Path experimentRuns, Map<String, String> defaults) {
-        if (!Files.isDirectory(experimentRuns)) {
-            return List.of();
-        }
-        List<Path> finished;
-        try (var dirs = Files.list(experimentRuns)) {
-            finished = dirs.filter(d -> Files.isRegularFile(d.resolve(RunRecord.RESULT))).toList();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot list " + experimentRuns, e);
-        }
-        Map<Path, SortedMap<String, String>> configs = new TreeMap<>();
-        finished.forEach(d -> configs.put(d, RunRecord.readConfig(d, defaults)));
-        for (Scale scale : List.of(Scale.FULL, Scale.SMALL, Scale.TINY)) {
-            String name = scale.name().toLowerCase(java.util.Locale.ROOT);
-            List<Path> atScale = finished.stream().filter(d -> name.equals(configs.get(d).get("run.scale"))).toList();
-            int members = atScale.stream().mapToInt(d -> Integer.parseInt(configs.get(d).get("ensemble.members")))
-                    .max().orElse(-1);
-            if (members > 0) {
-                return atScale.stream()
-                        .filter(d -> Integer.parseInt(configs.get(d).get("ensemble.members")) == members)
-                        .sorted(java.util.Comparator.<Path, String>comparing(d -> configs.get(d).get("ensemble.average"))
-                                .thenComparing(d -> Long.parseLong(configs.get(d).get("run.seed")))
-                                .thenComparing(Path::getFileName))
-                        .toList();
-            }
-        }
-        return List.of();
+    static List<FinishedRuns.Run> curveRuns(Path experimentRuns, Map<String, String> defaults) {
+        List<FinishedRuns.Run> runs = FinishedRuns.ofLargestScale(experimentRuns, defaults);
+        int members = runs.stream().mapToInt(r -> Integer.parseInt(r.config().get("ensemble.members"))).max().orElse(-1);
+        return runs.stream().filter(r -> Integer.parseInt(r.config().get("ensemble.members")) == members)
+                .sorted(java.util.Comparator.<FinishedRuns.Run, String>comparing(r -> r.config().get("ensemble.average"))
+                        .thenComparing(r -> Long.parseLong(r.config().get("run.seed")))
+                        .thenComparing(FinishedRuns.Run::id))
+                .toList();
     }
 
     /** One run's student curve, labelled with its seed, its kind of average and its outcome. */
-    static Plots.Curve curve(Path run) {
-        SortedMap<String, String> config = RunRecord.readProperties(run.resolve(RunRecord.CONFIG));
-        SortedMap<String, String> result = RunRecord.readProperties(run.resolve(RunRecord.RESULT));
-        List<RunRecord.MetricRow> rows = RunRecord.readMetrics(run).stream()
+    static Plots.Curve curve(FinishedRuns.Run run) {
+        SortedMap<String, String> result = run.result();
+        List<RunRecord.MetricRow> rows = RunRecord.readMetrics(run.dir()).stream()
                 .filter(r -> r.model().equals("student") && r.validationErrors() >= 0)
                 .sorted(java.util.Comparator.comparingInt(RunRecord.MetricRow::epoch)).toList();
         DescriptiveStatistics members = new DescriptiveStatistics();
@@ -220,9 +199,8 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
             }
         });
         String label = String.format(java.util.Locale.ROOT, "seed %s, %s: test errors %s, %.1f%% of the gain kept (%s)",
-                config.getOrDefault("run.seed", "?"), config.getOrDefault("ensemble.average", "probabilities"),
-                result.get(STUDENT_TEST_ERRORS.key()),
-                Double.parseDouble(result.getOrDefault(STUDENT_GAIN_KEPT_PCT.key(), "NaN")), run.getFileName());
+                run.config().get("run.seed"), run.config().get("ensemble.average"), result.get(STUDENT_TEST_ERRORS.key()),
+                Double.parseDouble(result.getOrDefault(STUDENT_GAIN_KEPT_PCT.key(), "NaN")), run.id());
         return new Plots.Curve(label, rows.stream().mapToInt(RunRecord.MetricRow::epoch).toArray(),
                 rows.stream().mapToInt(RunRecord.MetricRow::validationErrors).toArray(),
                 members.getN() == 0 ? Double.NaN : members.getMean(),

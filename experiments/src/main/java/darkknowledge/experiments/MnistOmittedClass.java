@@ -42,6 +42,8 @@ public final class MnistOmittedClass implements Experiment<MnistOmittedClass.Con
             new ResultTables.Metric("omitted.test_errors", "without the digit: test errors", "206", 1);
     static final ResultTables.Metric OMITTED_CLASS_ERRORS =
             new ResultTables.Metric("omitted.class_errors", "… of them on the omitted digit", "133 of 1010", 1);
+    static final ResultTables.Metric OMITTED_CLASS_ACCURACY_PCT = new ResultTables.Metric("omitted.class_accuracy_pct",
+            "omitted digit right, before the shift (%)", "86.8", 1);
     static final ResultTables.Metric OMITTED_SHIFT =
             new ResultTables.Metric("omitted.shift", "bias shift chosen on validation", "3.5 (on test)", 1);
     static final ResultTables.Metric OMITTED_SHIFTED_TEST_ERRORS =
@@ -118,6 +120,7 @@ public final class MnistOmittedClass implements Experiment<MnistOmittedClass.Con
                 TEACHER_TEST_ERRORS,
                 OMITTED_TEST_ERRORS,
                 OMITTED_CLASS_ERRORS,
+                OMITTED_CLASS_ACCURACY_PCT,
                 OMITTED_SHIFT,
                 OMITTED_SHIFTED_TEST_ERRORS,
                 OMITTED_SHIFTED_CLASS_ERRORS,
@@ -127,6 +130,36 @@ public final class MnistOmittedClass implements Experiment<MnistOmittedClass.Con
                 ONLY_SHIFT,
                 ONLY_SHIFTED_TEST_ERROR_PCT),
                 List.of("run.scale", "omitted.classes"), "");
+    }
+
+    /**
+     * Any omitted digit, not only the paper's 3: the accuracy on the digit left out, before and after
+     * its bias shift, one pair of bars per digit ({@code results/mnist-omitted-class-digits.png}) from
+     * the newest finished run that left out that digit alone, once two or more digits have run.
+     */
+    @Override
+    public void figures(java.nio.file.Path experimentRuns, java.nio.file.Path results) {
+        Map<Integer, FinishedRuns.Run> byDigit = perDigit(experimentRuns, darkknowledge.core.Configs.write("", defaults()));
+        if (byDigit.size() >= 2) {
+            Plots.omittedDigits(byDigit.entrySet().stream().map(e -> new Plots.OmittedDigit(e.getKey(),
+                    Double.parseDouble(e.getValue().result().get(OMITTED_CLASS_ACCURACY_PCT.key())),
+                    Double.parseDouble(e.getValue().result().get(OMITTED_SHIFTED_CLASS_ACCURACY_PCT.key())),
+                    Double.parseDouble(e.getValue().result().get(OMITTED_SHIFT.key())))).toList(),
+                    results.resolve(name() + "-digits.png"));
+        }
+    }
+
+    /** The newest finished run (of the largest scale present) that left out each single digit. */
+    static java.util.SortedMap<Integer, FinishedRuns.Run> perDigit(java.nio.file.Path experimentRuns,
+                                                                   Map<String, String> defaults) {
+        java.util.SortedMap<Integer, FinishedRuns.Run> byDigit = new TreeMap<>();
+        for (FinishedRuns.Run r : FinishedRuns.ofLargestScale(experimentRuns, defaults)) {
+            String classes = r.config().get("omitted.classes");
+            if (classes.matches("\\d+") && r.result().containsKey(OMITTED_CLASS_ACCURACY_PCT.key())) {
+                byDigit.put(Integer.parseInt(classes), r); // oldest first: the newest wins
+            }
+        }
+        return byDigit;
     }
 
     @Override

@@ -76,6 +76,26 @@ final class Plots {
         }
     }
 
+    /** The student's accuracy on the digit its transfer set lacked, before and after the bias shift. */
+    record OmittedDigit(int digit, double accuracyPct, double shiftedAccuracyPct, double shift) {
+    }
+
+    /** Bars per omitted digit: its test accuracy before and after the shift chosen on validation. */
+    static void omittedDigits(List<OmittedDigit> digits, Path png) {
+        org.knowm.xchart.CategoryChart chart = new org.knowm.xchart.CategoryChartBuilder().width(900).height(500)
+                .title("A digit the student never saw: its test accuracy, by omitted digit")
+                .xAxisTitle("omitted digit (bias shift chosen on validation)").yAxisTitle("omitted digit right (%)").build();
+        var styler = chart.getStyler();
+        styler.setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideSW);
+        styler.setYAxisMin(0.0).setYAxisMax(100.0);
+        styler.setLabelsVisible(true);
+        List<String> names = digits.stream().map(d -> String.format(java.util.Locale.ROOT, "%d (%+.1f)", d.digit(),
+                d.shift())).toList();
+        chart.addSeries("soft targets alone", names, digits.stream().map(OmittedDigit::accuracyPct).toList());
+        chart.addSeries("after the bias shift", names, digits.stream().map(OmittedDigit::shiftedAccuracyPct).toList());
+        save(chart, png);
+    }
+
     /**
      * The class covariance (or correlation) matrix with classes ordered by cluster, diagonal blanked
      * so the off-diagonal confusions that drive the clustering are visible. Above 60 classes, cells
@@ -137,6 +157,7 @@ final class Plots {
 
     static void save(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path png) {
         try {
+            java.nio.file.Files.createDirectories(png.toAbsolutePath().getParent());
             Path tmp = png.resolveSibling(png.getFileName() + ".part.png");
             BitmapEncoder.saveBitmap(chart, tmp.toString().replaceAll("\\.png$", ""), BitmapEncoder.BitmapFormat.PNG);
             darkknowledge.core.AtomicFiles.moveAtomically(tmp, png);

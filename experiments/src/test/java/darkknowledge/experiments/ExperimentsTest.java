@@ -59,7 +59,7 @@ class ExperimentsTest {
             Path png = root.resolve("results").resolve(name + "-student-curves.png");
             var image = javax.imageio.ImageIO.read(png.toFile());
             assertEquals(1000, image.getWidth(), png.toString());
-            Plots.Curve c = EnsembleDistillation.curve(o.dir());
+            Plots.Curve c = EnsembleDistillation.curve(new FinishedRuns.Run(o.dir(), config, o.result()));
             int epochs = Integer.parseInt(config.get("student.epochs"));
             assertEquals(epochs, c.epochs().length, "one point per student epoch");
             assertEquals(o.result().get("student.validation_errors"),
@@ -85,12 +85,31 @@ class ExperimentsTest {
         }
         var defaults = darkknowledge.core.Configs.write("", new EnsembleDistillation().defaults());
         assertEquals(List.of("a", "c", "b"), EnsembleDistillation.curveRuns(runs, defaults).stream()
-                .map(p -> p.getFileName().toString()).toList());
+                .map(FinishedRuns.Run::id).toList());
     }
 
     private static <C extends Record> Runner.Outcome runTiny(Experiment<C> e, Path runs) {
         C cfg = Runner.resolve(e, Scale.TINY, null, List.of());
         return Runner.run(e, cfg, runs, new DataStore(DataStore.defaultCacheDir()), false);
+    }
+
+    @Test
+    void theOmittedDigitFigureTakesTheNewestRunOfEachSingleDigit(@TempDir Path root) throws Exception {
+        Path runs = root.resolve("runs");
+        String[][] made = {{"1-old", "5", "90"}, {"2-new", "5", "91"}, {"3", "2", "80"}, {"4", "3,5", "70"}};
+        for (String[] r : made) {
+            darkknowledge.core.AtomicFiles.writeString(runs.resolve(r[0]).resolve(RunRecord.CONFIG),
+                    "run.scale=full\nomitted.classes=" + r[1] + "\n");
+            darkknowledge.core.AtomicFiles.writeString(runs.resolve(r[0]).resolve(RunRecord.RESULT),
+                    "omitted.class_accuracy_pct=" + r[2] + "\nomitted.shifted.class_accuracy_pct=99\nomitted.shift=2.5\n");
+        }
+        var e = new MnistOmittedClass();
+        var byDigit = MnistOmittedClass.perDigit(runs, darkknowledge.core.Configs.write("", e.defaults()));
+        assertEquals(List.of(2, 5), List.copyOf(byDigit.keySet()));
+        assertEquals("2-new", byDigit.get(5).id());
+        e.figures(runs, root.resolve("results"));
+        assertEquals(900, javax.imageio.ImageIO.read(root.resolve("results/mnist-omitted-class-digits.png").toFile())
+                .getWidth());
     }
 
     @Test

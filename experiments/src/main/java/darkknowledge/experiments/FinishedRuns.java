@@ -1,0 +1,59 @@
+package darkknowledge.experiments;
+
+import darkknowledge.core.RunRecord;
+import darkknowledge.core.Scale;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+
+/**
+ * The finished runs of one experiment that a figure spanning runs draws on ({@link Experiment#figures}):
+ * those of the largest scale present (full, else small, else tiny), as their run records hold them.
+ */
+final class FinishedRuns {
+    private FinishedRuns() {
+    }
+
+    /**
+     * One finished run: its directory, its config (keys added since it ran set to their defaults) and
+     * its results.
+     */
+    record Run(Path dir, SortedMap<String, String> config, SortedMap<String, String> result) {
+        String id() {
+            return dir.getFileName().toString();
+        }
+    }
+
+    /**
+     * The runs under {@code experimentRuns} that finished (have a {@code result.properties}) at the
+     * largest scale any of them has, oldest first; empty if there are none.
+     */
+    static List<Run> ofLargestScale(Path experimentRuns, Map<String, String> defaults) {
+        if (!Files.isDirectory(experimentRuns)) {
+            return List.of();
+        }
+        List<Run> finished;
+        try (var dirs = Files.list(experimentRuns)) {
+            finished = dirs.filter(d -> Files.isRegularFile(d.resolve(RunRecord.RESULT)))
+                    .map(d -> new Run(d, RunRecord.readConfig(d, defaults),
+                            RunRecord.readProperties(d.resolve(RunRecord.RESULT))))
+                    .sorted(Comparator.comparing(Run::id)).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + experimentRuns, e);
+        }
+        for (Scale scale : List.of(Scale.FULL, Scale.SMALL, Scale.TINY)) {
+            String name = scale.name().toLowerCase(Locale.ROOT);
+            List<Run> atScale = finished.stream().filter(r -> name.equals(r.config().get("run.scale"))).toList();
+            if (!atScale.isEmpty()) {
+                return atScale;
+            }
+        }
+        return List.of();
+    }
+}
