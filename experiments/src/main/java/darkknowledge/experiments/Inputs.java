@@ -11,4 +11,25 @@ public record Inputs(String teacher) {
     public static Inputs none() {
         return new Inputs("");
     }
+
+    /**
+     * Refuses, before a run record is made, an {@code inputs.teacher} of {@code experimentConfig} that
+     * names no file: a run that would stop at its first step leaves no run directory behind.
+     */
+    static void requireExisting(Record experimentConfig) {
+        for (var c : experimentConfig.getClass().getRecordComponents()) {
+            Object v;
+            try {
+                v = c.getAccessor().invoke(experimentConfig);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot read " + c.getName() + " of " + experimentConfig, e);
+            }
+            if (v instanceof Inputs in && !in.teacher().isBlank()
+                    && !java.nio.file.Files.isRegularFile(java.nio.file.Path.of(in.teacher()))) {
+                throw new darkknowledge.core.ConfigException(c.getName() + ".teacher: checkpoint not found: "
+                        + java.nio.file.Path.of(in.teacher()).toAbsolutePath() + " (a teacher.zip saved by an earlier run; "
+                        + "saved models are not committed, so one from another machine must be trained again here)");
+            }
+        }
+    }
 }

@@ -47,6 +47,7 @@ public final class Runner {
         s.requireAllKnown(Configs.keys("", experiment.defaults()));
         requireValidation(experiment, config);
         darkknowledge.pipeline.DataConfig.requireHoldOutWhereNeeded(config);
+        Inputs.requireExisting(config);
         return config;
     }
 

@@ -113,6 +113,15 @@ class ExperimentsTest {
     }
 
     @Test
+    void aMissingTeacherCheckpointIsRefusedBeforeARunDirectoryIsMade(@TempDir Path root) {
+        Path missing = root.resolve("runs/mnist-distillation/gone/teacher.zip");
+        var ex = assertThrows(ConfigException.class, () -> Runner.resolve(new MnistOmittedClass(), Scale.TINY, null,
+                List.of("inputs.teacher=" + missing)));
+        assertTrue(ex.getMessage().contains("inputs.teacher: checkpoint not found: " + missing), ex.getMessage());
+        assertTrue(!Files.exists(root.resolve("runs")), "nothing written");
+    }
+
+    @Test
     void unknownKeyStopsBeforeAnythingRunsNamingTheKey() {
         var ex = assertThrows(ConfigException.class, () -> Runner.resolve(new MnistDistillation(), Scale.TINY, null,
                 List.of("distill.temperatur=3")));
@@ -211,13 +220,5 @@ class ExperimentsTest {
         var ex = assertThrows(ConfigException.class, () -> Runner.run(d, cfg, root.resolve("b"), store, false));
         assertTrue(ex.getMessage().contains("other data") && ex.getMessage().contains("data.fashion-mnist."),
                 ex.getMessage());
-    }
-
-    @Test
-    void missingTeacherCheckpointIsAnErrorNamingIt(@TempDir Path root) {
-        var e = new MnistOmittedClass();
-        var cfg = Runner.resolve(e, Scale.TINY, null, List.of("inputs.teacher=" + root.resolve("nope.zip")));
-        var ex = assertThrows(ConfigException.class, () -> Runner.run(e, cfg, root, new DataStore(DataStore.defaultCacheDir()), false));
-        assertTrue(ex.getMessage().contains("nope.zip"));
     }
 }
