@@ -59,20 +59,25 @@ final class Plots {
                 last = Math.max(last, c.epochs()[c.epochs().length - 1]);
             }
         }
-        reference(chart, "members (mean of single nets)", curves.stream().mapToDouble(Curve::membersValidationErrors), last);
-        reference(chart, "ensemble", curves.stream().mapToDouble(Curve::ensembleValidationErrors), last);
+        reference(chart, "members (mean of single nets)", curves.stream().mapToDouble(Curve::membersValidationErrors).toArray(),
+                last, org.knowm.xchart.style.lines.SeriesLines.DASH_DASH);
+        reference(chart, "ensemble", curves.stream().mapToDouble(Curve::ensembleValidationErrors).toArray(), last,
+                org.knowm.xchart.style.lines.SeriesLines.DOT_DOT);
         save(chart, png);
     }
 
-    private static void reference(XYChart chart, String name, java.util.stream.DoubleStream levels, int lastEpoch) {
-        java.util.OptionalDouble mean = levels.filter(v -> !Double.isNaN(v)).average();
-        if (mean.isPresent()) {
-            chart.addSeries(String.format(java.util.Locale.ROOT, "%s: %.1f", name, mean.getAsDouble()),
+    private static void reference(XYChart chart, String name, double[] levels, int lastEpoch,
+                                  java.awt.BasicStroke line) {
+        double[] known = java.util.Arrays.stream(levels).filter(v -> !Double.isNaN(v)).toArray();
+        if (known.length > 0) {
+            double mean = java.util.Arrays.stream(known).average().orElseThrow();
+            String of = known.length == levels.length ? "" : String.format(java.util.Locale.ROOT,
+                    " (the %d of %d runs that recorded it)", known.length, levels.length);
+            chart.addSeries(String.format(java.util.Locale.ROOT, "%s: %.1f%s", name, mean, of),
                     // From epoch 0: XChart puts a tick on every x when all series are equally spaced
                     // (knowm/XChart#731); this line's x breaks the spacing and gives readable ticks.
-                    new double[] {0, lastEpoch}, new double[] {mean.getAsDouble(), mean.getAsDouble()})
-                    .setMarker(SeriesMarkers.NONE).setLineStyle(org.knowm.xchart.style.lines.SeriesLines.DASH_DASH)
-                    .setLineColor(java.awt.Color.DARK_GRAY);
+                    new double[] {0, lastEpoch}, new double[] {mean, mean})
+                    .setMarker(SeriesMarkers.NONE).setLineStyle(line).setLineColor(java.awt.Color.DARK_GRAY);
         }
     }
 
