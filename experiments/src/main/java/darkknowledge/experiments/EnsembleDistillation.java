@@ -141,8 +141,8 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
         Models.Trained student = Models.distill(ctx, "student", c.student(), c.distill(), ensemble, s, rows, true);
         Models.report(result, student);
         int studentErrors = student.testErrors(s);
-        // How closely it copies the ensemble where it was taught and where it was not (§1's finding for
-        // one teacher: the gap between the two bounds the share of the gain a student keeps).
+        // How closely it copies the ensemble where it was taught and where it was not (issue 16 §1 found,
+        // for one teacher, the student close on its transfer set and ten times further off it).
         Models.reportFidelity(result, "student", ensemble, student, s.trainX().getRows(rows), s,
                 c.distill().temperature());
 
@@ -159,52 +159,64 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
     /**
      * The student's validation errors per epoch, one curve per run, beside the members' and (runs made
      * since it is recorded) the ensemble's validation errors: whether the student trained long enough
-     * that more epochs no longer help (issue 16 §2). Drawn from the runs {@link #curveRuns} picks into
-     * {@code results/ensemble-distillation-student-curves.png}.
+     * that more epochs no longer help (issue 16 §2, on the paper's §4 ensemble). Drawn from the runs
+     * {@link #curveRuns} picks into {@code results/ensemble-distillation-student-curves.png}; a stale
+     * figure is removed when no run qualifies.
      */
     @Override
     public void figures(Path experimentRuns, Path results) {
         List<FinishedRuns.Run> runs = curveRuns(experimentRuns, darkknowledge.core.Configs.write("", defaults()));
-        if (!runs.isEmpty()) {
-            Plots.studentCurves(runs.stream().map(EnsembleDistillation::curve).toList(),
-                    results.resolve(name() + "-student-curves.png"));
+        Path png = results.resolve(name() + "-student-curves.png");
+        if (runs.isEmpty()) {
+            Plots.remove(png);
+        } else {
+            Plots.studentCurves(runs.stream().map(EnsembleDistillation::curve).toList(), png);
         }
     }
 
     /**
      * The finished runs a curve figure shows: those of the largest scale present (full, else small,
-     * else tiny) and, among them, of the largest ensemble (the paper's size, 10, once it has run),
-     * ordered by average, then seed, then run id.
+     * else tiny), of the largest ensemble among them (the paper's size, 10, once it has run) and of
+     * the newest such run's settings but for the seed and the kind of average; ordered by average,
+     * then seed, then run id.
      */
     static List<FinishedRuns.Run> curveRuns(Path experimentRuns, Map<String, String> defaults) {
         List<FinishedRuns.Run> runs = FinishedRuns.ofLargestScale(experimentRuns, defaults);
         int members = runs.stream().mapToInt(r -> Integer.parseInt(r.config().get("ensemble.members"))).max().orElse(-1);
-        return runs.stream().filter(r -> Integer.parseInt(r.config().get("ensemble.members")) == members)
+        List<FinishedRuns.Run> largest = runs.stream()
+                .filter(r -> Integer.parseInt(r.config().get("ensemble.members")) == members).toList();
+        if (largest.isEmpty()) {
+            return List.of();
+        }
+        return FinishedRuns.sameSettings(largest, largest.getLast(), java.util.Set.of("run.seed", "ensemble.average"))
+                .stream()
                 .sorted(java.util.Comparator.<FinishedRuns.Run, String>comparing(r -> r.config().get("ensemble.average"))
                         .thenComparing(r -> Long.parseLong(r.config().get("run.seed")))
                         .thenComparing(FinishedRuns.Run::id))
                 .toList();
     }
 
-    /** One run's student curve, labelled with its seed, its kind of average and its outcome. */
+    /**
+     * One run's student curve, labelled with its seed, its kind of average and its outcome; the
+     * members' validation errors are their mean over those recorded as numbers (none without a
+     * hold-out, and then no curve points either).
+     */
     static Plots.Curve curve(FinishedRuns.Run run) {
-        SortedMap<String, String> result = run.result();
         List<RunRecord.MetricRow> rows = RunRecord.readMetrics(run.dir()).stream()
                 .filter(r -> r.model().equals("student") && r.validationErrors() >= 0)
                 .sorted(java.util.Comparator.comparingInt(RunRecord.MetricRow::epoch)).toList();
         DescriptiveStatistics members = new DescriptiveStatistics();
-        result.forEach((k, v) -> {
-            if (k.matches("member\\d+\\.validation_errors")) {
-                members.addValue(Double.parseDouble(v));
+        for (String k : run.result().keySet()) {
+            if (k.matches("member\\d+\\.validation_errors") && !Double.isNaN(run.number(k))) {
+                members.addValue(run.number(k));
             }
-        });
+        }
         String label = String.format(java.util.Locale.ROOT, "seed %s, %s: test errors %s, %.1f%% of the gain kept (%s)",
-                run.config().get("run.seed"), run.config().get("ensemble.average"), result.get(STUDENT_TEST_ERRORS.key()),
-                Double.parseDouble(result.getOrDefault(STUDENT_GAIN_KEPT_PCT.key(), "NaN")), run.id());
+                run.config().get("run.seed"), run.config().get("ensemble.average"),
+                run.result().get(STUDENT_TEST_ERRORS.key()), run.number(STUDENT_GAIN_KEPT_PCT.key()), run.id());
         return new Plots.Curve(label, rows.stream().mapToInt(RunRecord.MetricRow::epoch).toArray(),
                 rows.stream().mapToInt(RunRecord.MetricRow::validationErrors).toArray(),
-                members.getN() == 0 ? Double.NaN : members.getMean(),
-                Double.parseDouble(result.getOrDefault("ensemble.validation_errors", "NaN")));
+                members.getN() == 0 ? Double.NaN : members.getMean(), run.number("ensemble.validation_errors"));
     }
 
     private static int errors(int[] predicted, int[] labels) {

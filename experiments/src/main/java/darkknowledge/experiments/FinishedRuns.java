@@ -28,6 +28,31 @@ final class FinishedRuns {
         String id() {
             return dir.getFileName().toString();
         }
+
+        /** Result {@code key} as a number; {@code NaN} when absent or not a number ("none (no hold-out)"). */
+        double number(String key) {
+            String v = result.get(key);
+            try {
+                return v == null ? Double.NaN : Double.parseDouble(v);
+            } catch (NumberFormatException e) {
+                return Double.NaN;
+            }
+        }
+    }
+
+    /**
+     * The runs whose config equals {@code reference}'s on every key but those {@code varied} (and
+     * {@code engine.*}, which trains the same models): a figure that varies the seed does not also
+     * mix in another dataset or temperature.
+     */
+    static List<Run> sameSettings(List<Run> runs, Run reference, java.util.Set<String> varied) {
+        java.util.function.Function<Run, Map<String, String>> fixed = r -> {
+            Map<String, String> m = new java.util.TreeMap<>(r.config());
+            m.keySet().removeIf(k -> varied.contains(k) || k.startsWith("engine."));
+            return m;
+        };
+        Map<String, String> want = fixed.apply(reference);
+        return runs.stream().filter(r -> fixed.apply(r).equals(want)).toList();
     }
 
     /**

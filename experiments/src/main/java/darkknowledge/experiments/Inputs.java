@@ -13,8 +13,11 @@ public record Inputs(String teacher) {
     }
 
     /**
-     * Refuses, before a run record is made, an {@code inputs.teacher} of {@code experimentConfig} that
-     * names no file: a run that would stop at its first step leaves no run directory behind.
+     * Refuses an {@code inputs.teacher} of {@code experimentConfig} that names no file, when a config
+     * is resolved or a run resumed: before a run directory is made or a resumed run's records are
+     * touched, so that a run which could only fail at its first step leaves nothing behind. A
+     * relative path is read against the working directory, the repository's root under {@code ./dk},
+     * as the teacher is loaded.
      */
     static void requireExisting(Record experimentConfig) {
         for (var c : experimentConfig.getClass().getRecordComponents()) {

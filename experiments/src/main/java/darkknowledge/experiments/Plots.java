@@ -161,13 +161,28 @@ final class Plots {
     }
 
     static void save(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path png) {
+        Path tmp = png.resolveSibling(png.getFileName() + ".part.png");
         try {
             java.nio.file.Files.createDirectories(png.toAbsolutePath().getParent());
-            Path tmp = png.resolveSibling(png.getFileName() + ".part.png");
             BitmapEncoder.saveBitmap(chart, tmp.toString().replaceAll("\\.png$", ""), BitmapEncoder.BitmapFormat.PNG);
             darkknowledge.core.AtomicFiles.moveAtomically(tmp, png);
+        } catch (IOException | RuntimeException e) {
+            try {
+                java.nio.file.Files.deleteIfExists(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e instanceof IOException io ? new UncheckedIOException("cannot write " + png, io)
+                    : new IllegalStateException("cannot draw " + png + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes a generated figure that no run supports any more (nothing if there is none). */
+    static void remove(Path png) {
+        try {
+            java.nio.file.Files.deleteIfExists(png);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + png, e);
+            throw new UncheckedIOException("cannot remove the stale figure " + png, e);
         }
     }
 }

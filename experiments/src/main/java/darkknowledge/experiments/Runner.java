@@ -128,6 +128,7 @@ public final class Runner {
         s.requireAllKnown(Configs.keys("", experiment.defaults()));
         requireValidation(experiment, config);
         darkknowledge.pipeline.DataConfig.requireHoldOutWhereNeeded(config);
+        Inputs.requireExisting(config);
         if (!engineSets.isEmpty()) {
             recorded = Configs.write("", config);
             darkknowledge.core.AtomicFiles.writeString(dir.resolve(RunRecord.CONFIG), Configs.toText(recorded));

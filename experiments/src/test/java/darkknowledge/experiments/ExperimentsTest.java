@@ -55,7 +55,7 @@ class ExperimentsTest {
         assertEquals(1, g.runs());
         assertTrue(g.markdown().matches("(?s).*ours: (dataset=\\w+, )?tiny.*"), g.markdown());
         e.figures(root.resolve("runs").resolve(name), root.resolve("results"));
-        if (e instanceof EnsembleDistillation ed) {
+        if (e instanceof EnsembleDistillation) {
             Path png = root.resolve("results").resolve(name + "-student-curves.png");
             var image = javax.imageio.ImageIO.read(png.toFile());
             assertEquals(1000, image.getWidth(), png.toString());
@@ -66,7 +66,10 @@ class ExperimentsTest {
                     Integer.toString(java.util.Arrays.stream(c.validationErrors()).min().orElseThrow()),
                     "the student kept is its best validation epoch's");
             assertEquals(Integer.parseInt(o.result().get("ensemble.validation_errors")), c.ensembleValidationErrors());
-            assertTrue(c.membersValidationErrors() > 0 && c.label().contains("seed 1"), c.toString());
+            double members = o.result().entrySet().stream().filter(m -> m.getKey().matches("member\\d+\\.validation_errors"))
+                    .mapToInt(m -> Integer.parseInt(m.getValue())).average().orElseThrow();
+            assertEquals(members, c.membersValidationErrors(), 1e-9);
+            assertTrue(c.label().contains("seed 1"), c.label());
         }
     }
 
@@ -86,6 +89,16 @@ class ExperimentsTest {
         var defaults = darkknowledge.core.Configs.write("", new EnsembleDistillation().defaults());
         assertEquals(List.of("a", "c", "b"), EnsembleDistillation.curveRuns(runs, defaults).stream()
                 .map(FinishedRuns.Run::id).toList());
+        // A newer run at another temperature takes the figure to its own settings, not mixed with these.
+        darkknowledge.core.AtomicFiles.writeString(runs.resolve("g").resolve(RunRecord.CONFIG),
+                "run.scale=full\nensemble.members=10\ndistill.temperature=8\n");
+        darkknowledge.core.AtomicFiles.writeString(runs.resolve("g").resolve(RunRecord.RESULT),
+                "member0.validation_errors=none (no hold-out)\nmember1.validation_errors=70\n");
+        var newest = EnsembleDistillation.curveRuns(runs, defaults);
+        assertEquals(List.of("g"), newest.stream().map(FinishedRuns.Run::id).toList());
+        Plots.Curve c = EnsembleDistillation.curve(newest.getFirst());
+        assertEquals(70.0, c.membersValidationErrors(), "only members recorded as numbers count");
+        assertTrue(Double.isNaN(c.ensembleValidationErrors()) && c.epochs().length == 0 && c.label().contains("seed 1"));
     }
 
     private static <C extends Record> Runner.Outcome runTiny(Experiment<C> e, Path runs) {
@@ -96,20 +109,45 @@ class ExperimentsTest {
     @Test
     void theOmittedDigitFigureTakesTheNewestRunOfEachSingleDigit(@TempDir Path root) throws Exception {
         Path runs = root.resolve("runs");
-        String[][] made = {{"1-old", "5", "90"}, {"2-new", "5", "91"}, {"3", "2", "80"}, {"4", "3,5", "70"}};
+        String[][] made = {{"0-fashion", "7", "50", "fashion-mnist"}, {"1-old", "5", "90", "mnist"},
+            {"2-new", "5", "91", "mnist"}, {"3", "2", "80", "mnist"}, {"4", "3,5", "70", "mnist"}};
         for (String[] r : made) {
             darkknowledge.core.AtomicFiles.writeString(runs.resolve(r[0]).resolve(RunRecord.CONFIG),
-                    "run.scale=full\nomitted.classes=" + r[1] + "\n");
+                    "run.scale=full\nomitted.classes=" + r[1] + "\ndata.source=" + r[3] + "\n");
             darkknowledge.core.AtomicFiles.writeString(runs.resolve(r[0]).resolve(RunRecord.RESULT),
                     "omitted.class_accuracy_pct=" + r[2] + "\nomitted.shifted.class_accuracy_pct=99\nomitted.shift=2.5\n");
         }
         var e = new MnistOmittedClass();
         var byDigit = MnistOmittedClass.perDigit(runs, darkknowledge.core.Configs.write("", e.defaults()));
-        assertEquals(List.of(2, 5), List.copyOf(byDigit.keySet()));
+        assertEquals(List.of(2, 5), List.copyOf(byDigit.keySet()), "one digit each, not the Fashion-MNIST run's 7");
         assertEquals("2-new", byDigit.get(5).id());
+        assertEquals(91.0, byDigit.get(5).number("omitted.class_accuracy_pct"));
+        Path png = root.resolve("results/mnist-omitted-class-digits.png");
         e.figures(runs, root.resolve("results"));
-        assertEquals(900, javax.imageio.ImageIO.read(root.resolve("results/mnist-omitted-class-digits.png").toFile())
-                .getWidth());
+        assertEquals(900, javax.imageio.ImageIO.read(png.toFile()).getWidth());
+        // With one digit left there is nothing to compare: the figure goes, it is not left stale.
+        for (String gone : List.of("1-old", "2-new")) {
+            darkknowledge.core.AtomicFiles.writeString(runs.resolve(gone).resolve(RunRecord.RESULT), "omitted.shift=none\n");
+        }
+        e.figures(runs, root.resolve("results"));
+        assertTrue(!Files.exists(png));
+    }
+
+    @Test
+    void aResumeWhoseTeacherCheckpointIsGoneIsRefusedBeforeTheRunRecordIsTouched(@TempDir Path root) throws Exception {
+        var e = new MnistOmittedClass();
+        Path teacher = root.resolve("teacher.zip");
+        Files.writeString(teacher, "stand-in: only its existence is checked when the config resolves");
+        var resolved = darkknowledge.core.Configs.write("", Runner.resolve(e, Scale.TINY, null,
+                List.of("inputs.teacher=" + teacher)));
+        RunRecord record = RunRecord.create(root.resolve("runs"), e.name(), resolved);
+        Files.delete(teacher);
+        String config = Files.readString(record.dir().resolve(RunRecord.CONFIG));
+        var ex = assertThrows(ConfigException.class, () -> Runner.resume(record.dir(),
+                new DataStore(DataStore.defaultCacheDir()), false, List.of()));
+        assertTrue(ex.getMessage().contains("inputs.teacher: checkpoint not found: " + teacher), ex.getMessage());
+        assertEquals(config, Files.readString(record.dir().resolve(RunRecord.CONFIG)), "config untouched");
+        assertTrue(!Files.exists(record.dir().resolve(RunRecord.PROVENANCE)), "no provenance of a resume that never ran");
     }
 
     @Test
