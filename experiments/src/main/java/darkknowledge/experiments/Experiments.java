@@ -25,7 +25,7 @@ final class Experiments {
     }
 
     /**
-     * The paper's student protocol: un-jittered transfer set, the 60-epoch Adam student (configs ‹c›, ‹g›),
+     * The paper's student protocol: un-jittered transfer set, the 60-epoch Adam student,
      * with 5,000 images held out, the whole training split as transfer set and the hard term at 0.5: the
      * issue-16 variants (no hold-out, halves, other hard weights, the dropout recipe) each have their own
      * column in results/mnist-distillation.md and do not replace these figures here.
