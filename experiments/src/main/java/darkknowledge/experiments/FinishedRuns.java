@@ -13,8 +13,9 @@ import java.util.Map;
 import java.util.SortedMap;
 
 /**
- * The finished runs of one experiment that a figure spanning runs draws on ({@link Experiment#figures}):
- * those of the largest scale present (full, else small, else tiny), as their run records hold them.
+ * The finished runs of one experiment that its figures draw on, those spanning runs
+ * ({@link Experiment#figures}) and those copied from the newest run ({@code ./dk tables}): the runs
+ * of the largest scale present (full, else small, else tiny), as their run records hold them.
  */
 final class FinishedRuns {
     private FinishedRuns() {

@@ -178,28 +178,12 @@ public final class Main implements Callable<Integer> {
      * ({@code <experiment>.png} when the figure is named after it, else {@code <experiment>-<figure>.png}).
      */
     static void copyFigures(Path experimentRuns, Path results, String experiment) {
-        if (!java.nio.file.Files.isDirectory(experimentRuns)) {
-            return;
-        }
         // The newest full-scale run's figures; an experiment with no full-scale run yet shows its
-        // newest small one, named so (<experiment>-small-<figure>.png).
-        for (String scale : List.of("full", "small")) {
-            java.util.Optional<Path> newest = newestRun(experimentRuns, scale);
-            if (newest.isPresent()) {
-                copyPngs(newest.get(), results, experiment, scale.equals("full") ? "" : "small-");
-                return;
-            }
-        }
-    }
-
-    private static java.util.Optional<Path> newestRun(Path experimentRuns, String scale) {
-        try (var dirs = java.nio.file.Files.list(experimentRuns)) {
-            return dirs.filter(d -> java.nio.file.Files.isRegularFile(d.resolve(darkknowledge.core.RunRecord.RESULT)))
-                    .filter(d -> scale.equals(darkknowledge.core.RunRecord.readProperties(
-                            d.resolve(darkknowledge.core.RunRecord.CONFIG)).get("run.scale")))
-                    .max(java.util.Comparator.comparing(d -> d.getFileName().toString()));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot list " + experimentRuns, e);
+        // newest small one, named so (<experiment>-small-<figure>.png); tiny runs show none.
+        List<FinishedRuns.Run> runs = FinishedRuns.ofLargestScale(experimentRuns, java.util.Map.of());
+        String scale = runs.isEmpty() ? "tiny" : runs.getLast().config().get("run.scale");
+        if (!scale.equals("tiny")) {
+            copyPngs(runs.getLast().dir(), results, experiment, scale.equals("full") ? "" : "small-");
         }
     }
 
