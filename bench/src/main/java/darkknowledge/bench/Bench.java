@@ -1,6 +1,6 @@
 package darkknowledge.bench;
 
-import darkknowledge.core.Cpu;
+import darkknowledge.kernels.Cpu;
 import darkknowledge.core.AtomicFiles;
 import darkknowledge.core.Provenance;
 import darkknowledge.core.RunRecord;

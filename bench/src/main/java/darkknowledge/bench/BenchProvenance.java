@@ -3,6 +3,7 @@ package darkknowledge.bench;
 import darkknowledge.core.AtomicFiles;
 import darkknowledge.core.Configs;
 import darkknowledge.core.Provenance;
+import darkknowledge.kernels.NativeLibraries;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.stream.Collectors;
@@ -10,7 +11,7 @@ import java.util.stream.Collectors;
 /**
  * What a bench figure depends on beyond a run's provenance ({@link Provenance#capture}: git commit and
  * dirty flag, JVM, libraries, cores, OMP/MKL thread settings, {@code native.blas}, the CPU model and
- * the instruction sets that decide the GEMM rate, {@link darkknowledge.core.Cpu}): the BLAS JavaCPP
+ * the instruction sets that decide the GEMM rate, {@link darkknowledge.kernels.Cpu}): the BLAS JavaCPP
  * was asked to load and the one it did load, the MKL artifact, and the bench's master seed. The bench
  * adds the rounds, the version string ND4J's MKL reports of itself ({@code blas.mkl.version}) and, for
  * the raw GEMM probes ({@code gemm.ceiling.*} on the newest MKL, {@code gemm.training.*} on ND4J's),
@@ -23,7 +24,7 @@ final class BenchProvenance {
 
     /** A run's provenance now, plus the CPU (from /proc/cpuinfo), the requested BLAS and the seed. */
     static Provenance capture(Path repoDir, long seed) {
-        Provenance p = Provenance.capture(repoDir);
+        Provenance p = Provenance.capture(repoDir).putAll("", NativeLibraries.describe());
         p.put("blas.requested", String.valueOf(System.getProperty("org.bytedeco.openblas.load", "unset")));
         p.put("bench.seed", String.valueOf(seed));
         return p;

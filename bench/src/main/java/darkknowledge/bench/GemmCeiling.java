@@ -1,6 +1,6 @@
 package darkknowledge.bench;
 
-import darkknowledge.core.Cpu;
+import darkknowledge.kernels.Cpu;
 import darkknowledge.gemmprobe.ProbeJar;
 import java.io.IOException;
 import java.io.InputStream;

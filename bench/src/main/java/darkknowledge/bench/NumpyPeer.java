@@ -2,6 +2,7 @@ package darkknowledge.bench;
 
 import darkknowledge.bench.Bench.Row;
 import darkknowledge.core.Provenance;
+import darkknowledge.kernels.NativeLibraries;
 import darkknowledge.data.DataStore;
 import darkknowledge.data.DatasetSource;
 import java.io.IOException;
@@ -60,7 +61,7 @@ final class NumpyPeer {
     /** Our thread settings as the environment gives them to ND4J (OpenMP) and to the BLAS. */
     static String blasThreads() {
         return String.format(Locale.ROOT, "%s, OMP_NUM_THREADS=%s, MKL_NUM_THREADS=%s, MKL_THREADING_LAYER=%s",
-                Provenance.blas(), System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"),
+                NativeLibraries.blas(), System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"),
                 System.getenv().getOrDefault("MKL_NUM_THREADS", "unset"),
                 System.getenv().getOrDefault("MKL_THREADING_LAYER", "unset"));
     }

@@ -1,15 +1,15 @@
 package darkknowledge.bench;
 
 import darkknowledge.bench.Bench.Row;
-import darkknowledge.generalist.Bf16;
-import darkknowledge.generalist.Precision;
+import darkknowledge.kernels.Bf16;
+import darkknowledge.kernels.Precision;
 import darkknowledge.core.Scale;
 import darkknowledge.core.Seeds;
 import darkknowledge.distill.DistillationLoss;
 import darkknowledge.distill.SoftTargets;
 import darkknowledge.distill.Teacher;
 import darkknowledge.generalist.Classifier;
-import darkknowledge.generalist.FusedAdam;
+import darkknowledge.kernels.FusedAdam;
 import darkknowledge.generalist.MlpConfig;
 import darkknowledge.generalist.Trainer;
 import java.util.ArrayList;
@@ -234,7 +234,7 @@ final class TrainingBench {
         Spread early = Spread.of(Arrays.copyOfRange(s, 1, 4));
         Spread late = Spread.of(Arrays.copyOfRange(s, epochs - 3, epochs));
         long steps = (long) epochs * ((x.rows() + BATCH - 1) / BATCH);
-        long[] subnormal = darkknowledge.generalist.Subnormals.countInState(longNet);
+        long[] subnormal = darkknowledge.kernels.Subnormals.countInState(longNet.network());
         rows.add(new Row("784-800-800-10 long training, late / early epoch", late.median() / early.median(),
                 "ratio", Double.NaN, "", String.format(Locale.ROOT, "one net, one process, %d epochs (%d steps) of "
                 + "%d examples: epochs 2-4 %.3f s (%s), last 3 %.3f s (%s); subnormal values in its Adam state at "
@@ -256,7 +256,7 @@ final class TrainingBench {
     }
 
     /**
-     * What {@link darkknowledge.generalist.Subnormals}' guard is worth: one Adam step on a state that
+     * What {@link darkknowledge.kernels.Subnormals}' guard is worth: one Adam step on a state that
      * looks like a long training's, a tenth of the parameters idle (zero gradient) with moments spread
      * log-uniformly over 10⁻⁴⁵–10⁻³⁰ (the tail of their geometric decay), against the same step on a
      * state without them. FusedAdam flushes such moments at once; ND4J's op keeps computing on them.

@@ -1,6 +1,6 @@
 package darkknowledge.bench;
 
-import darkknowledge.core.Cpu;
+import darkknowledge.kernels.Cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -13,8 +13,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * How an artifact was made: git commit and dirty flag, JVM, library versions, machine (with the CPU's
- * model and bfloat16 flags, {@link Cpu}), seeds,
+ * How an artifact was made: git commit and dirty flag, JVM, library versions, machine, seeds,
  * dataset checksums, config hash and the hashes of its inputs (a student records its teachers).
  * Stored as sorted {@code key=value} pairs in {@code provenance.properties}.
  */
@@ -38,7 +37,11 @@ public final class Provenance {
         return new Provenance();
     }
 
-    /** Captures the environment now: git state of {@code repoDir}, JVM, OS, cores, libraries. */
+    /**
+     * Captures the environment now: git state of {@code repoDir}, JVM, OS, cores, libraries. Pure
+     * Java: the CPU flags and the native libraries loaded are added by the caller from the kernels
+     * module ({@code NativeLibraries.describe()}), so that {@code core} never loads a native library.
+     */
     public static Provenance capture(Path repoDir) {
         Provenance p = new Provenance();
         p.put("time.start", Instant.now().toString());
@@ -53,22 +56,10 @@ public final class Provenance {
         p.put("env.OMP_NUM_THREADS", String.valueOf(System.getenv("OMP_NUM_THREADS")));
         p.put("env.MKL_NUM_THREADS", String.valueOf(System.getenv("MKL_NUM_THREADS")));
         p.put("env.MKL_THREADING_LAYER", String.valueOf(System.getenv("MKL_THREADING_LAYER")));
-        p.putAll("", Cpu.info());
-        p.put("native.blas", blas());
-        p.put("native.openmp", IntelOpenMp.ensure());
         for (String[] lib : LIBRARIES) {
             p.put("lib." + lib[1], libraryVersion(lib[0], lib[1]));
         }
         return p;
-    }
-
-    /**
-     * The BLAS behind ND4J's matrix products: JavaCPP's {@code org.bytedeco.openblas.load} (dk sets
-     * {@code mkl_rt}, Intel MKL), else ND4J's bundled OpenBLAS.
-     */
-    public static String blas() {
-        String load = System.getProperty("org.bytedeco.openblas.load");
-        return load == null || load.isBlank() ? "openblas (bundled with ND4J)" : load;
     }
 
     /** The repository directory: system property {@code dk.repo}, else the working directory. */

@@ -1,6 +1,7 @@
 package darkknowledge.experiments;
 
 import darkknowledge.bench.Bench;
+import darkknowledge.kernels.NativeLibraries;
 import darkknowledge.core.ConfigException;
 import darkknowledge.core.Configs;
 import darkknowledge.core.Provenance;
@@ -31,7 +32,7 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        darkknowledge.core.IntelOpenMp.ensure();  // before ND4J's first product on MKL 2025 (dk preloads it already)
+        NativeLibraries.prepare();  // before ND4J's first product on MKL 2025 (dk preloads it already)
         System.exit(commandLine().execute(args));
     }
 

@@ -4,6 +4,7 @@ import darkknowledge.pipeline.RunContext;
 import darkknowledge.pipeline.RunData;
 import darkknowledge.core.Configs;
 import darkknowledge.core.Provenance;
+import darkknowledge.kernels.NativeLibraries;
 import darkknowledge.core.RunRecord;
 import darkknowledge.core.Scale;
 import darkknowledge.core.Settings;
@@ -82,6 +83,7 @@ public final class Runner {
         RunRecord record = RunRecord.create(runsRoot, experiment.name(), resolved);
         LOG.info("{}: run record {}", experiment.name(), record.dir());
         Provenance provenance = Provenance.capture(Provenance.repoDir())
+                .putAll("", NativeLibraries.describe())
                 .put("experiment", experiment.name())
                 .put("config.hash", Configs.hash(resolved))
                 .put("run.id", record.id());
@@ -134,7 +136,7 @@ public final class Runner {
             darkknowledge.core.AtomicFiles.writeString(dir.resolve(RunRecord.CONFIG), Configs.toText(recorded));
         }
         Path prov = dir.resolve(RunRecord.PROVENANCE);
-        Provenance provenance = Provenance.capture(Provenance.repoDir());
+        Provenance provenance = Provenance.capture(Provenance.repoDir()).putAll("", NativeLibraries.describe());
         if (java.nio.file.Files.isRegularFile(prov)) {
             SortedMap<String, String> before = RunRecord.readProperties(prov);
             // The run's identity stays that of its first start; each resume records its own commit.

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import darkknowledge.core.Provenance;
+import darkknowledge.kernels.NativeLibraries;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -54,7 +55,7 @@ class BlasTest {
         assertTrue(worstDw < 1e-5, "aᵀ·c differs by " + worstDw);
         String configured = System.getProperty("org.bytedeco.openblas.load");
         if (configured != null) {
-            assertEquals(configured, Provenance.blas());
+            assertEquals(configured, NativeLibraries.blas());
             assertTrue(org.bytedeco.javacpp.Loader.getLoadedLibraries().keySet().stream().anyMatch(l -> l.contains(configured)),
                     configured + " is not among JavaCPP's loaded libraries: "
                             + org.bytedeco.javacpp.Loader.getLoadedLibraries().keySet());
@@ -66,9 +67,9 @@ class BlasTest {
                     .filter(e -> e.getKey().startsWith("mkl_rt")).map(e -> e.getValue()).findFirst().orElseThrow();
             assertTrue(version != null && loaded.contains("mkl-" + version), "mkl_rt loaded from " + loaded
                     + ", expected the build's org.bytedeco:mkl:" + version);
-            assertTrue(darkknowledge.core.IntelOpenMp.present(), "Intel's OpenMP runtime is not global");
-            assertTrue(darkknowledge.core.IntelOpenMp.ensure().startsWith("LD_PRELOAD"),
-                    "the tests preload it (surefire's LD_PRELOAD): " + darkknowledge.core.IntelOpenMp.ensure());
+            assertTrue(darkknowledge.kernels.IntelOpenMp.present(), "Intel's OpenMP runtime is not global");
+            assertTrue(darkknowledge.kernels.IntelOpenMp.ensure().startsWith("LD_PRELOAD"),
+                    "the tests preload it (surefire's LD_PRELOAD): " + darkknowledge.kernels.IntelOpenMp.ensure());
         }
     }
 }

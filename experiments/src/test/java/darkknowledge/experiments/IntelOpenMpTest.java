@@ -3,7 +3,7 @@ package darkknowledge.experiments;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import darkknowledge.core.IntelOpenMp;
+import darkknowledge.kernels.IntelOpenMp;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

@@ -1,5 +1,10 @@
 package darkknowledge.generalist;
 
+import darkknowledge.kernels.ReluDense;
+import darkknowledge.kernels.NhwcMaxPool;
+import darkknowledge.kernels.Im2colConv;
+import darkknowledge.kernels.FusedMaxNorm;
+import darkknowledge.kernels.FusedAdam;
 import darkknowledge.core.AtomicFiles;
 import darkknowledge.core.Sha256;
 import java.io.IOException;
@@ -354,8 +359,12 @@ public final class Classifier {
         AtomicFiles.write(file, out -> ModelSerializer.writeModel(net, out, true));
     }
 
-    /** The DL4J network, for the trainer and checkpoints of this module only. */
-    MultiLayerNetwork network() {
+    /**
+     * The DL4J network inside: for this module's trainer and checkpoints, and for checks of the kernels
+     * module's layers and the bench, which look at its layers and optimiser state. Experiments go
+     * through this type's own methods.
+     */
+    public MultiLayerNetwork network() {
         return net;
     }
 

@@ -1,5 +1,7 @@
 package darkknowledge.generalist;
 
+import darkknowledge.kernels.Precision;
+import darkknowledge.kernels.Bf16;
 import darkknowledge.core.Check;
 import java.util.List;
 

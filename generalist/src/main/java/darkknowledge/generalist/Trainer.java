@@ -1,5 +1,6 @@
 package darkknowledge.generalist;
 
+import darkknowledge.kernels.Subnormals;
 import darkknowledge.data.Jitter;
 import darkknowledge.data.Minibatches;
 import java.util.ArrayList;

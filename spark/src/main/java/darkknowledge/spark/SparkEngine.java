@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Executors get our JVM flags (Spark's {@code --add-opens}, ND4J's native access, headless),
  * {@code OMP_NUM_THREADS = MKL_NUM_THREADS = engine.executorCores}, the driver's MKL threading layer and
- * Intel OpenMP runtime ({@code LD_PRELOAD}, see {@link darkknowledge.core.IntelOpenMp}), and the
+ * Intel OpenMP runtime ({@code LD_PRELOAD}, see {@link darkknowledge.kernels.IntelOpenMp}), and the
  * driver's BLAS choice, so a task computes what it computes in process: with one core per executor a
  * trained model is bit-identical to one trained by {@link darkknowledge.core.engine.LocalEngine}.
  * Any {@code spark.*} system property of the driver (say {@code -Dspark.driver.host=10.0.0.5} for a
@@ -94,7 +94,7 @@ public final class SparkEngine implements Engine {
         conf.setIfMissing("spark.executorEnv.MKL_NUM_THREADS", String.valueOf(config.executorCores()));
         // MKL 2025 needs Intel's OpenMP runtime global in every JVM that multiplies (IntelOpenMp): the
         // executors preload the driver's file (same machine, or the same path on every worker)
-        String openMp = darkknowledge.core.IntelOpenMp.preloadPath();
+        String openMp = darkknowledge.kernels.IntelOpenMp.preloadPath();
         if (openMp != null) {
             conf.setIfMissing("spark.executorEnv.LD_PRELOAD", openMp);
         }

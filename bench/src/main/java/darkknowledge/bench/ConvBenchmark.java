@@ -1,5 +1,10 @@
-package darkknowledge.generalist;
+package darkknowledge.bench;
 
+import darkknowledge.generalist.Classifier;
+import darkknowledge.generalist.ConvConfig;
+import darkknowledge.kernels.NhwcMaxPool;
+import darkknowledge.kernels.Im2colConv;
+import darkknowledge.kernels.FusedAdam;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,7 +44,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  *     LD_PRELOAD=$(ls target/native/mkl-*-redist/libiomp5.so) java --enable-native-access=ALL-UNNAMED \
  *     --sun-misc-unsafe-memory-access=allow -Dorg.bytedeco.openblas.load=mkl_rt -Xmx3g \
  *     -cp generalist/target/classes:core/target/classes:data/target/classes:$(cat experiments/target/dk.classpath) \
- *     darkknowledge.generalist.ConvBenchmark [repeats=5] [steps=4] [classes=3755]
+ *     darkknowledge.bench.ConvBenchmark [repeats=5] [steps=4] [classes=3755]
  * </pre>
  * With {@code OMP_NUM_THREADS=1 MKL_NUM_THREADS=1} it also prints rates per CPU-second of the one
  * thread, which other processes on a shared machine barely disturb. {@code -Ddarkknowledge.conv.chunkBytes=N}

@@ -1,4 +1,4 @@
-package darkknowledge.generalist;
+package darkknowledge.kernels;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -78,7 +78,7 @@ final class Mkl {
 
     private static void probe() {
         if (!"mkl_rt".equals(System.getProperty("org.bytedeco.openblas.load"))) {
-            unavailable = "ND4J multiplies through " + darkknowledge.core.Provenance.blas()
+            unavailable = "ND4J multiplies through " + NativeLibraries.blas()
                     + ", not Intel MKL (org.bytedeco.openblas.load=mkl_rt, which ./dk sets)";
             return;
         }

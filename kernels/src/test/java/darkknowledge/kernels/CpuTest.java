@@ -1,4 +1,4 @@
-package darkknowledge.core;
+package darkknowledge.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

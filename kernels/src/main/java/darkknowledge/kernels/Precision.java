@@ -1,4 +1,4 @@
-package darkknowledge.generalist;
+package darkknowledge.kernels;
 
 /**
  * The arithmetic of a net's hidden-layer matrix products (issue 17 §3).

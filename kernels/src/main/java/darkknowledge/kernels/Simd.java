@@ -1,4 +1,4 @@
-package darkknowledge.generalist;
+package darkknowledge.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

@@ -1,4 +1,4 @@
-package darkknowledge.generalist;
+package darkknowledge.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package darkknowledge.generalist;
+package darkknowledge.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -41,7 +41,7 @@ public final class Subnormals {
      * (counted by the net, so a resumed training flushes at the same steps), unless its updater is
      * {@link FusedAdam}, which guards itself, or it has no state.
      */
-    static void guard(MultiLayerNetwork net) {
+    public static void guard(MultiLayerNetwork net) {
         if (net.getIterationCount() % PERIOD != 0 || net.getnLayers() == 0) {
             return;
         }
@@ -55,9 +55,9 @@ public final class Subnormals {
         }
     }
 
-    /** How many values of {@code model}'s optimiser state are subnormal, and how many it holds ({0, 0}: no state). */
-    public static long[] countInState(Classifier model) {
-        INDArray state = model.network().getUpdater().getStateViewArray();
+    /** How many values of {@code net}'s optimiser state are subnormal, and how many it holds ({0, 0}: no state). */
+    public static long[] countInState(MultiLayerNetwork net) {
+        INDArray state = net.getUpdater().getStateViewArray();
         if (state == null) {
             return new long[] {0, 0};
         }

@@ -1,5 +1,7 @@
-package darkknowledge.generalist;
+package darkknowledge.kernels;
 
+import darkknowledge.generalist.Classifier;
+import darkknowledge.generalist.MlpConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;

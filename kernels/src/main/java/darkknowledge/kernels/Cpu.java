@@ -1,4 +1,4 @@
-package darkknowledge.core;
+package darkknowledge.kernels;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,5 @@
-package darkknowledge.generalist;
+package darkknowledge.kernels;
 
-import darkknowledge.core.Cpu;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.regex.Matcher;

@@ -1,5 +1,6 @@
-package darkknowledge.core;
+package darkknowledge.kernels;
 
+import darkknowledge.core.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
