@@ -88,7 +88,7 @@ public final class Bench {
         DoubleSupplier numpy = scale == Scale.TINY ? null : () -> NumpyPeer.secondsPerEpoch(peer, data, n, rows);
         try (GemmCeiling ceiling = GemmCeiling.start(Cpu.CPUINFO, scale == Scale.TINY ? 2e7 : 2e9)) {
             provenance.putAll("", ceiling.provenance());
-            provenance.put("blas.mkl.version", ceiling.training().version());
+            provenance.put("blas.mkl.version", ceiling.mkl().version());
             rows.addAll(TrainingBench.measure(scale, seeds, x, y, ceiling, numpy));
         }
         rows.addAll(SolverBench.measure(scale == Scale.TINY ? 200 : 5000, seeds));
@@ -175,7 +175,7 @@ public final class Bench {
                 p.getOrDefault("native.blas", "?"),
                 p.containsKey("gemm.training.artifact") ? " (" + p.get("gemm.training.artifact") + ")" : "",
                 p.getOrDefault("env.OMP_NUM_THREADS", "?"), p.getOrDefault("env.MKL_NUM_THREADS", "?"),
-                p.getOrDefault("env.MKL_THREADING_LAYER", "?"), p.getOrDefault("gemm.ceiling.artifact", "not measured"),
+                p.getOrDefault("env.MKL_THREADING_LAYER", "?"), p.getOrDefault("gemm.mkl.artifact", "not measured") + " and " + p.getOrDefault("gemm.openblas.artifact", "not measured"),
                 p.getOrDefault("bench.rounds", "1"), commit.substring(0, Math.min(10, commit.length())),
                 "true".equals(p.get("git.dirty")) ? " (dirty)" : "",
                 p.getOrDefault("time.start", "?").substring(0, Math.min(10, p.getOrDefault("time.start", "?").length())));

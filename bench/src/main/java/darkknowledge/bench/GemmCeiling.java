@@ -1,13 +1,18 @@
 package darkknowledge.bench;
 
 import darkknowledge.kernels.Cpu;
-import darkknowledge.gemmprobe.ProbeJar;
+import darkknowledge.core.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.function.Predicate;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -18,19 +23,16 @@ import java.util.TreeMap;
 
 /**
  * The machine's own limit for a training step: the matrix products of one step of an MLP, each
- * timed as a single call of Intel MKL with nothing in between ({@link ProbeProcess}), in fp32
- * ({@code cblas_sgemm}) and, where the CPU has bfloat16 units ({@code avx512_bf16} or
- * {@code amx_bf16} in /proc/cpuinfo), in bf16 ({@code cblas_gemm_bf16bf16f32}: bfloat16 operands,
- * fp32 accumulation). Two builds: the newest MKL the project resolves ({@code gemm-probe}'s,
- * 2025.0), whose fp32 rate is the bench's ceiling, and the build ND4J loads for training (2025.0 too since
- * issue 17; it was 2022.0, at about 0.75 of that rate).
- * Each runs in a child JVM of its own with MKL's default threading layer (Intel OpenMP, which MKL
- * ships) and this process's thread count; a rate is {@code Σ 2·m·n·k / Σ seconds} over the step's
- * products.
+ * timed as a single library call with nothing in between ({@link ProbeProcess}), on the two fp32
+ * BLAS libraries the project can use: Intel MKL (the build ND4J and our kernels multiply with) and
+ * OpenBLAS (a current build, which beats MKL's code path on AMD CPUs). The ceiling is the faster of
+ * the two in each round, so it is this CPU's best library rate, not one vendor's. Where the CPU has
+ * bfloat16 units ({@code avx512_bf16} or {@code amx_bf16} in /proc/cpuinfo) MKL is also timed in
+ * bf16 ({@code cblas_gemm_bf16bf16f32}: bfloat16 operands, fp32 accumulation). Each library runs in
+ * a child JVM of its own with this process's thread count (MKL on its Intel OpenMP runtime); a rate
+ * is {@code Σ 2·m·n·k / Σ seconds} over the step's products.
  */
 final class GemmCeiling implements AutoCloseable {
-    /** Threading of the probes: MKL's own OpenMP runtime (in the child there is no ND4J pool to share). */
-    static final Map<String, String> PROBE_ENVIRONMENT = Map.of("MKL_THREADING_LAYER", "INTEL");
 
     /**
      * One matrix product of a training step, row-major: C (m×n) = op(A) op(B), inner dimension k.
@@ -70,8 +72,20 @@ final class GemmCeiling implements AutoCloseable {
         return step;
     }
 
-    /** Seconds per call of each product; {@code bf16} is null where the CPU has no bf16 units. */
-    record Round(Map<Product, Double> fp32, Map<Product, Double> bf16, Map<Product, Double> trainingFp32) {
+    /**
+     * Seconds per call of each product on each library; {@code bf16} (MKL's) is null where the CPU has
+     * no bf16 units.
+     */
+    record Round(Map<Product, Double> mkl, Map<Product, Double> openblas, Map<Product, Double> bf16) {
+        /** The faster library's timings this round: the ceiling's. */
+        Map<Product, Double> best() {
+            return gflops(openblas) > gflops(mkl) ? openblas : mkl;
+        }
+
+        /** The faster library's name this round. */
+        String bestName(GemmCeiling c) {
+            return best() == openblas ? c.openblas.library().name() : c.mkl.library().name();
+        }
     }
 
     /** GFLOP/s of a set of products, each called once: {@code Σ 2·m·n·k / Σ seconds}. */
@@ -85,14 +99,14 @@ final class GemmCeiling implements AutoCloseable {
         return flop / seconds / 1e9;
     }
 
-    private final ProbeProcess newest;
-    private final ProbeProcess training;
+    private final ProbeProcess mkl;
+    private final ProbeProcess openblas;
     private final String bf16Unsupported;
     private final double flopPerTiming;
 
-    private GemmCeiling(ProbeProcess newest, ProbeProcess training, String bf16Unsupported, double flopPerTiming) {
-        this.newest = newest;
-        this.training = training;
+    private GemmCeiling(ProbeProcess mkl, ProbeProcess openblas, String bf16Unsupported, double flopPerTiming) {
+        this.mkl = mkl;
+        this.openblas = openblas;
         this.bf16Unsupported = bf16Unsupported;
         this.flopPerTiming = flopPerTiming;
     }
@@ -104,12 +118,12 @@ final class GemmCeiling implements AutoCloseable {
      * @param flopPerTiming the work of one timing of one product (best of 3 per round)
      */
     static GemmCeiling start(Path cpuinfo, double flopPerTiming) {
-        ProbeProcess newest = ProbeProcess.start(newestLibrary(), PROBE_ENVIRONMENT);
+        ProbeProcess mkl = ProbeProcess.start(mklLibrary());
         try {
-            ProbeProcess training = ProbeProcess.start(trainingLibrary(), PROBE_ENVIRONMENT);
-            return new GemmCeiling(newest, training, bf16Unsupported(Cpu.info(cpuinfo)), flopPerTiming);
+            ProbeProcess openblas = ProbeProcess.start(openblasLibrary());
+            return new GemmCeiling(mkl, openblas, bf16Unsupported(Cpu.info(cpuinfo)), flopPerTiming);
         } catch (RuntimeException e) {
-            newest.close();
+            mkl.close();
             throw e;
         }
     }
@@ -128,35 +142,37 @@ final class GemmCeiling implements AutoCloseable {
         return bf16Unsupported;
     }
 
-    ProbeProcess newest() {
-        return newest;
+    /** MKL's probe: the build ND4J and our kernels multiply with. */
+    ProbeProcess mkl() {
+        return mkl;
     }
 
-    ProbeProcess training() {
-        return training;
+    ProbeProcess openblas() {
+        return openblas;
     }
 
-    /** One round: each product in fp32 and bf16 on the newest MKL, then in fp32 on ND4J's. */
+    /** One round: each product in fp32 on MKL, in bf16 on MKL (where the CPU can), then in fp32 on OpenBLAS. */
     Round measure(List<Product> products) {
-        var fp32 = newest.secondsPerCall(false, flopPerTiming, products);
-        var bf16 = bf16Unsupported == null ? newest.secondsPerCall(true, flopPerTiming, products) : null;
-        var nd4j = training.secondsPerCall(false, flopPerTiming, products);
-        return new Round(fp32, bf16, nd4j);
+        var fp32 = mkl.secondsPerCall(false, flopPerTiming, products);
+        var bf16 = bf16Unsupported == null ? mkl.secondsPerCall(true, flopPerTiming, products) : null;
+        var ob = openblas.secondsPerCall(false, flopPerTiming, products);
+        return new Round(fp32, ob, bf16);
     }
 
     /**
-     * For the bench's provenance: per probe ({@code gemm.ceiling.*}: the newest MKL;
-     * {@code gemm.training.*}: ND4J's) its Maven artifact, the version MKL reports of itself, its
-     * threads and the settings it ran with; {@code gemm.bf16}: "measured" or why not.
+     * For the bench's provenance: per probe ({@code gemm.mkl.*}, {@code gemm.openblas.*}) its Maven
+     * artifact, the version the library reports of itself, its threads and the settings it ran with;
+     * {@code gemm.bf16}: "measured" or why not.
      */
     SortedMap<String, String> provenance() {
         SortedMap<String, String> p = new TreeMap<>();
-        for (var e : Map.of("gemm.ceiling", newest, "gemm.training", training).entrySet()) {
+        for (var e : Map.of("gemm.mkl", mkl, "gemm.openblas", openblas).entrySet()) {
             ProbeProcess probe = e.getValue();
             p.put(e.getKey() + ".artifact", probe.library().artifact());
             p.put(e.getKey() + ".version", probe.version());
             p.put(e.getKey() + ".threads", String.valueOf(probe.threads()));
             p.put(e.getKey() + ".env", new TreeMap<>(probe.environment()).toString());
+            p.put(e.getKey() + ".file", probe.library().file().toString());
         }
         p.put("gemm.bf16", bf16Unsupported == null ? "measured" : bf16Unsupported);
         return p;
@@ -165,35 +181,107 @@ final class GemmCeiling implements AutoCloseable {
     @Override
     public void close() {
         try {
-            newest.close();
+            mkl.close();
         } finally {
-            training.close();
+            openblas.close();
         }
     }
 
-    /** gemm-probe's own MKL build (the newest), with the class path Maven resolved for it. */
-    static ProbeProcess.Library newestLibrary() {
-        String artifact = ProbeJar.builds().getProperty("mkl.artifact");
-        return new ProbeProcess.Library(name(artifact), artifact, ProbeJar.libraryClasspath());
+    /**
+     * The MKL build ND4J loads for training here: {@code mkl_rt} and the libraries it opens, taken from
+     * the MKL jars Maven resolved for this module ({@code training-mkl.classpath}), with Intel's OpenMP
+     * runtime preloaded (MKL 2025's threading layer needs it global).
+     */
+    static ProbeProcess.Library mklLibrary() {
+        Properties p = properties("training-mkl.properties");
+        String artifact = p.getProperty("mkl.artifact");
+        Path dir = null;
+        for (String jar : resource("training-mkl.classpath").strip().split(java.io.File.pathSeparator)) {
+            if (jar.matches(".*/mkl-[^/]*-linux-x86_64(-redist)?\\.jar")) {
+                dir = extract(Path.of(jar), name -> name.startsWith("org/bytedeco/mkl/linux-x86_64/lib")
+                        && name.contains(".so") && !name.contains("/libjni"), dir);
+            }
+        }
+        if (dir == null || !Files.isRegularFile(dir.resolve("libmkl_rt.so.2")) || !Files.isRegularFile(dir.resolve("libiomp5.so"))) {
+            throw new IllegalStateException("the MKL jars of " + artifact + " (linux-x86_64 and linux-x86_64-redist) are "
+                    + "not in the bench's training-mkl.classpath, or lack libmkl_rt.so.2 / libiomp5.so");
+        }
+        return new ProbeProcess.Library(name(artifact), artifact, dir.resolve("libmkl_rt.so.2"),
+                Map.of("MKL_THREADING_LAYER", "INTEL", "LD_PRELOAD", dir.resolve("libiomp5.so").toString()));
     }
 
-    /** The MKL build ND4J loads for training here, with its JavaCPP, as Maven resolved them for this module. */
-    static ProbeProcess.Library trainingLibrary() {
+    /**
+     * A current OpenBLAS as JavaCPP ships it ({@code openblas-probe.properties}: the jar the bench
+     * module's build fetched into the local repository), with this process's thread count.
+     */
+    static ProbeProcess.Library openblasLibrary() {
+        Properties p = properties("openblas-probe.properties");
+        String artifact = p.getProperty("openblas.artifact");
+        Path jar = Path.of(p.getProperty("openblas.jar"));
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException("the OpenBLAS jar for the GEMM probe (" + artifact + ") is missing at " + jar
+                    + ": the bench module's build fetches it (mvn -pl bench package)");
+        }
+        Path dir = extract(jar, name -> name.startsWith("org/bytedeco/openblas/linux-x86_64/lib") && name.contains(".so")
+                && !name.contains("/libjni"), null);
+        String threads = System.getenv().getOrDefault("OMP_NUM_THREADS",
+                String.valueOf(Runtime.getRuntime().availableProcessors()));
+        return new ProbeProcess.Library(name(artifact), artifact, dir.resolve("libopenblas.so.0"),
+                Map.of("OPENBLAS_NUM_THREADS", threads));
+    }
+
+    /** "org.bytedeco:mkl:2025.0-1.5.11" → "MKL 2025.0"; "org.bytedeco:openblas:0.3.31-1.5.13" → "OpenBLAS 0.3.31". */
+    static String name(String artifact) {
+        String[] parts = artifact.split(":");
+        String version = parts[parts.length - 1];
+        int dash = version.indexOf('-');
+        String library = parts.length > 1 && parts[1].equals("openblas") ? "OpenBLAS" : "MKL";
+        return library + " " + (dash < 0 ? version : version.substring(0, dash));
+    }
+
+    /**
+     * The entries of {@code jar} that {@code wanted} accepts, as files of one directory (their base
+     * names): {@code into} if given, else a directory of the temporary folder named by the user and the
+     * jar's name, size and date. A file is reused only at the entry's size, and written aside and moved
+     * in whole, so a probe never loads half a library.
+     */
+    static Path extract(Path jar, Predicate<String> wanted, Path into) {
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            Path dir = into;
+            if (dir == null) {
+                String key = jar.toAbsolutePath() + " " + Files.size(jar) + " " + Files.getLastModifiedTime(jar);
+                dir = Path.of(System.getProperty("java.io.tmpdir"), "dk-blas-" + System.getProperty("user.name", "user")
+                        + "-" + Sha256.of(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16));
+            }
+            Files.createDirectories(dir);
+            for (ZipEntry e : java.util.Collections.list(zip.entries())) {
+                if (e.isDirectory() || !wanted.test(e.getName())) {
+                    continue;
+                }
+                Path file = dir.resolve(e.getName().substring(e.getName().lastIndexOf('/') + 1));
+                if (Files.isRegularFile(file) && Files.size(file) == e.getSize()) {
+                    continue;
+                }
+                Path tmp = Files.createTempFile(dir, "extract", ".tmp");
+                try (InputStream in = zip.getInputStream(e)) {
+                    Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                }
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot extract the native libraries of " + jar, e);
+        }
+    }
+
+    private static Properties properties(String name) {
         Properties p = new Properties();
         try {
-            p.load(new StringReader(resource("training-mkl.properties")));
+            p.load(new StringReader(resource(name)));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        String artifact = p.getProperty("mkl.artifact");
-        return new ProbeProcess.Library(name(artifact), artifact, resource("training-mkl.classpath").strip());
-    }
-
-    /** "org.bytedeco:mkl:2025.0-1.5.11" → "MKL 2025.0". */
-    static String name(String artifact) {
-        String version = artifact.substring(artifact.lastIndexOf(':') + 1);
-        int dash = version.indexOf('-');
-        return "MKL " + (dash < 0 ? version : version.substring(0, dash));
+        return p;
     }
 
     private static String resource(String name) {

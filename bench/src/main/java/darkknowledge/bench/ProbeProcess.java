@@ -1,8 +1,6 @@
 package darkknowledge.bench;
 
-import darkknowledge.gemmprobe.ProbeJar;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -16,14 +14,17 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The raw GEMM probe ({@link darkknowledge.gemmprobe.GemmProbe}) running in a child JVM on one MKL
- * build: the same JDK as this process ({@code ProcessHandle.current().info().command()}), a class
- * path of the probe's classes plus that build's JavaCPP and MKL jars only. It stays up between
- * requests, so the bench alternates rounds of it with its own measurements.
+ * The raw GEMM probe ({@link GemmProbe}) running in a child JVM on one BLAS library file: the same
+ * JDK as this process ({@code ProcessHandle.current().info().command()}), a class path of the
+ * bench's own classes only (the probe needs nothing but the JDK). It stays up between requests, so
+ * the bench alternates rounds of it with its own measurements.
  */
 final class ProbeProcess implements AutoCloseable {
-    /** A build of MKL to probe: a name for the tables, its Maven coordinates, its class path. */
-    record Library(String name, String artifact, String classpath) {
+    /**
+     * A BLAS build to probe: a name for the tables, its Maven coordinates, the shared library that
+     * exports {@code cblas_sgemm}, and the settings the child needs to load and thread it.
+     */
+    record Library(String name, String artifact, Path file, Map<String, String> environment) {
     }
 
     private final Library library;
@@ -35,20 +36,20 @@ final class ProbeProcess implements AutoCloseable {
     private String version = "unknown";
     private int threads = -1;
 
-    private ProbeProcess(Library library, Map<String, String> environment) throws IOException {
+    private ProbeProcess(Library library) throws IOException {
         this.library = library;
-        this.environment = environment;
+        this.environment = library.environment();
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp",
-                ProbeJar.location() + File.pathSeparator + library.classpath(), ProbeJar.MAIN).redirectErrorStream(true);
+                classes().toString(), GemmProbe.class.getName(), library.file().toString()).redirectErrorStream(true);
         pb.environment().putAll(environment);
         process = pb.start();
         out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         in = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
         for (String line = readLine(); !line.equals("ready"); line = readLine()) {
-            if (line.startsWith("mkl ")) {
-                version = line.substring(4).strip();
+            if (line.startsWith("version ")) {
+                version = line.substring(8).strip();
             } else if (line.startsWith("threads ")) {
                 threads = Integer.parseInt(line.substring(8).strip());
             }
@@ -56,12 +57,12 @@ final class ProbeProcess implements AutoCloseable {
     }
 
     /**
-     * Starts the probe on {@code library} with this process's environment plus {@code environment}
-     * (the threading settings), and waits for it to load MKL.
+     * Starts the probe on {@code library} with this process's environment plus the library's
+     * settings, and waits for it to load the library.
      */
-    static ProbeProcess start(Library library, Map<String, String> environment) {
+    static ProbeProcess start(Library library) {
         try {
-            return new ProbeProcess(library, Map.copyOf(environment));
+            return new ProbeProcess(library);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the GEMM probe on " + library.artifact(), e);
         }
@@ -71,12 +72,12 @@ final class ProbeProcess implements AutoCloseable {
         return library;
     }
 
-    /** The version string MKL reports of itself ({@code MKL_Get_Version_String}). */
+    /** The version string the library reports of itself ({@code MKL_Get_Version_String}, {@code openblas_get_config}). */
     String version() {
         return version;
     }
 
-    /** The threads MKL will use ({@code MKL_Get_Max_Threads}). */
+    /** The threads the library will use ({@code MKL_Get_Max_Threads}, {@code openblas_get_num_threads}). */
     int threads() {
         return threads;
     }
@@ -119,7 +120,7 @@ final class ProbeProcess implements AutoCloseable {
             if (line == null) {
                 int code = process.waitFor(10, TimeUnit.SECONDS) ? process.exitValue() : -1;
                 throw new IllegalStateException("the GEMM probe on " + library.artifact() + " (class path "
-                        + library.classpath() + ") ended with exit code " + code + "; its output:\n"
+                        + classes() + ", library " + library.file() + ") ended with exit code " + code + "; its output:\n"
                         + String.join("\n", transcript));
             }
             transcript.add(line);
@@ -132,6 +133,15 @@ final class ProbeProcess implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the GEMM probe", e);
+        }
+    }
+
+    /** The bench's classes (its jar, or its classes directory in a reactor build): the probe's class path. */
+    static Path classes() {
+        try {
+            return Path.of(GemmProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException("cannot locate the bench's classes for the GEMM probe", e);
         }
     }
 

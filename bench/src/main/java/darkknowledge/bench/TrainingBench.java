@@ -32,11 +32,11 @@ import org.nd4j.linalg.learning.config.Adam;
  * A round is: the raw library rates ({@link GemmCeiling}), ND4J's matrix-product rate, one epoch of
  * ours, one of DL4J's stock parts (800-800), one of the NumPy peer (800-800). Rows:
  * <ul>
- * <li>the ceiling: fp32 GFLOP/s of the step's matrix products called directly on the newest MKL
- *     ({@code cblas_sgemm}); its bf16 rate where the CPU has bf16 units; ND4J's MKL build called the
- *     same way; ND4J's own mmul rate in DL4J's layouts;
+ * <li>the ceiling: fp32 GFLOP/s of the step's matrix products called directly ({@code cblas_sgemm})
+ *     on the faster of MKL (ND4J's build) and OpenBLAS that round, each library's rate beside it; MKL's
+ *     bf16 rate where the CPU has bf16 units; ND4J's own mmul rate in DL4J's layouts;
  * <li>examples/s and effective GFLOP/s (6 × weights × examples / seconds) of our epoch, as a
- *     fraction of the fp32 ceiling (and of ND4J's rate, in the note);
+ *     fraction of the fp32 ceiling (the faster of MKL and OpenBLAS; and of ND4J's rate, in the note);
  * <li>the 800-800 net built from DL4J's stock parts (DenseLayer, ND4J's Adam) vs ours
  *     ({@code ReluDense}, {@code FusedAdam}), and one Adam step of each updater alone;
  * <li>the 800-800 epoch vs the NumPy peer's on the same data;
@@ -100,6 +100,8 @@ final class TrainingBench {
         double[] fp32 = new double[rounds];
         double[] bf16 = new double[rounds];
         double[] trainingBlas = new double[rounds];
+        double[] openblas = new double[rounds];
+        List<String> fastest = new java.util.ArrayList<>();
         double[] nd4j = new double[rounds];
         double[] ours = new double[rounds];
         double[] ours16 = new double[rounds];
@@ -111,12 +113,16 @@ final class TrainingBench {
         Map<GemmCeiling.Product, double[]> perProduct32 = new LinkedHashMap<>();
         Map<GemmCeiling.Product, double[]> perProduct16 = new LinkedHashMap<>();
         Map<GemmCeiling.Product, double[]> perProductTraining = new LinkedHashMap<>();
+        Map<GemmCeiling.Product, double[]> perProductOpenblas = new LinkedHashMap<>();
         for (int r = 0; r < rounds; r++) {
             GemmCeiling.Round raw = ceiling.measure(step);
-            fp32[r] = GemmCeiling.gflops(raw.fp32());
-            trainingBlas[r] = GemmCeiling.gflops(raw.trainingFp32());
-            collect(raw.fp32(), perProduct32, r, rounds);
-            collect(raw.trainingFp32(), perProductTraining, r, rounds);
+            fp32[r] = GemmCeiling.gflops(raw.best());
+            trainingBlas[r] = GemmCeiling.gflops(raw.mkl());
+            openblas[r] = GemmCeiling.gflops(raw.openblas());
+            fastest.add(raw.bestName(ceiling));
+            collect(raw.best(), perProduct32, r, rounds);
+            collect(raw.mkl(), perProductTraining, r, rounds);
+            collect(raw.openblas(), perProductOpenblas, r, rounds);
             if (raw.bf16() != null) {
                 bf16[r] = GemmCeiling.gflops(raw.bf16());
                 collect(raw.bf16(), perProduct16, r, rounds);
@@ -138,13 +144,17 @@ final class TrainingBench {
         for (int r = 0; r < rounds; r++) {
             effective[r] = 6.0 * weights * n / ours[r] / 1e9;
         }
-        String raw32 = ceiling.newest().library().name();
-        String rawTraining = ceiling.training().library().name();
+        String rawTraining = ceiling.mkl().library().name();
+        String rawOpenblas = ceiling.openblas().library().name();
+        String raw32 = rawTraining;  // the bf16 products exist only in MKL
         String how = String.format(Locale.ROOT, "called directly on the %d products of one training step at batch %d "
-                + "(child JVM, %d threads)", step.size(), BATCH, ceiling.newest().threads());
+                + "(child JVM, %d threads)", step.size(), BATCH, ceiling.mkl().threads());
         Spread ceiling32 = Spread.of(fp32);
-        rows.add(new Row(net + " fp32 ceiling (" + raw32 + " sgemm)", ceiling32.median(), "GFLOP/s", Double.NaN, "",
-                "cblas_sgemm " + how + "; " + ceiling32.range() + "; per product: " + medians(perProduct32)));
+        Map<String, Long> wins = new java.util.TreeMap<>();
+        fastest.forEach(name -> wins.merge(name, 1L, Long::sum));
+        rows.add(new Row(net + " fp32 ceiling (best BLAS: " + rawTraining + " or " + rawOpenblas + " sgemm)",
+                ceiling32.median(), "GFLOP/s", Double.NaN, "", "the faster library each round, rounds won " + wins
+                + "; cblas_sgemm " + how + "; " + ceiling32.range() + "; per product: " + medians(perProduct32)));
         if (ceiling.bf16Unsupported() == null) {
             Spread ratio = Spread.ofRatios(bf16, fp32);
             rows.add(new Row(net + " bf16 ceiling (" + raw32 + " gemm_bf16bf16f32)", Spread.of(bf16).median(), "GFLOP/s",
@@ -157,6 +167,10 @@ final class TrainingBench {
         rows.add(new Row(net + " " + rawTraining + " sgemm (ND4J's BLAS)", Spread.of(trainingBlas).median(), "GFLOP/s",
                 trainingRatio.median(), "of fp32 ceiling", "the build training runs on, called the same way; ratio "
                 + trainingRatio.range() + "; per product: " + medians(perProductTraining)));
+        Spread openblasRatio = Spread.ofRatios(openblas, fp32);
+        rows.add(new Row(net + " " + rawOpenblas + " sgemm", Spread.of(openblas).median(), "GFLOP/s",
+                openblasRatio.median(), "of fp32 ceiling", "OpenBLAS as JavaCPP ships it (DYNAMIC_ARCH), called the same "
+                + "way; ratio " + openblasRatio.range() + "; per product: " + medians(perProductOpenblas)));
         Spread nd4jRatio = Spread.ofRatios(nd4j, fp32);
         rows.add(new Row(net + " ND4J mmul", Spread.of(nd4j).median(), "GFLOP/s", nd4jRatio.median(), "of fp32 ceiling",
                 "ND4J matrix products of one training step, DL4J's layouts, batch 128; ratio " + nd4jRatio.range()));

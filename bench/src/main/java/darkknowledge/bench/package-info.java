@@ -8,9 +8,10 @@
  * <li>{@code TrainingBench}: the MLP's epoch against the GEMM ceiling, against DL4J's stock layers
  *     and updater, against the NumPy peer, in alternating rounds ({@code Spread}: median and range);
  *     one Adam step; the overhead of distillation (§2).
- * <li>{@code GemmCeiling}: the ceiling, MKL's raw fp32 (and bf16) rate at a training step's products,
- *     measured by the {@code gemm-probe} module's main in child JVMs ({@code ProbeProcess}) on the
- *     newest MKL and on ND4J's.
+ * <li>{@code GemmCeiling}: the ceiling, the best raw fp32 rate of MKL and OpenBLAS at a training
+ *     step's products (and MKL's bf16 rate), measured by {@code GemmProbe} through FFM in a child JVM
+ *     per library ({@code ProbeProcess}).
+ * <li>{@code ConvBenchmark}: the convolutional generalist's layers against DL4J's, by hand.
  * <li>{@code SolverBench}: the §5.4 KL combination against the generalist's forward pass.
  * <li>{@code SpecialistsBench}: specialists (§5.2) trained by 2 workers against 1.
  * <li>{@code ClusteringBench}: the class covariance and K-means of §5.3, exact and sketched, up to

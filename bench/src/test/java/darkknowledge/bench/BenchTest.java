@@ -30,7 +30,8 @@ class BenchTest {
         assertEquals("measure,value,unit,ratio,ratio_of,note", lines.get(1));
         for (String net : List.of("784-800-800-10", "784-1200-1200-10")) {
             // the raw library rates, ND4J's, and ours against the fp32 one; each ratio a median of 5 rounds
-            assertTrue(lines.stream().anyMatch(l -> l.startsWith(net + " fp32 ceiling (MKL 2025.0 sgemm),")), all);
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith(net + " fp32 ceiling (best BLAS: MKL 2025.0 or OpenBLAS 0.3.31 sgemm),")), all);
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith(net + " OpenBLAS 0.3.31 sgemm,") && l.contains(",of fp32 ceiling,")), all);
             assertTrue(lines.stream().anyMatch(l -> l.matches(java.util.regex.Pattern.quote(net) + " MKL 20[0-9.]+ sgemm \\(ND4J's BLAS\\),.*") && l.contains(",of fp32 ceiling,")), all);
             assertTrue(lines.stream().anyMatch(l -> l.startsWith(net + " ND4J mmul,") && l.contains(",of fp32 ceiling,")),
                     all);
@@ -79,8 +80,8 @@ class BenchTest {
                 "git.commit", "git.dirty", "jvm.version", "machine.cores", "lib.nd4j-native", "lib.mkl", "native.blas",
                 "blas.requested", "blas.loaded", "env.OMP_NUM_THREADS", "env.MKL_NUM_THREADS",
                 "env.MKL_THREADING_LAYER", "time.start", "time.end", "bench.rounds", "blas.mkl.version",
-                "gemm.ceiling.artifact", "gemm.ceiling.version", "gemm.ceiling.threads", "gemm.ceiling.env",
-                "gemm.training.artifact", "gemm.training.version", "gemm.bf16")) {
+                "gemm.mkl.artifact", "gemm.mkl.version", "gemm.mkl.threads", "gemm.mkl.env", "gemm.mkl.file",
+                "gemm.openblas.artifact", "gemm.openblas.version", "gemm.openblas.threads", "gemm.bf16")) {
             assertTrue(p.containsKey(key), key + " missing from " + p);
         }
         assertEquals(String.valueOf(Bench.SEED), p.get("bench.seed"));
