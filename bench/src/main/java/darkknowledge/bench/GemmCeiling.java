@@ -22,8 +22,8 @@ import java.util.TreeMap;
  * ({@code cblas_sgemm}) and, where the CPU has bfloat16 units ({@code avx512_bf16} or
  * {@code amx_bf16} in /proc/cpuinfo), in bf16 ({@code cblas_gemm_bf16bf16f32}: bfloat16 operands,
  * fp32 accumulation). Two builds: the newest MKL the project resolves ({@code gemm-probe}'s,
- * 2025.0), whose fp32 rate is the bench's ceiling, and the build ND4J loads for training (2025.0 too since
- * issue 17; it was 2022.0, at about 0.75 of that rate).
+ * 2025.0), whose fp32 rate is the bench's ceiling, and the build ND4J loads for training (2025.0 too;
+ * the earlier 2022.0 reached about 0.75 of that rate).
  * Each runs in a child JVM of its own with MKL's default threading layer (Intel OpenMP, which MKL
  * ships) and this process's thread count; a rate is {@code Σ 2·m·n·k / Σ seconds} over the step's
  * products.
