@@ -16,7 +16,7 @@
 #   workers' directories. Run with the master at spark://127.0.0.1:P (default 7077); web UIs on
 #   127.0.0.1:W (master, default 8089) and W+i (worker i).
 # Workers need SPARK_HOME = a directory with an empty RELEASE file and jars/, and SPARK_SCALA_VERSION=2.13,
-# or every executor fails with "Cannot find any build directories" (shared/STACK.md, "Apache Spark").
+# or every executor fails with "Cannot find any build directories".
 set -euo pipefail
 
 usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }

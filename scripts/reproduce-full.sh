@@ -10,7 +10,7 @@ cd "$ROOT"
 run_dir=$(grep -l '^run.scale=full$' runs/mnist-distillation/*/config.properties | xargs -n1 dirname | sort | tail -1)
 teacher="$ROOT/$run_dir/teacher.zip"
 [[ -f "$teacher" ]] || { echo "error: no teacher checkpoint at $teacher" >&2; exit 1; }
-# The student on a jittered transfer set, taught online by the same teacher (README, MNIST distillation).
+# The student on a jittered transfer set, taught online by the same teacher (docs/mnist-distillation.md).
 ./dk run mnist-distillation --config configs/mnist-distillation-jittered-student.properties --set inputs.teacher="$teacher" "$@"
 for exp in mnist-omitted-class soft-target-regularizer temperature-sweep; do
   ./dk run "$exp" --scale full --set inputs.teacher="$teacher" "$@"

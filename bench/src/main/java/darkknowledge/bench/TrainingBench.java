@@ -226,7 +226,7 @@ final class TrainingBench {
     }
 
     /**
-     * Issue 16 §3: does an epoch cost more late in a long training than early, in one process? One
+     * Does an epoch cost more late in a long training than early, in one process? One
      * fresh 800-800 net trains {@code E} epochs of (at most) 12,000 images, 94 steps each: epochs 2–4
      * end before Adam's idle moments can reach float's subnormal range (m from ~600 steps on, see
      * {@code Subnormals}), the last ones are thousands of steps later. Late / early is the median of

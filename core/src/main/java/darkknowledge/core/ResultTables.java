@@ -73,15 +73,47 @@ public final class ResultTables {
     }
 
     /**
-     * Replaces the block between {@code <!-- table:NAME -->} and {@code <!-- /table:NAME -->} in
-     * {@code readme} with {@code markdown}; a README without the markers is left as it is.
+     * The documents whose generated blocks {@code ./dk tables} refreshes: the repository's
+     * {@code README.md} and every {@code docs/*.md}, in that order (the docs pages sorted by name);
+     * files that do not exist are left out.
      */
-    public static boolean updateReadme(Path readme, String name, String markdown) {
+    public static List<Path> documents(Path repo) {
+        List<Path> docs = new ArrayList<>();
+        if (Files.isRegularFile(repo.resolve("README.md"))) {
+            docs.add(repo.resolve("README.md"));
+        }
+        Path dir = repo.resolve("docs");
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> files = Files.list(dir)) {
+                files.filter(f -> f.getFileName().toString().endsWith(".md") && Files.isRegularFile(f))
+                        .sorted(Comparator.comparing(f -> f.getFileName().toString()))
+                        .forEach(docs::add);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list " + dir, e);
+            }
+        }
+        return docs;
+    }
+
+    /**
+     * Replaces the {@code NAME} block ({@link #updateBlock}) in each of {@code documents} that has its
+     * markers; returns the documents that have them.
+     */
+    public static List<Path> updateBlocks(List<Path> documents, String name, String markdown) {
+        return documents.stream().filter(d -> updateBlock(d, name, markdown)).toList();
+    }
+
+    /**
+     * Replaces the block between {@code <!-- table:NAME -->} and {@code <!-- /table:NAME -->} in
+     * {@code document} with {@code markdown}, atomically (a reader sees the old file or the new one);
+     * a document without the markers is left as it is. Returns whether it has them.
+     */
+    public static boolean updateBlock(Path document, String name, String markdown) {
         try {
-            if (!Files.exists(readme)) {
+            if (!Files.exists(document)) {
                 return false;
             }
-            String text = Files.readString(readme);
+            String text = Files.readString(document);
             String open = "<!-- table:" + name + " -->";
             String close = "<!-- /table:" + name + " -->";
             int a = text.indexOf(open);
@@ -91,11 +123,11 @@ public final class ResultTables {
             }
             String updated = text.substring(0, a + open.length()) + "\n" + markdown.strip() + "\n" + text.substring(b);
             if (!updated.equals(text)) {
-                AtomicFiles.writeString(readme, updated);
+                AtomicFiles.writeString(document, updated);
             }
             return true;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot update " + readme, e);
+            throw new UncheckedIOException("cannot update " + document, e);
         }
     }
 

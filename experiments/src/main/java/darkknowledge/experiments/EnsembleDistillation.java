@@ -141,8 +141,8 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
         Models.Trained student = Models.distill(ctx, "student", c.student(), c.distill(), ensemble, s, rows, true);
         Models.report(result, student);
         int studentErrors = student.testErrors(s);
-        // How closely it copies the ensemble where it was taught and where it was not (issue 16 §1 found,
-        // for one teacher, the student close on its transfer set and ten times further off it).
+        // How closely it copies the ensemble where it was taught and where it was not (mnist-distillation
+        // found, for one teacher, the student close on its transfer set and ten times further off it).
         Models.reportFidelity(result, "student", ensemble, student, s.trainX().getRows(rows), s,
                 c.distill().temperature());
 
@@ -159,7 +159,7 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
     /**
      * The student's validation errors per epoch, one curve per run, beside the members' and (runs made
      * since it is recorded) the ensemble's validation errors: whether the student trained long enough
-     * that more epochs no longer help (issue 16 §2, on the paper's §4 ensemble). Drawn from the runs
+     * that more epochs no longer help (the paper's §4 ensemble). Drawn from the runs
      * {@link #curveRuns} picks into {@code results/ensemble-distillation-student-curves.png}; a stale
      * figure is removed when no run qualifies.
      */

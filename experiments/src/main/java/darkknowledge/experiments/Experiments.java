@@ -27,7 +27,7 @@ final class Experiments {
     /**
      * The paper's student protocol: un-jittered transfer set, the 60-epoch Adam student,
      * with 5,000 images held out, the whole training split as transfer set and the hard term at 0.5: the
-     * issue-16 variants (no hold-out, halves, other hard weights, the dropout recipe) each have their own
+     * variants (no hold-out, halves, other hard weights, the dropout recipe) each have their own
      * column in results/mnist-distillation.md and do not replace these figures here.
      */
     private static final Map<String, String> PAPER_STUDENT = Map.of("student.jitter", "0", "student.epochs", "60",
@@ -35,7 +35,7 @@ final class Experiments {
             "data.validationSize", "5000", "transfer.half", "all", "distill.hardWeight", "0.5");
 
     /**
-     * The paper's protocol exactly (issue 16 §1, configs/mnist-distillation-paper-protocol.properties):
+     * The paper's protocol exactly (configs/mnist-distillation-paper-protocol.properties):
      * no hold-out, every net its last epoch's, teacher trained in the run (the whole experiment per
      * seed), in fp32.
      */

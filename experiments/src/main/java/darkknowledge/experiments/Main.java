@@ -136,7 +136,8 @@ public final class Main implements Callable<Integer> {
     }
 
     @Command(name = "tables", mixinStandardHelpOptions = true,
-            description = "Regenerate results/<experiment>.csv and .md from the run records, and the README's tables.")
+            description = "Regenerate results/<experiment>.csv and .md from the run records, and the generated "
+                    + "blocks (<!-- table:NAME -->) of README.md and docs/*.md.")
     static final class Tables implements Callable<Integer> {
         /** The experiment's full-scale config as keys: what a key an older run lacks defaults to. */
         static java.util.Map<String, String> defaults(Experiment<?> e) {
@@ -150,27 +151,34 @@ public final class Main implements Callable<Integer> {
         public Integer call() {
             Path runs = runsDir != null ? runsDir : repoPath("runs");
             Path results = resultsDir != null ? resultsDir : repoPath("results");
+            List<Path> docs = ResultTables.documents(Provenance.repoDir());
             for (Experiment<?> e : Experiments.all()) {
                 ResultTables.Generated g = ResultTables.generate(runs, results, e.table(), "./dk tables", defaults(e));
-                boolean inReadme = ResultTables.updateReadme(repoPath("README.md"), e.name(), g.markdown());
+                List<Path> in = ResultTables.updateBlocks(docs, e.name(), g.markdown());
                 copyFigures(runs.resolve(e.name()), results, e.name());
                 e.figures(runs.resolve(e.name()), results);
-                System.out.printf("%-28s %d runs -> %s%s%n", e.name(), g.runs(), g.markdownFile(),
-                        inReadme ? " (+ README)" : "");
+                System.out.printf("%-28s %d runs -> %s%s%n", e.name(), g.runs(), g.markdownFile(), alsoIn(in));
             }
             String summary = darkknowledge.core.Claims.markdown(runs, Experiments.claims(), "./dk tables",
                     name -> Experiments.byName(name).map(Tables::defaults).orElse(java.util.Map.of()));
             darkknowledge.core.AtomicFiles.writeString(results.resolve("summary.md"), summary);
-            boolean summaryInReadme = ResultTables.updateReadme(repoPath("README.md"), "summary", summary);
-            System.out.printf("%-28s -> %s%s%n", "summary", results.resolve("summary.md"), summaryInReadme ? " (+ README)" : "");
+            List<Path> summaryIn = ResultTables.updateBlocks(docs, "summary", summary);
+            System.out.printf("%-28s -> %s%s%n", "summary", results.resolve("summary.md"), alsoIn(summaryIn));
             Path bench = results.resolve("bench.csv");
             if (java.nio.file.Files.isRegularFile(bench)) {
                 String md = Bench.markdown(bench);
                 darkknowledge.core.AtomicFiles.writeString(results.resolve("bench.md"), md);
-                boolean inReadme = ResultTables.updateReadme(repoPath("README.md"), "bench", md);
-                System.out.printf("%-28s -> %s%s%n", "bench", results.resolve("bench.md"), inReadme ? " (+ README)" : "");
+                List<Path> in = ResultTables.updateBlocks(docs, "bench", md);
+                System.out.printf("%-28s -> %s%s%n", "bench", results.resolve("bench.md"), alsoIn(in));
             }
             return 0;
+        }
+
+        /** " (+ README.md, docs/performance.md)": the documents a block was refreshed in, if any. */
+        private static String alsoIn(List<Path> documents) {
+            return documents.isEmpty() ? "" : documents.stream()
+                    .map(d -> Provenance.repoDir().relativize(d.toAbsolutePath().normalize()).toString())
+                    .collect(java.util.stream.Collectors.joining(", ", " (+ ", ")"));
         }
     }
 

@@ -35,10 +35,10 @@ import java.util.TreeMap;
  * (2 cores): about 56 minutes at full scale (the teacher's 150 epochs are 45 of them; the jittered
  * student adds 12), 3 minutes small, seconds tiny.
  *
- * <p>Issue 16's variants, each a config in {@code configs/} (full runs pending): the paper's protocol
- * exactly ({@code data.validationSize=0}: all 60,000 images, no early stopping, no selection, each net
- * its last epoch's); the student trained with reference [5]'s SGD (momentum rising 0.5 → 0.99, damped
- * steps, per-epoch decay, max-norm, 500 epochs; {@link MlpConfig}); a held-out transfer set
+ * <p>The variants, each a config in {@code configs/} and a column of results/mnist-distillation.md:
+ * the paper's protocol exactly ({@code data.validationSize=0}: all 60,000 images, no early stopping,
+ * no selection, each net its last epoch's); the student trained with reference [5]'s SGD (momentum
+ * rising 0.5 → 0.99, damped steps, per-epoch decay, max-norm, 500 epochs; {@link MlpConfig}); a held-out transfer set
  * ({@link Transfer}: the teacher on one half of the images, student and baseline on the same or the
  * other half); soft targets alone and a hard-label weight of 0.1 ({@code distill.hardWeight}).
  *
@@ -119,8 +119,8 @@ public final class MnistDistillation implements Experiment<MnistDistillation.Con
                 MODEL_SELECTION,
                 TRANSFER_SET),
                 List.of("run.scale"), "Tiny and small runs are smoke-scale twins, not reproductions. Runs without a "
-                        + "model-selection row (before issue 16) held 5,000 training images out and kept each net's "
-                        + "best validation epoch; their transfer set was the other 55,000.");
+                        + "model-selection row (made before it was recorded) held 5,000 training images out and kept "
+                        + "each net's best validation epoch; their transfer set was the other 55,000.");
     }
 
     @Override

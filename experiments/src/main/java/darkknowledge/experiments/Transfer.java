@@ -10,7 +10,7 @@ import darkknowledge.pipeline.RunData;
 /**
  * Whether the student's transfer set is the teacher's own training images or images the teacher
  * never saw (Hinton et al. 2015, §2: "the transfer set ... could consist entirely of unlabeled
- * data or we could use the original training set"; §3 uses the training set). Tests the README's
+ * data or we could use the original training set"; §3 uses the training set). Tests the
  * hypothesis that soft targets carry more on images the teacher did not fit.
  *
  * <ul>

@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 
 /**
  * bfloat16 matrix products with fp32 accumulation: Intel MKL's {@code cblas_gemm_bf16bf16f32}, called
- * through the FFM API on the {@code mkl_rt} ND4J has loaded ({@link Mkl}; issue 17 §3, mixed precision).
+ * through the FFM API on the {@code mkl_rt} ND4J has loaded ({@link Mkl}; mixed precision).
  *
  * <p>bfloat16 is the upper half of an IEEE fp32 number: the same 8-bit exponent, 7 stored mantissa
  * bits (relative precision 2⁻⁸). {@link #round} converts fp32 to it by rounding to nearest, ties to

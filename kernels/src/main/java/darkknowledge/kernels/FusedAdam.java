@@ -15,7 +15,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
  * Adam (Kingma &amp; Ba 2015) as one pass over memory: the same update as ND4J's {@code Adam}, about
- * three times faster on this machine (see {@code ./dk bench} and the README's performance section).
+ * three times faster on this machine (see {@code ./dk bench} and docs/performance.md).
  *
  * <pre>
  *   m ← β1·m + (1 − β1)·g          v ← β2·v + (1 − β2)·g²
@@ -36,8 +36,8 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * A weight whose gradient is zero (an MNIST border pixel's, a dead unit's) has m decay by β1 per
  * step into float's subnormal range (below 1.2·10⁻³⁸) and v by β2 later; arithmetic on subnormals
  * takes a slow microcode path on x86 (an Adam step with 20% subnormal state measured ~18× slower),
- * and after ~10 epochs of MNIST 2–3% of m was subnormal: the slowdown of long trainings (issue 16
- * §3). The flush is invisible in the update: a flushed m changes it by less than α·10⁻²², a flushed
+ * and after ~10 epochs of MNIST 2–3% of m was subnormal: the slowdown of long trainings. The flush
+ * is invisible in the update: a flushed m changes it by less than α·10⁻²², a flushed
  * v changes √v + ε by less than 10⁻¹⁵ (ε = 10⁻⁸).
  */
 public final class FusedAdam implements IUpdater {

@@ -26,7 +26,7 @@ import java.nio.file.StandardCopyOption;
  * __kmpc_global_thread_num". {@code ./dk}, the tests and the Spark executors put the runtime in
  * {@code LD_PRELOAD}, which also gives ND4J's own parallel loops (built against GNU OpenMP, whose
  * {@code GOMP_*} entry points libiomp5 implements) the same thread pool as MKL: one pool on two cores
- * (README, "Performance"). {@link #ensure} is the safety net for any other launcher: it loads the
+ * (docs/performance.md). {@link #ensure} is the safety net for any other launcher: it loads the
  * runtime shipped in the MKL redist jar with {@code dlopen(RTLD_NOW | RTLD_GLOBAL)} through the FFM
  * API, which is enough for correctness (ND4J's loops then keep GNU's pool).
  */

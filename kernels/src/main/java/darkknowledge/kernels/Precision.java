@@ -1,7 +1,7 @@
 package darkknowledge.kernels;
 
 /**
- * The arithmetic of a net's hidden-layer matrix products (issue 17 §3).
+ * The arithmetic of a net's hidden-layer matrix products.
  *
  * <ul>
  *   <li>{@code FP32}: everything in IEEE single precision (the default).

@@ -12,7 +12,7 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * takes a microcode assist on every operation that reads or writes such a value (no flush-to-zero
  * mode is set for Java's or ND4J's code).
  *
- * <p>Why (issue 16 §3, measured): a weight whose gradient is zero for many steps (an input pixel that
+ * <p>Why (measured): a weight whose gradient is zero for many steps (an input pixel that
  * is blank in most images, a dead ReLU unit) has its optimiser state decay geometrically: Adam's m by
  * β1 = 0.9 per step, its v by β2 = 0.999, Nesterov's velocity by the momentum. On the way to zero
  * each value spends ~150 (m) to ~16,000 (v) steps as a subnormal. Training 784-800-800-10 on MNIST,
