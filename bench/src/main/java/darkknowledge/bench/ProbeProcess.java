@@ -1,57 +1,58 @@
 package darkknowledge.bench;
 
+import darkknowledge.core.ChildProcess;
 import darkknowledge.gemmprobe.ProbeJar;
-import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The raw GEMM probe ({@link darkknowledge.gemmprobe.GemmProbe}) running in a child JVM on one MKL
  * build: the same JDK as this process ({@code ProcessHandle.current().info().command()}), a class
  * path of the probe's classes plus that build's JavaCPP and MKL jars only. It stays up between
- * requests, so the bench alternates rounds of it with its own measurements.
+ * requests, so the bench alternates rounds of it with its own measurements. A probe that stops
+ * answering for {@link #REPLY_TIMEOUT} is killed and fails the bench, rather than hanging it.
  */
 final class ProbeProcess implements AutoCloseable {
     /** A build of MKL to probe: a name for the tables, its Maven coordinates, its class path. */
     record Library(String name, String artifact, String classpath) {
     }
 
+    /** Far above a request's time (best of 3 timings of about 2 GFLOP per product) or MKL's loading. */
+    static final Duration REPLY_TIMEOUT = Duration.ofMinutes(10);
+
     private final Library library;
-    private final Process process;
-    private final BufferedReader out;
-    private final PrintStream in;
+    private final ChildProcess.Running process;
     private final Map<String, String> environment;
     private final List<String> transcript = new ArrayList<>();
     private String version = "unknown";
     private int threads = -1;
 
-    private ProbeProcess(Library library, Map<String, String> environment) throws IOException {
+    private ProbeProcess(Library library, Map<String, String> environment) {
         this.library = library;
         this.environment = environment;
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp",
-                ProbeJar.location() + File.pathSeparator + library.classpath(), ProbeJar.MAIN).redirectErrorStream(true);
-        pb.environment().putAll(environment);
-        process = pb.start();
-        out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        in = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
-        for (String line = readLine(); !line.equals("ready"); line = readLine()) {
-            if (line.startsWith("mkl ")) {
-                version = line.substring(4).strip();
-            } else if (line.startsWith("threads ")) {
-                threads = Integer.parseInt(line.substring(8).strip());
+        process = ChildProcess.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp",
+                ProbeJar.location() + File.pathSeparator + library.classpath(), ProbeJar.MAIN)
+                .environment(env -> env.putAll(environment)).start();
+        try {
+            for (String line = readLine(); !line.equals("ready"); line = readLine()) {
+                if (line.startsWith("mkl ")) {
+                    version = line.substring(4).strip();
+                } else if (line.startsWith("threads ")) {
+                    threads = Integer.parseInt(line.substring(8).strip());
+                }
             }
+        } catch (RuntimeException e) {
+            process.close();  // nobody else holds it yet
+            throw e;
         }
     }
 
@@ -62,8 +63,8 @@ final class ProbeProcess implements AutoCloseable {
     static ProbeProcess start(Library library, Map<String, String> environment) {
         try {
             return new ProbeProcess(library, Map.copyOf(environment));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start the GEMM probe on " + library.artifact(), e);
+        } catch (ChildProcess.StartFailure e) {
+            throw new UncheckedIOException("cannot start the GEMM probe on " + library.artifact(), (IOException) e.getCause());
         }
     }
 
@@ -93,7 +94,7 @@ final class ProbeProcess implements AutoCloseable {
     Map<GemmCeiling.Product, Double> secondsPerCall(boolean bf16, double flopPerTiming, List<GemmCeiling.Product> products) {
         StringBuilder request = new StringBuilder(bf16 ? "bf16" : "fp32").append(' ').append(flopPerTiming);
         products.forEach(p -> request.append(' ').append(p.spec()));
-        in.println(request);
+        process.input().println(request);
         Map<String, Double> bySpec = new LinkedHashMap<>();
         for (String line = readLine(); !line.equals("done"); line = readLine()) {
             String[] f = line.split(" ");
@@ -114,38 +115,42 @@ final class ProbeProcess implements AutoCloseable {
     }
 
     private String readLine() {
+        String line;
         try {
-            String line = out.readLine();
-            if (line == null) {
-                int code = process.waitFor(10, TimeUnit.SECONDS) ? process.exitValue() : -1;
-                throw new IllegalStateException("the GEMM probe on " + library.artifact() + " (class path "
-                        + library.classpath() + ") ended with exit code " + code + "; its output:\n"
-                        + String.join("\n", transcript));
-            }
-            transcript.add(line);
-            if (transcript.size() > 200) {
-                transcript.remove(0);
-            }
-            return line.strip();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the GEMM probe's output", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the GEMM probe", e);
+            line = process.readLine(REPLY_TIMEOUT);
+        } catch (ChildProcess.TimedOut e) {
+            throw new IllegalStateException("the GEMM probe on " + library.artifact() + " gave no reply within "
+                    + REPLY_TIMEOUT.toMinutes() + " min and was killed; its output:\n" + String.join("\n", transcript), e);
         }
+        if (line == null) {
+            int code;
+            try {
+                code = process.await(Duration.ofSeconds(10));
+            } catch (ChildProcess.Failure e) {
+                code = -1;
+            }
+            throw new IllegalStateException("the GEMM probe on " + library.artifact() + " (class path "
+                    + library.classpath() + ") ended with exit code " + code + "; its output:\n"
+                    + String.join("\n", transcript));
+        }
+        transcript.add(line);
+        if (transcript.size() > 200) {
+            transcript.remove(0);
+        }
+        return line.strip();
     }
 
     @Override
     public void close() {
-        in.println("quit");
-        in.close();
+        process.input().println("quit");
+        process.input().close();
         try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
+            process.await(Duration.ofSeconds(10));
+        } catch (ChildProcess.Failure e) {
+            // killed: it did not quit in time, or we were interrupted (the flag stays set)
+        } finally {
+            process.close();
         }
     }
 }
+
