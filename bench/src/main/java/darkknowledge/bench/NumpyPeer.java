@@ -13,8 +13,13 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The NumPy peer ({@code numpy_mlp.py}): the same 784-800-800-10 epoch, run as NumPy runs by default. */
+/**
+ * The NumPy peer ({@value #IN_REPO} in the repository, {@code $DK_PEER} or {@code --peer} to run
+ * another): the same 784-800-800-10 epoch, run as NumPy runs by default.
+ */
 final class NumpyPeer {
+    /** The repository's own peer script, relative to the repository. */
+    static final String IN_REPO = "bench/peer/numpy_mlp.py";
     /** The interpreter, from the PATH. */
     static final String PYTHON = "python3";
     /** Two epochs take about a minute here; one that takes this long is stuck, not slow. */
@@ -26,6 +31,14 @@ final class NumpyPeer {
     private static final Pattern TIMING = Pattern.compile("epoch=2 s/epoch=([0-9.]+) ex/s=([0-9]+)");
 
     private NumpyPeer() {
+    }
+
+    /** {@code option} if given, else {@code dkPeer} ({@code $DK_PEER}) if set, else the repository's {@value #IN_REPO}. */
+    static Path script(Path option, String dkPeer, Path repoDir) {
+        if (option != null) {
+            return option;
+        }
+        return dkPeer != null && !dkPeer.isBlank() ? Path.of(dkPeer) : repoDir.resolve(IN_REPO);
     }
 
     /**
