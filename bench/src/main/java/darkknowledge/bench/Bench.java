@@ -62,13 +62,21 @@ public final class Bench {
     private Provenance provenance;
 
     /**
-     * @param peer the NumPy peer script ({@code numpy_mlp.py}); {@code null} or missing gives a
+     * @param peer the NumPy peer script ({@link #peerScript}); {@code null} or missing gives a
      *     "not found" row instead of the peer's ratio
      */
     public Bench(Scale scale, DataStore data, Path peer) {
         this.scale = scale;
         this.data = data;
         this.peer = peer;
+    }
+
+    /**
+     * The NumPy peer script to run: {@code option} ({@code --peer}) if given, else {@code $DK_PEER}
+     * if set, else the repository's own {@code bench/peer/numpy_mlp.py} (under {@link Provenance#repoDir}).
+     */
+    public static Path peerScript(Path option) {
+        return NumpyPeer.script(option, System.getenv("DK_PEER"), Provenance.repoDir());
     }
 
     /** Runs every bench at this scale; {@link #provenance()} then describes the run. */

@@ -1,23 +1,21 @@
 package darkknowledge.bench;
 
-import java.io.BufferedReader;
+import darkknowledge.core.ChildProcess;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The raw GEMM probe ({@link GemmProbe}) running in a child JVM on one BLAS library file: the same
  * JDK as this process ({@code ProcessHandle.current().info().command()}), a class path of the
  * bench's own classes only (the probe needs nothing but the JDK). It stays up between requests, so
- * the bench alternates rounds of it with its own measurements.
+ * the bench alternates rounds of it with its own measurements. A probe that stops
+ * answering for {@link #REPLY_TIMEOUT} is killed and fails the bench, rather than hanging it.
  */
 final class ProbeProcess implements AutoCloseable {
     /**
@@ -27,32 +25,35 @@ final class ProbeProcess implements AutoCloseable {
     record Library(String name, String artifact, Path file, Map<String, String> environment) {
     }
 
+    /** Far above a request's time (best of 3 timings of about 2 GFLOP per product) or MKL's loading. */
+    static final Duration REPLY_TIMEOUT = Duration.ofMinutes(10);
+
     private final Library library;
-    private final Process process;
-    private final BufferedReader out;
-    private final PrintStream in;
+    private final ChildProcess.Running process;
     private final Map<String, String> environment;
     private final List<String> transcript = new ArrayList<>();
     private String version = "unknown";
     private int threads = -1;
 
-    private ProbeProcess(Library library) throws IOException {
+    private ProbeProcess(Library library) {
         this.library = library;
         this.environment = library.environment();
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp",
-                classes().toString(), GemmProbe.class.getName(), library.file().toString()).redirectErrorStream(true);
-        pb.environment().putAll(environment);
-        process = pb.start();
-        out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-        in = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
-        for (String line = readLine(); !line.equals("ready"); line = readLine()) {
-            if (line.startsWith("version ")) {
-                version = line.substring(8).strip();
-            } else if (line.startsWith("threads ")) {
-                threads = Integer.parseInt(line.substring(8).strip());
+        process = ChildProcess.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp",
+                classes().toString(), GemmProbe.class.getName(), library.file().toString())
+                .environment(env -> env.putAll(environment)).start();
+        try {
+            for (String line = readLine(); !line.equals("ready"); line = readLine()) {
+                if (line.startsWith("version ")) {
+                    version = line.substring(8).strip();
+                } else if (line.startsWith("threads ")) {
+                    threads = Integer.parseInt(line.substring(8).strip());
+                }
             }
+        } catch (RuntimeException e) {
+            process.close();  // nobody else holds it yet
+            throw e;
         }
     }
 
@@ -63,8 +64,8 @@ final class ProbeProcess implements AutoCloseable {
     static ProbeProcess start(Library library) {
         try {
             return new ProbeProcess(library);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start the GEMM probe on " + library.artifact(), e);
+        } catch (ChildProcess.StartFailure e) {
+            throw new UncheckedIOException("cannot start the GEMM probe on " + library.artifact(), (IOException) e.getCause());
         }
     }
 
@@ -94,7 +95,7 @@ final class ProbeProcess implements AutoCloseable {
     Map<GemmCeiling.Product, Double> secondsPerCall(boolean bf16, double flopPerTiming, List<GemmCeiling.Product> products) {
         StringBuilder request = new StringBuilder(bf16 ? "bf16" : "fp32").append(' ').append(flopPerTiming);
         products.forEach(p -> request.append(' ').append(p.spec()));
-        in.println(request);
+        process.input().println(request);
         Map<String, Double> bySpec = new LinkedHashMap<>();
         for (String line = readLine(); !line.equals("done"); line = readLine()) {
             String[] f = line.split(" ");
@@ -115,25 +116,29 @@ final class ProbeProcess implements AutoCloseable {
     }
 
     private String readLine() {
+        String line;
         try {
-            String line = out.readLine();
-            if (line == null) {
-                int code = process.waitFor(10, TimeUnit.SECONDS) ? process.exitValue() : -1;
-                throw new IllegalStateException("the GEMM probe on " + library.artifact() + " (class path "
-                        + classes() + ", library " + library.file() + ") ended with exit code " + code + "; its output:\n"
-                        + String.join("\n", transcript));
-            }
-            transcript.add(line);
-            if (transcript.size() > 200) {
-                transcript.remove(0);
-            }
-            return line.strip();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the GEMM probe's output", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the GEMM probe", e);
+            line = process.readLine(REPLY_TIMEOUT);
+        } catch (ChildProcess.TimedOut e) {
+            throw new IllegalStateException("the GEMM probe on " + library.artifact() + " gave no reply within "
+                    + REPLY_TIMEOUT.toMinutes() + " min and was killed; its output:\n" + String.join("\n", transcript), e);
         }
+        if (line == null) {
+            int code;
+            try {
+                code = process.await(Duration.ofSeconds(10));
+            } catch (ChildProcess.Failure e) {
+                code = -1;
+            }
+            throw new IllegalStateException("the GEMM probe on " + library.artifact() + " (class path "
+                    + classes() + ", library " + library.file() + ") ended with exit code " + code + "; its output:\n"
+                    + String.join("\n", transcript));
+        }
+        transcript.add(line);
+        if (transcript.size() > 200) {
+            transcript.remove(0);
+        }
+        return line.strip();
     }
 
     /** The bench's classes (its jar, or its classes directory in a reactor build): the probe's class path. */
@@ -147,15 +152,15 @@ final class ProbeProcess implements AutoCloseable {
 
     @Override
     public void close() {
-        in.println("quit");
-        in.close();
+        process.input().println("quit");
+        process.input().close();
         try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
+            process.await(Duration.ofSeconds(10));
+        } catch (ChildProcess.Failure e) {
+            // killed: it did not quit in time, or we were interrupted (the flag stays set)
+        } finally {
+            process.close();
         }
     }
 }
+

@@ -2,15 +2,15 @@ package darkknowledge.core;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Properties;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * How an artifact was made: git commit and dirty flag, JVM, library versions, machine, seeds,
@@ -120,23 +120,13 @@ public final class Provenance {
     }
 
     private static String git(Path repoDir, String... args) {
-        String[] cmd = new String[args.length + 3];
-        cmd[0] = "git";
-        cmd[1] = "-C";
-        cmd[2] = repoDir.toString();
-        System.arraycopy(args, 0, cmd, 3, args.length);
+        List<String> cmd = new ArrayList<>(List.of("git", "-C", repoDir.toString()));
+        cmd.addAll(List.of(args));
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                return "unknown";
-            }
-            return out;
-        } catch (IOException e) {
-            return "unknown";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "unknown";
+            ChildProcess.Result r = ChildProcess.of(cmd).mergeErrors().timeout(Duration.ofSeconds(10)).run();
+            return r.exitCode() == 0 ? r.output().trim() : "unknown";
+        } catch (ChildProcess.Failure e) {
+            return "unknown";  // no git, not a repository, hung: the record says so rather than failing the run
         }
     }
 }

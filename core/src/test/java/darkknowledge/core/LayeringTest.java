@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.transform.TransformerFactory;
 import javax.xml.transform.dom.DOMSource;
@@ -90,7 +88,7 @@ class LayeringTest {
     private record Result(int exit, String output) {
     }
 
-    private static Result validate(Path project) throws IOException, InterruptedException {
+    private static Result validate(Path project) {
         List<String> cmd = new ArrayList<>(List.of(maven(), "-B", "-o", "-q", "-Dstyle.color=never",
                 "-f", project.resolve("pom.xml").toString()));
         String repo = System.getProperty("dk.maven.repo.local", "");
@@ -98,19 +96,15 @@ class LayeringTest {
             cmd.add("-Dmaven.repo.local=" + repo);  // the same local repository as the build running us
         }
         cmd.add("validate");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(project.toFile()).redirectErrorStream(true);
-        // The enforcer's own rules ask for JDK 25: run Maven on the JDK running this test.
-        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        // A short-lived Maven: the C1 compiler alone halves its CPU time (measured: 3.3 s -> 1.9 s).
-        pb.environment().merge("MAVEN_OPTS", "--sun-misc-unsafe-memory-access=allow -XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
-                (a, b) -> a + " " + b);
-        Process p = pb.start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(2, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("mvn validate in " + project + " did not finish in 2 minutes");
-        }
-        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+        ChildProcess.Result r = ChildProcess.of(cmd).directory(project).mergeErrors()
+                // The enforcer's own rules ask for JDK 25: run Maven on the JDK running this test.
+                .env("JAVA_HOME", System.getProperty("java.home"))
+                // A short-lived Maven: the C1 compiler alone halves its CPU time (measured: 3.3 s -> 1.9 s).
+                .environment(env -> env.merge("MAVEN_OPTS",
+                        "--sun-misc-unsafe-memory-access=allow -XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+                        (a, b) -> a + " " + b))
+                .timeout(Duration.ofMinutes(2)).run();
+        return new Result(r.exitCode(), r.output());
     }
 
     /** The Maven running this build (surefire passes its home), else {@code mvn} from the PATH. */

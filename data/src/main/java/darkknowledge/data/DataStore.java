@@ -1,18 +1,18 @@
 package darkknowledge.data;
 
 import darkknowledge.core.AtomicFiles;
+import darkknowledge.core.ChildProcess;
 import darkknowledge.core.Sha256;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -183,20 +183,13 @@ public final class DataStore {
     }
 
     static void run(Path dir, List<String> command, String tool) {
-        ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command)).directory(dir.toFile())
-                .redirectErrorStream(true);
         try {
-            Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes());
-            if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", command) + " failed (exit "
-                        + (p.isAlive() ? "timeout" : p.exitValue()) + "):\n" + out.strip());
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot run " + command.get(0) + ": " + tool + " is needed (" + e.getMessage() + ")", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while running " + command.get(0), e);
+            // failures are IllegalStateExceptions naming the command, its exit code (or the timeout) and
+            // the end of its output
+            ChildProcess.of(command).directory(dir).mergeErrors().timeout(Duration.ofMinutes(30)).run().requireSuccess();
+        } catch (ChildProcess.StartFailure e) {
+            throw new IllegalStateException("cannot run " + command.get(0) + ": " + tool + " is needed ("
+                    + e.getCause().getMessage() + ")", e);
         }
     }
 }

@@ -9,6 +9,7 @@ import darkknowledge.core.Sha256;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,5 +72,17 @@ class DataStoreTest {
                 System.setProperty(DataStore.PROPERTY, old);
             }
         }
+    }
+
+    @Test
+    void aFetchToolThatFailsIsNamedWithItsExitCodeAndOneThatIsMissingIsSaidToBeNeeded() {
+        IllegalStateException failed = assertThrows(IllegalStateException.class,
+                () -> DataStore.run(dir, List.of("tar", "-xzf", "absent.tgz"), "tar"));
+        assertTrue(failed.getMessage().contains("tar -xzf absent.tgz failed with exit code 2"), failed.getMessage());
+        assertTrue(failed.getMessage().contains("absent.tgz"), failed.getMessage());
+
+        IllegalStateException missing = assertThrows(IllegalStateException.class,
+                () -> DataStore.run(dir, List.of("dk-no-such-tool", "x"), "the tool"));
+        assertTrue(missing.getMessage().startsWith("cannot run dk-no-such-tool: the tool is needed"), missing.getMessage());
     }
 }

@@ -238,7 +238,7 @@ public final class Main implements Callable<Integer> {
         Path out;
 
         @Option(names = "--peer", paramLabel = "FILE", description = "The NumPy peer script (default: $DK_PEER, "
-                + "else ../shared/peers/numpy_mlp.py beside the repo).")
+                + "else the repository's bench/peer/numpy_mlp.py).")
         Path peer;
 
         @Option(names = "--engines", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -248,8 +248,7 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            Path peerScript = peer != null ? peer : System.getenv("DK_PEER") != null ? Path.of(System.getenv("DK_PEER"))
-                    : Provenance.repoDir().toAbsolutePath().getParent().resolve("shared/peers/numpy_mlp.py");
+            Path peerScript = Bench.peerScript(peer);
             DataStore store = new DataStore(DataStore.defaultCacheDir());
             RuntimeException failed = null;
             Bench bench = new Bench(scale, store, peerScript);

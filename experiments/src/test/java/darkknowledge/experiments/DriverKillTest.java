@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import darkknowledge.core.ChildProcess;
 import darkknowledge.core.Provenance;
 import darkknowledge.core.RunRecord;
 import darkknowledge.core.Scale;
@@ -60,19 +61,20 @@ class DriverKillTest {
         sets.addAll(List.of("engine.kind=spark", "engine.master=" + master, "engine.workers=2",
                 "engine.timeoutSeconds=180"));
         Path runs = root.resolve("killed");
-        Process driver = startDriver(sets, runs, root.resolve("driver.log"));
         Path runDir = null;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
-        while (System.nanoTime() < deadline && driver.isAlive()) {
-            runDir = onlyRunDir(runs);
-            if (runDir != null && doneRecords(runDir) >= 1) {
-                break;
+        try (ChildProcess.Running driver = startDriver(sets, runs, root.resolve("driver.log"))) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(300);
+            while (System.nanoTime() < deadline && driver.isAlive()) {
+                runDir = onlyRunDir(runs);
+                if (runDir != null && doneRecords(runDir) >= 1) {
+                    break;
+                }
+                Thread.sleep(5);
             }
-            Thread.sleep(5);
+            assertTrue(driver.isAlive(), "the driver ended before it could be killed:\n"
+                    + Files.readString(root.resolve("driver.log")));
+            driver.kill();  // SIGKILL: no shutdown hook, no cleanup
         }
-        assertTrue(driver.isAlive(), "the driver ended before it could be killed:\n"
-                + Files.readString(root.resolve("driver.log")));
-        driver.destroyForcibly().waitFor();  // SIGKILL: no shutdown hook, no cleanup
         int finished = doneRecords(runDir);
         assertTrue(finished >= 1 && finished < specialists, finished + " of " + specialists + " specialists done at the kill");
         assertFalse(Files.exists(runDir.resolve(RunRecord.RESULT)), "killed before the end");
@@ -101,7 +103,7 @@ class DriverKillTest {
     }
 
     /** {@code dk run specialists-synthetic --scale tiny} in a JVM of its own, with this JVM's flags. */
-    private static Process startDriver(List<String> sets, Path runs, Path log) throws Exception {
+    private static ChildProcess.Running startDriver(List<String> sets, Path runs, Path log) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
@@ -117,7 +119,7 @@ class DriverKillTest {
             cmd.add("--set");
             cmd.add(s);
         }
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return ChildProcess.of(cmd).logTo(log).start();
     }
 
     private static Path onlyRunDir(Path runs) throws Exception {

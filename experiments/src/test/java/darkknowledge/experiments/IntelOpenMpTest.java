@@ -3,11 +3,10 @@ package darkknowledge.experiments;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import darkknowledge.core.ChildProcess;
 import darkknowledge.kernels.IntelOpenMp;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -29,19 +28,15 @@ class IntelOpenMpTest {
     }
 
     @Test
-    void withoutThePreloadEnsureLoadsTheRuntimeAndMklMultiplies() throws IOException, InterruptedException {
+    void withoutThePreloadEnsureLoadsTheRuntimeAndMklMultiplies() {
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
+        ChildProcess.Result r = ChildProcess.of(java, "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-Xmx512m", "-Dorg.bytedeco.openblas.load=mkl_rt",
                 "-cp", System.getProperty("java.class.path"), IntelOpenMpTest.class.getName())
-                .redirectErrorStream(true);
-        pb.environment().remove("LD_PRELOAD");
-        pb.environment().put("OMP_NUM_THREADS", "1");
-        pb.environment().put("MKL_NUM_THREADS", "1");
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), out);
-        assertEquals(0, p.exitValue(), out);
+                .mergeErrors().unsetEnv(List.of("LD_PRELOAD")).env("OMP_NUM_THREADS", "1").env("MKL_NUM_THREADS", "1")
+                .timeout(Duration.ofSeconds(120)).run();
+        String out = r.output();
+        assertEquals(0, r.exitCode(), out);
         List<String> lines = out.lines().toList();
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("openmp dlopen ") && l.endsWith("libiomp5.so")), out);
         assertTrue(lines.contains("product right"), out);

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import darkknowledge.core.ChildProcess;
 import darkknowledge.core.RunRecord;
 import darkknowledge.core.Scale;
 import darkknowledge.data.DataStore;
@@ -61,19 +62,20 @@ class ResumeTest {
             cmd.add("--set");
             cmd.add(s);
         }
-        Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(root.resolve("child.log").toFile()).start();
         Path runDir = null;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline && child.isAlive()) {
-            runDir = onlyRunDir(runs);
-            if (runDir != null && epochsDone(runDir.resolve("checkpoints/teacher.ckpt.properties")) >= killAfter) {
-                break;
+        try (ChildProcess.Running child = ChildProcess.of(cmd).logTo(root.resolve("child.log")).start()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (System.nanoTime() < deadline && child.isAlive()) {
+                runDir = onlyRunDir(runs);
+                if (runDir != null && epochsDone(runDir.resolve("checkpoints/teacher.ckpt.properties")) >= killAfter) {
+                    break;
+                }
+                Thread.sleep(10);
             }
-            Thread.sleep(10);
+            assertTrue(child.isAlive(), "the child finished before it could be killed:\n"
+                    + Files.readString(root.resolve("child.log")));
+            child.kill();  // SIGKILL
         }
-        assertTrue(child.isAlive(), "the child finished before it could be killed:\n" + Files.readString(root.resolve("child.log")));
-        child.destroyForcibly().waitFor();  // SIGKILL
         assertFalse(Files.exists(runDir.resolve(RunRecord.RESULT)), "killed before the end");
 
         Runner.Outcome resumed = Runner.resume(runDir, data, false);

@@ -1,14 +1,15 @@
 package darkknowledge.core.engine;
 
+import darkknowledge.core.ChildProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A Spark standalone cluster on this machine, started and stopped through {@code scripts/cluster.sh}
@@ -88,13 +89,8 @@ public final class LocalCluster implements AutoCloseable {
     public void killWorker(int i) {
         ProcessHandle worker = ProcessHandle.of(workerPid(i))
                 .orElseThrow(() -> new IllegalStateException("worker " + i + " is not running"));
-        List<ProcessHandle> executors = new ArrayList<>(worker.descendants().toList());
-        worker.destroyForcibly();
-        executors.forEach(ProcessHandle::destroyForcibly);
-        try {
-            worker.onExit().get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("worker " + i + " did not die after SIGKILL", e);
+        if (!ChildProcess.killTree(worker, Duration.ofSeconds(30))) {
+            throw new IllegalStateException("worker " + i + " did not die after SIGKILL");
         }
     }
 
@@ -121,38 +117,23 @@ public final class LocalCluster implements AutoCloseable {
     private static String run(Path script, int timeoutSeconds, String... args) {
         List<String> cmd = new ArrayList<>(List.of("bash", script.toString()));
         cmd.addAll(List.of(args));
-        Path log = null;
+        ChildProcess.Result r;
         try {
-            // output to a file, not a pipe: reading a pipe to its end would wait for the script however
-            // long it takes, and the timeout below would never fire
-            log = Files.createTempFile("dk-cluster-", ".log");
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-            pb.environment().putIfAbsent("JAVA_HOME", System.getProperty("java.home"));
-            Process p = pb.start();
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException("cluster.sh " + args[0] + " took longer than " + timeoutSeconds
-                        + " s; its output so far: " + Files.readString(log, StandardCharsets.UTF_8).strip());
-            }
-            String out = Files.readString(log, StandardCharsets.UTF_8);
-            if (p.exitValue() != 0) {
-                throw new IllegalStateException("cluster.sh " + String.join(" ", args) + " failed: " + out.strip());
-            }
-            return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot run " + script, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while running " + script, e);
-        } finally {
-            if (log != null) {
-                try {
-                    Files.deleteIfExists(log);
-                } catch (IOException ignored) {
-                    // a temporary file left behind is harmless
-                }
-            }
+            // ChildProcess sends the output to a file, not a pipe: the daemons the script leaves running
+            // inherit its output, and a pipe read to its end would wait for them
+            r = ChildProcess.of(cmd).mergeErrors()
+                    .environment(env -> env.putIfAbsent("JAVA_HOME", System.getProperty("java.home")))
+                    .timeout(Duration.ofSeconds(timeoutSeconds)).run();
+        } catch (ChildProcess.TimedOut e) {
+            throw new IllegalStateException("cluster.sh " + args[0] + " took longer than " + timeoutSeconds
+                    + " s and was killed; its output so far: " + e.output().strip(), e);
+        } catch (ChildProcess.StartFailure e) {
+            throw new UncheckedIOException("cannot run " + script, (IOException) e.getCause());
         }
+        if (r.exitCode() != 0) {
+            throw new IllegalStateException("cluster.sh " + String.join(" ", args) + " failed: " + r.output().strip());
+        }
+        return r.output();
     }
 
     private static int freePort() throws IOException {
