@@ -397,6 +397,25 @@ public final class ChildProcess {
             throw new TimedOut(command, timeout, String.join("\n", recent));
         }
 
+        /**
+         * Waits up to {@code wait} for the child to end, and never kills it: true when it has ended
+         * (a short poll in a loop that has its own deadline).
+         */
+        public boolean waitFor(Duration wait) {
+            try {
+                return process.waitFor(wait.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                killTree(process.toHandle(), KILL_WAIT);
+                Thread.currentThread().interrupt();
+                throw new Interrupted(command, String.join("\n", recent), e);
+            }
+        }
+
+        /** The exit code of a child that has ended. */
+        public int exitValue() {
+            return process.exitValue();
+        }
+
         /** SIGKILLs the child and its descendants (no shutdown hook runs) and waits for the child to end. */
         public void kill() {
             if (!killTree(process.toHandle(), KILL_WAIT)) {

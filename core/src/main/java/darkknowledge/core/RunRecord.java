@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -53,9 +54,19 @@ public final class RunRecord {
         this.dir = dir;
     }
 
-    /** Creates the run directory and writes the resolved config into it. */
+    /** Creates the run directory and writes the resolved config into it; the run id is stamped with the system clock. */
     public static RunRecord create(Path runsRoot, String experiment, SortedMap<String, String> resolvedConfig) {
-        String id = LocalDateTime.now().format(STAMP) + "-" + Configs.hash(resolvedConfig);
+        return create(runsRoot, experiment, resolvedConfig, Clock.systemDefaultZone());
+    }
+
+    /**
+     * As {@link #create(Path, String, SortedMap)}, the run id ({@code <yyyyMMdd-HHmmss>-<confighash>},
+     * one-second resolution, in {@code clock}'s zone) stamped with {@code clock}'s time; a second run
+     * of the same config in the same second gets the suffix {@code -2}, {@code -3}, ...
+     */
+    public static RunRecord create(Path runsRoot, String experiment, SortedMap<String, String> resolvedConfig,
+                                   Clock clock) {
+        String id = LocalDateTime.now(clock).format(STAMP) + "-" + Configs.hash(resolvedConfig);
         Path dir = runsRoot.resolve(experiment).resolve(id);
         for (int i = 2; Files.exists(dir); i++) {
             dir = runsRoot.resolve(experiment).resolve(id + "-" + i);

@@ -1,10 +1,16 @@
 package darkknowledge.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -13,6 +19,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class RunRecordTest {
+    private static final Instant BASE = Instant.parse("2026-11-25T10:00:00Z");
+
+    /** A clock stopped {@code seconds} after {@link #BASE}: run ids have one-second resolution, so tests step it. */
+    private static Clock at(int seconds) {
+        return Clock.fixed(BASE.plusSeconds(seconds), ZoneOffset.UTC);
+    }
 
     private static SortedMap<String, String> config(String seed, String scale) {
         return new TreeMap<>(java.util.Map.of("run.seed", seed, "run.scale", scale, "distill.temperature", "20"));
@@ -54,18 +66,41 @@ class RunRecordTest {
     void atomicWriteReplacesTheWholeFileOrNothing(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("result.properties");
         AtomicFiles.writeString(f, "old=1\n");
-        try {
-            AtomicFiles.write(f, out -> {
-                out.write("new=".getBytes());
-                throw new java.io.IOException("disk full");
-            });
-        } catch (java.io.UncheckedIOException expected) {
-            // the failed write must leave the old content intact
-        }
+        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> AtomicFiles.write(f, out -> {
+            out.write("new=".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            throw new java.io.IOException("disk full");
+        }));
+        assertTrue(e.getMessage().contains(f.toString()), e.getMessage());
+        assertEquals("disk full", e.getCause().getMessage());
+        // the failed write leaves the old content intact and no temporary file beside it
         assertEquals("old=1\n", Files.readString(f));
         try (Stream<Path> files = Files.list(dir)) {
-            assertEquals(1, files.count());
+            assertEquals(List.of(f), files.toList());
         }
+    }
+
+    @Test
+    void theRunIdIsTheClocksSecondAndTheConfigHash(@TempDir Path runs) {
+        RunRecord r = RunRecord.create(runs, "exp", config("1", "tiny"), at(0));
+        assertEquals("20261125-100000-" + Configs.hash(config("1", "tiny")), r.id());
+        assertEquals(runs.resolve("exp").resolve(r.id()), r.dir());
+    }
+
+    @Test
+    void runIdsDifferWhenTheClockAdvances(@TempDir Path runs) {
+        RunRecord first = RunRecord.create(runs, "exp", config("1", "tiny"), at(0));
+        RunRecord second = RunRecord.create(runs, "exp", config("1", "tiny"), at(1));
+        assertNotEquals(first.id(), second.id());
+        assertTrue(second.id().startsWith("20261125-100001-"), second.id());
+        assertTrue(first.id().compareTo(second.id()) < 0, "ids sort in the order the runs were made");
+    }
+
+    @Test
+    void aSecondRunOfTheSameConfigInTheSameSecondGetsASuffix(@TempDir Path runs) {
+        String id = "20261125-100000-" + Configs.hash(config("1", "tiny"));
+        assertEquals(id, RunRecord.create(runs, "exp", config("1", "tiny"), at(0)).id());
+        assertEquals(id + "-2", RunRecord.create(runs, "exp", config("1", "tiny"), at(0)).id());
+        assertEquals(id + "-3", RunRecord.create(runs, "exp", config("1", "tiny"), at(0)).id());
     }
 
     @Test
@@ -135,12 +170,12 @@ class RunRecordTest {
     @Test
     void runsOfDifferentConfigsAreNotAveragedTogether(@TempDir Path root) throws Exception {
         Path runs = root.resolve("runs");
-        for (String[] r : new String[][] {{"1", "20", "70"}, {"2", "20", "74"}, {"1", "8", "90"}}) {
-            var c = config(r[0], "full");
-            c.put("distill.temperature", r[1]);
-            RunRecord rec = RunRecord.create(runs, "exp", c);
-            rec.writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", r[2])));
-            Thread.sleep(1100); // run ids are per second: keep their order
+        String[][] made = {{"1", "20", "70"}, {"2", "20", "74"}, {"1", "8", "90"}};
+        for (int i = 0; i < made.length; i++) {  // one second apart: the ids keep the runs' order
+            var c = config(made[i][0], "full");
+            c.put("distill.temperature", made[i][1]);
+            RunRecord rec = RunRecord.create(runs, "exp", c, at(i));
+            rec.writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", made[i][2])));
         }
         var spec = new ResultTables.Spec("exp", "Title", List.of(
                 new ResultTables.Metric("student.test_errors", "student errors", "74", 1)), List.of("run.scale"), "");
@@ -153,7 +188,7 @@ class RunRecordTest {
         var loaded = config("1", "full");
         loaded.put("inputs.teacher", "/x/runs/exp/20261125-000000-abcd/teacher.zip");
         loaded.put("teacher.epochs", "60");
-        RunRecord.create(runs, "exp", loaded).writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", "80")));
+        RunRecord.create(runs, "exp", loaded, at(3)).writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", "80")));
         md = ResultTables.generate(runs, root.resolve("results"), spec, "./dk tables").markdown();
         assertTrue(md.contains("- ‹a› full: `distill.temperature=20`, `inputs.teacher=…/20261125-000000-abcd/teacher.zip`\n"),
                 md);
@@ -163,12 +198,11 @@ class RunRecordTest {
     @Test
     void aRepeatMadeAfterANewKeyArrivedIsStillARepeat(@TempDir Path root) throws Exception {
         Path runs = root.resolve("runs");
-        RunRecord.create(runs, "exp", config("1", "full"))
+        RunRecord.create(runs, "exp", config("1", "full"), at(0))
                 .writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", "70")));
-        Thread.sleep(1100);
         var newer = config("2", "full");
         newer.put("student.momentumStart", "0.5");  // a key added between the two runs, at its default
-        RunRecord.create(runs, "exp", newer).writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", "74")));
+        RunRecord.create(runs, "exp", newer, at(1)).writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", "74")));
         var spec = new ResultTables.Spec("exp", "Title", List.of(
                 new ResultTables.Metric("student.test_errors", "student errors", "74", 1)), List.of("run.scale"), "");
         String apart = ResultTables.generate(runs, root.resolve("results"), spec, "./dk tables").markdown();
@@ -177,8 +211,7 @@ class RunRecordTest {
                 java.util.Map.of("student.momentumStart", "0.5")).markdown();
         assertTrue(together.contains("| student errors | 74 | 72.0 ± 2.8 |"), together);
         // a rerun of a seed replaces it, it is not a repeat
-        Thread.sleep(1100);
-        RunRecord.create(runs, "exp", newer).writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", "76")));
+        RunRecord.create(runs, "exp", newer, at(2)).writeResult(new TreeMap<>(java.util.Map.of("student.test_errors", "76")));
         String rerun = ResultTables.generate(runs, root.resolve("results"), spec, "./dk tables",
                 java.util.Map.of("student.momentumStart", "0.5")).markdown();
         assertTrue(rerun.contains("| student errors | 74 | 73.0 ± 4.2 |"), rerun);

@@ -16,11 +16,9 @@ import darkknowledge.core.Scale;
 import darkknowledge.data.DataStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -29,14 +27,14 @@ import org.junit.jupiter.api.io.TempDir;
 /** A run killed with SIGKILL part-way and resumed reaches the figures of an uninterrupted run. */
 class ResumeTest {
 
-    /** Killed at the teacher's third epoch of 40: most of the schedule runs after the resume (over a minute). */
+    /** Killed half-way through the teacher's fourth epoch of 40 (three checkpointed): most of the schedule runs after the resume (over a minute). */
     @Test
     @Tag("slow")
     void killedRunResumesToTheSameFigures(@TempDir Path root) throws Exception {
         killAndResume(root, 40, 3);
     }
 
-    /** The tiny twin of the above for the default suite: killed at epoch 2 of 6. */
+    /** The tiny twin of the above for the default suite: killed half-way through epoch 3 of 6 (two checkpointed). */
     @Test
     void killedRunResumesToTheSameFiguresTinyTwin(@TempDir Path root) throws Exception {
         killAndResume(root, 6, 2);
@@ -49,33 +47,20 @@ class ResumeTest {
         DataStore data = new DataStore(DataStore.defaultCacheDir());
         Runner.Outcome straight = Runner.run(e, cfg, root.resolve("straight"), data, false);
 
+        // The driver parks half-way through teacher epoch killAfter (0-based): epochs 1..killAfter are
+        // trained and checkpointed, the next is half done. The test waits for it to say so, then kills.
         Path runs = root.resolve("killed");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Ddk.data.dir=" + DataStore.defaultCacheDir(),
-                "darkknowledge.experiments.Main", "run", "mnist-distillation", "--scale", "tiny",
-                "--runs-dir", runs.toString()));
-        String blas = System.getProperty("org.bytedeco.openblas.load");
-        if (blas != null) {
-            cmd.add(1, "-Dorg.bytedeco.openblas.load=" + blas);  // the same BLAS as the uninterrupted run
-        }
-        for (String s : sets) {
-            cmd.add("--set");
-            cmd.add(s);
-        }
-        Path runDir = null;
-        try (ChildProcess.Running child = ChildProcess.of(cmd).logTo(root.resolve("child.log")).start()) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (System.nanoTime() < deadline && child.isAlive()) {
-                runDir = onlyRunDir(runs);
-                if (runDir != null && epochsDone(runDir.resolve("checkpoints/teacher.ckpt.properties")) >= killAfter) {
-                    break;
-                }
-                Thread.sleep(10);
-            }
-            assertTrue(child.isAlive(), "the child finished before it could be killed:\n"
-                    + Files.readString(root.resolve("child.log")));
+        Path marker = root.resolve("kill-point");
+        Path log = root.resolve("child.log");
+        ChildProcess.Running child = KillPoint.start(e.name(), runs, marker, "epoch:teacher:" + killAfter, sets, log);
+        try {
+            KillPoint.awaitMarker(child, marker, log, 10);
+        } finally {
             child.kill();  // SIGKILL
         }
+        Path runDir = onlyRunDir(runs);
+        assertEquals(killAfter, epochsDone(runDir.resolve("checkpoints/teacher.ckpt.properties")),
+                "teacher epochs checkpointed at the kill");
         assertFalse(Files.exists(runDir.resolve(RunRecord.RESULT)), "killed before the end");
 
         Runner.Outcome resumed = Runner.resume(runDir, data, false);
@@ -126,11 +111,6 @@ class ResumeTest {
     }
 
     private static int epochsDone(Path state) {
-        try {
-            return Files.isRegularFile(state)
-                    ? Integer.parseInt(RunRecord.readProperties(state).getOrDefault("epochs_done", "0")) : 0;
-        } catch (RuntimeException e) {
-            return 0;  // being replaced at this moment
-        }
+        return Integer.parseInt(RunRecord.readProperties(state).get("epochs_done"));
     }
 }

@@ -97,18 +97,22 @@ class SparkEngineTest {
         }
     }
 
+    /**
+     * Behaviour only: the failure names the master, the timeout it waited for and why the connection
+     * failed, and says what to do. How long it took is not asserted (a busy machine may take longer;
+     * the bench measures time).
+     */
     @Test
-    void anUnreachableMasterFailsNamingItWithinTheTimeout(@TempDir Path run) throws Exception {
+    void anUnreachableMasterFailsNamingItItsTimeoutAndTheReason(@TempDir Path run) throws Exception {
         int port;
         try (var s = new java.net.ServerSocket(0)) {
             port = s.getLocalPort();
         }
         String master = "spark://127.0.0.1:" + port;
-        long t0 = System.nanoTime();
         SparkEngineException e = assertThrows(SparkEngineException.class,
                 () -> new SparkEngine(EngineConfig.spark(master, 2).withTimeoutSeconds(3), run));
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        assertTrue(e.getMessage().contains("engine.master=" + master), e.getMessage());
-        assertTrue(seconds < 10, "failed after " + seconds + " s");
+        assertTrue(e.getMessage().startsWith("engine.master=" + master + ": no Spark master answers within 3 s ("
+                + "127.0.0.1:" + port + ": "), e.getMessage());
+        assertTrue(e.getMessage().endsWith("Start one (./dk cluster start) or fix the URL."), e.getMessage());
     }
 }

@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StandaloneClusterTest {
-    /** Big enough that a task trains for seconds, so a worker can be killed in the middle of one. */
+    /** Big enough that a task trains for seconds; the kill lands in the middle of one by the hold (TrainTask.HOLD). */
     static final SyntheticClasses.Spec SPEC = new SyntheticClasses.Spec(12, 3, 64, 0.6, 0.3, 300, 20, 11);
 
     Path dir;
@@ -135,18 +135,20 @@ class StandaloneClusterTest {
             }
         }, threads);
 
+        // Every first attempt waits after marking its start while the hold file exists: worker 2 is killed
+        // while its task is surely unfinished, and released only then (its task is rerun on worker 1).
+        Path hold = Files.writeString(run.resolve(TrainTask.HOLD), "");
         CompletableFuture<List<TrainTask.Trained>> job = CompletableFuture.supplyAsync(() -> engine.runAll("sweep", tasks), threads);
-        // Kill worker 2 once both executors are training (each task marks its start in the run directory).
         Path started = run.resolve("started");
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         while (executorsTraining(started) < 2 && System.nanoTime() < deadline && !job.isDone()) {
-            sleepQuietly(100);
+            sleepQuietly(100);  // a poll of the markers, not a clock
         }
-        assertEquals(2, executorsTraining(started), () -> "both executors should be training before the kill; job "
+        assertEquals(2, executorsTraining(started), () -> "both executors should be holding a task before the kill; job "
                 + (job.isDone() ? "done" : "running") + ", started: " + list(started) + cluster.executorLogTails(30));
-        sleepQuietly(1500);
-        assertFalse(job.isDone(), "the job finished before the kill; make the tasks longer");
+        assertFalse(job.isDone(), "no task can finish while held");
         cluster.killWorker(2);
+        Files.delete(hold);
 
         List<TrainTask.Trained> got = job.get(6, TimeUnit.MINUTES);
         stop.set(true);

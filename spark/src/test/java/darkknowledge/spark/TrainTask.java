@@ -44,6 +44,7 @@ record TrainTask(String name, String dataFile, List<Integer> hidden, int epochs,
         Dataset val = trainAndValidation[1];
         // started markers let the fault test see that a task is training before it kills a worker
         ctx.writeOutput("started/" + name + "-attempt" + ctx.attempt() + "-" + ctx.executorId(), out -> { });
+        awaitRelease(ctx);
         MlpConfig cfg = new MlpConfig(hidden, 0, 0, 0, 0, MlpConfig.Optimizer.ADAM, 3e-3, 0.9, 1.0, epochs, 32, 0, 0);
         Classifier c = Classifier.create(cfg, train.numFeatures(), train.numClasses(), null, seed);
         Trainer.Outcome o = Trainer.fit(name, c, new Trainer.TrainingData(train.featuresMatrix(), train.oneHot(), 0, 0),
@@ -52,6 +53,22 @@ record TrainTask(String name, String dataFile, List<Integer> hidden, int epochs,
         c.save(model);
         return new Trained(name, c.fingerprint(), o.bestValidationErrors(), val.numExamples(), model.toString(),
                 ctx.executorId());
+    }
+
+    /** While this file is in the run directory, first attempts wait after marking their start. */
+    static final String HOLD = "hold";
+
+    /**
+     * The fault test's hold: a first attempt waits while {@link #HOLD} exists (at most ten minutes), so
+     * that a worker killed meanwhile surely dies with its task unfinished; reruns never wait. Without
+     * the file (every other test) this returns at once.
+     */
+    private static void awaitRelease(TaskContext ctx) {
+        Path hold = ctx.runDir().resolve(HOLD);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+        while (ctx.attempt() == 0 && Files.exists(hold) && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L);  // a poll of the file, not a clock
+        }
     }
 
     /** The tasks of a seed sweep over one problem. */
