@@ -1,5 +1,6 @@
 package darkknowledge.distill;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,8 +19,10 @@ import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 class DistillationLossTest {
     private static final int K = 5;
@@ -94,6 +97,111 @@ class DistillationLossTest {
         // and the logit-matching loss's gradient is exactly (z - v) for centred logits
         INDArray lm = new LogitMatchingLoss().computeGradient(v, z, new ActivationIdentity(), null);
         assertTrue(lm.equalsWithEps(z.sub(v), 1e-12));
+    }
+
+    /**
+     * The fused pass against the formulation it replaced, a chain of ND4J ops in float (kept below
+     * as {@link #nd4jScores} and {@link #nd4jGradient}): scores, their sum and mean, and gradients
+     * agree to fp32 rounding for several temperatures and hard weights (w = 0 included), with the
+     * logits in DL4J's 'f' layout and the labels a view into a wider matrix, with and without a mask.
+     */
+    @Test
+    void fusedPassEqualsTheNd4jFormulationToFloatRounding() {
+        int n = 37;
+        int k = 10;
+        for (double t : new double[] {1, 2.5, 8, 20}) {
+            for (double w : new double[] {0, 0.1, 0.5, 3}) {
+                INDArray z = Nd4j.randn(DataType.FLOAT, n, k).muli(4).dup('f');
+                INDArray p = TemperatureSoftmax.soften(Nd4j.randn(DataType.FLOAT, n, k).muli(5), t);
+                INDArray y = Nd4j.zeros(DataType.FLOAT, n, k);
+                for (int i = 0; i < n; i++) {
+                    y.putScalar(i, (i * 7) % k, 1);
+                }
+                INDArray wide = Nd4j.hstack(Nd4j.rand(DataType.FLOAT, n, 3), DistillationLoss.labels(p, y));
+                INDArray labels = wide.get(NDArrayIndex.all(), NDArrayIndex.interval(3, 3 + 2 * k));
+                INDArray mask = Nd4j.ones(DataType.FLOAT, n, 1);
+                for (int i = 0; i < n; i += 3) {
+                    mask.putScalar(i, 0, i % 2 == 0 ? 0 : 0.5);
+                }
+                DistillationLoss loss = new DistillationLoss(t, w);
+                String at = "T=" + t + ", w=" + w;
+                for (INDArray m : java.util.Arrays.asList(null, mask)) {
+                    INDArray refScores = nd4jScores(t, w, labels, z.dup('c'), m);
+                    INDArray refGrad = nd4jGradient(t, w, labels, z.dup('c'), m);
+                    // fp32 rounding: a few units in the last place of the largest values
+                    double scoreTol = 16 * Math.ulp(refScores.amaxNumber().floatValue());
+                    double gradTol = 8 * Math.ulp((float) (t + w));
+                    INDArray scores = loss.computeScoreArray(labels, z, new ActivationIdentity(), m);
+                    assertEquals(DataType.FLOAT, scores.dataType());
+                    assertArrayEquals(new long[] {n}, scores.shape());
+                    assertClose(refScores, scores, scoreTol, at + " scores");
+                    double sum = refScores.castTo(DataType.DOUBLE).sumNumber().doubleValue();
+                    assertEquals(sum, loss.computeScore(labels, z, new ActivationIdentity(), m, false), scoreTol * n, at);
+                    assertEquals(sum / n, loss.computeScore(labels, z, new ActivationIdentity(), m, true), scoreTol, at);
+                    INDArray grad = loss.computeGradient(labels, z, new ActivationIdentity(), m);
+                    assertEquals(DataType.FLOAT, grad.dataType());
+                    assertArrayEquals(new long[] {n, k}, grad.shape());
+                    assertClose(refGrad, grad, gradTol, at + " gradient");
+                    var both = loss.computeGradientAndScore(labels, z, new ActivationIdentity(), m, true);
+                    assertEquals(sum / n, both.getFirst(), scoreTol, at);
+                    assertClose(refGrad, both.getSecond(), gradTol, at + " gradient and score");
+                }
+            }
+        }
+    }
+
+    @Test
+    void unlabeledRowsDropTheHardTermFromScoreAndGradient() {
+        double t = 4;
+        int n = 6;
+        INDArray z = Nd4j.randn(DataType.DOUBLE, n, K).muli(2);
+        INDArray p = softTargets(n, t);
+        INDArray y = oneHot(n);
+        for (int i = 0; i < n; i += 2) {
+            y.getRow(i).assign(0);
+        }
+        INDArray labels = DistillationLoss.labels(p, y);
+        INDArray both = new DistillationLoss(t, 0.7).computeGradient(labels, z, new ActivationIdentity(), null);
+        INDArray soft = new DistillationLoss(t, 0).computeGradient(labels, z, new ActivationIdentity(), null);
+        INDArray both1 = new DistillationLoss(t, 0.7).computeScoreArray(labels, z, new ActivationIdentity(), null);
+        INDArray soft1 = new DistillationLoss(t, 0).computeScoreArray(labels, z, new ActivationIdentity(), null);
+        for (int i = 0; i < n; i++) {
+            boolean unlabeled = i % 2 == 0;
+            assertEquals(unlabeled, both.getRow(i).equalsWithEps(soft.getRow(i), 1e-15), "row " + i);
+            assertEquals(unlabeled, Math.abs(both1.getDouble(i) - soft1.getDouble(i)) < 1e-15, "row " + i);
+        }
+        assertTrue(gradientCheck(new DistillationLoss(t, 0.7), labels));
+    }
+
+    /** The score array of the ND4J formulation the fused pass replaced (its computeScoreArray). */
+    private static INDArray nd4jScores(double t, double w, INDArray labels, INDArray z, INDArray mask) {
+        long k = z.columns();
+        INDArray p = labels.get(NDArrayIndex.all(), NDArrayIndex.interval(0, k));
+        INDArray y = labels.get(NDArrayIndex.all(), NDArrayIndex.interval(k, 2 * k));
+        INDArray soft = p.mul(TemperatureSoftmax.logSoften(z, t)).sum(true, 1).muli(-t * t);
+        if (w > 0) {
+            soft.addi(y.mul(TemperatureSoftmax.logSoften(z, 1)).sum(true, 1).muli(-w));
+        }
+        INDArray score = soft.reshape(soft.length());
+        return mask == null ? score : score.muli(mask.reshape(mask.length()).castTo(score.dataType()));
+    }
+
+    /** The gradient of the ND4J formulation the fused pass replaced (its computeGradient). */
+    private static INDArray nd4jGradient(double t, double w, INDArray labels, INDArray z, INDArray mask) {
+        long k = z.columns();
+        INDArray p = labels.get(NDArrayIndex.all(), NDArrayIndex.interval(0, k));
+        INDArray y = labels.get(NDArrayIndex.all(), NDArrayIndex.interval(k, 2 * k));
+        INDArray grad = TemperatureSoftmax.soften(z, t).subi(p).muli(t);
+        if (w > 0) {
+            grad.addi(TemperatureSoftmax.soften(z, 1).subi(y).muli(w));
+        }
+        return mask == null ? grad : grad.muliColumnVector(mask.reshape(mask.length(), 1).castTo(grad.dataType()));
+    }
+
+    private static void assertClose(INDArray expected, INDArray actual, double tolerance, String what) {
+        double worst = Transforms.abs(expected.castTo(DataType.DOUBLE).sub(actual.castTo(DataType.DOUBLE)), false)
+                .maxNumber().doubleValue();
+        assertTrue(worst <= tolerance, what + ": largest difference " + worst + " > " + tolerance);
     }
 
     @Test
