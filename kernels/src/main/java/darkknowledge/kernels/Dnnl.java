@@ -47,8 +47,14 @@ final class Dnnl {
     static final int TAG_ANY = 1;
     /** One dimension, dense ({@code dnnl_a}, {@code dnnl_x}). */
     static final int TAG_A = 2;
-    /** 4-D {@code acdb}: activations NHWC ({@code dnnl_nhwc}) and weights OHWI ({@code dnnl_ohwi}). */
-    static final int TAG_ACDB = 22;
+    /** 4-D {@code abcd}: activations NCHW ({@code dnnl_nchw}). */
+    static final int TAG_NCHW = 5;
+    /** 4-D {@code acdb}: activations NHWC ({@code dnnl_nhwc}). */
+    static final int TAG_NHWC = 22;
+    /** 4-D {@code acdb} for weights (O, I, H, W): OHWI ({@code dnnl_ohwi}), our [k²C, filters] 'f' matrix. */
+    static final int TAG_OHWI = 22;
+    /** 4-D {@code aBcd16b}: channels in blocks of 16 innermost ({@code dnnl_nChw16c}). */
+    static final int TAG_NCHW16C = 78;
     static final int FORWARD_TRAINING = 64;
     static final int CONVOLUTION_DIRECT = 1;
     static final int ELTWISE_RELU = 32;

@@ -194,13 +194,56 @@ public class DnnlConv extends Im2colConv {
     }
 
     /**
+     * How a plan lays out activations for oneDNN: {@code blocked} (the default) lets the convolutions
+     * run on oneDNN's blocked layout, {@code nChw16c}, wherever the channels are a multiple of 16, and
+     * reorders at the layer's NHWC boundary where that layout differs from NHWC; {@code nhwc} keeps
+     * every tensor in NHWC (no reorders; oneDNN's NHWC kernels). System property
+     * {@code darkknowledge.dnnl.layout}, read when a plan is built.
+     */
+    static String layout() {
+        String l = System.getProperty("darkknowledge.dnnl.layout", "blocked");
+        if (!l.equals("blocked") && !l.equals("nhwc")) {
+            throw new IllegalArgumentException("darkknowledge.dnnl.layout must be blocked or nhwc, got " + l);
+        }
+        return l;
+    }
+
+    /**
+     * The activation layout oneDNN computes in for a tensor of {@code channels} channels: blocked
+     * {@code nChw16c} for multiples of 16, else NHWC; for one channel oneDNN's choice ({@code any}: its
+     * direct kernels for a first layer take a plain source given as {@code any} and not as the equal
+     * {@code nchw}/{@code nhwc} tags; checked to be plain, {@link Plan}).
+     */
+    static int tag(long channels, boolean blocked) {
+        if (!blocked) {
+            return Dnnl.TAG_NHWC;
+        }
+        return channels == 1 ? Dnnl.TAG_ANY : channels % 16 == 0 ? Dnnl.TAG_NCHW16C : Dnnl.TAG_NHWC;
+    }
+
+    /** Whether that layout is NHWC in memory: a layer's rows can be handed to oneDNN as they are. */
+    static boolean isNhwc(long channels, int tag) {
+        return tag == Dnnl.TAG_NHWC || channels == 1 || tag == Dnnl.TAG_NCHW16C && channels == 16;
+    }
+
+    /**
      * One layer's oneDNN primitives for one batch size, with memory objects for the layer's arrays
      * (pointed at the current arrays before each call) and a scratchpad of their own.
+     *
+     * <p>Activations: the convolutions run on {@link #tag} layouts. Where that is NHWC in memory (one
+     * channel, 16 channels as {@code nChw16c}, or any count as NHWC) they read and write the layer's
+     * arrays directly; otherwise the plan holds blocked copies, reordered at the boundary: forward
+     * {@code x → xb}, conv into {@code ab}, {@code ab → a}; backward ReLU's {@code δ} (over {@code a})
+     * {@code → δb}, backward-weights from {@code xb} (the forward pass's copy: the layer always runs
+     * its forward pass on the input it then back-propagates, {@link Impl#backpropGradient}) and
+     * backward-data into {@code dxb → ε_prev}. Weights: each convolution's own choice of layout,
+     * reordered from and to the layer's OHWI matrix.
      */
     static final class Plan implements AutoCloseable {
         private final Dnnl lib = Dnnl.library();
         private final Dnnl.Natives nat = lib.new Natives(this);
         private final MemorySegment stream = nat.stream();
+        /** The layer's arrays (handles set before each call). */
         private final MemorySegment x;
         private final MemorySegment w;
         private final MemorySegment b;
@@ -209,55 +252,74 @@ public class DnnlConv extends Im2colConv {
         private final MemorySegment dw;
         private final MemorySegment db;
         private final MemorySegment epsNext;
+        /** Reorders into and out of the convolutions' layouts; null where none is needed. */
+        private final Dnnl.Exec srcIn;
+        private final Dnnl.Exec dstOut;
+        private final Dnnl.Exec deltaIn;
+        private final Dnnl.Exec diffSrcOut;
         private final Dnnl.Exec weightsForForward;
+        private final Dnnl.Exec weightGradToUser;
+        private final Dnnl.Exec weightsForBackwardData;
         private final Dnnl.Exec forward;
         private final Dnnl.Exec reluBackward;
         private final Dnnl.Exec backwardWeights;
-        private final Dnnl.Exec weightGradToUser;
-        private final Dnnl.Exec weightsForBackwardData;
         private final Dnnl.Exec backwardData;
+        /** Keeps the scratchpad's memory reachable as long as the plan. */
+        private final MemorySegment scratchpadBuffer;
+        /** The input address of the last forward pass (whose blocked copy backward-weights reads). */
+        private long forwardInput;
         final List<String> implementations = new ArrayList<>();
 
         Plan(Im2colConv c, long n, boolean first) {
+            long ch = c.channels();
             long f = c.getNOut();
             long pad = (c.kernel() - 1) / 2;
-            MemorySegment srcMd = nat.md(new long[] {n, c.channels(), c.height(), c.width()}, Dnnl.TAG_ACDB);
-            MemorySegment dstMd = nat.md(new long[] {n, f, c.height(), c.width()}, Dnnl.TAG_ACDB);
-            MemorySegment wMd = nat.md(new long[] {f, c.channels(), c.kernel(), c.kernel()}, Dnnl.TAG_ACDB);
-            MemorySegment anyWMd = nat.md(new long[] {f, c.channels(), c.kernel(), c.kernel()}, Dnnl.TAG_ANY);
+            boolean blocked = layout().equals("blocked");
+            long[] srcDims = {n, ch, c.height(), c.width()};
+            long[] dstDims = {n, f, c.height(), c.width()};
+            int srcTag = tag(ch, blocked);
+            int dstTag = tag(f, blocked);
+            MemorySegment srcMd = nat.md(srcDims, srcTag);
+            MemorySegment dstMd = nat.md(dstDims, dstTag);
+            boolean srcDirect = isNhwc(ch, srcTag);
+            boolean dstDirect = isNhwc(f, dstTag);
+            MemorySegment wMd = nat.md(new long[] {f, ch, c.kernel(), c.kernel()}, Dnnl.TAG_OHWI);
+            MemorySegment anyWMd = nat.md(new long[] {f, ch, c.kernel(), c.kernel()}, Dnnl.TAG_ANY);
             MemorySegment bMd = nat.md(new long[] {f}, Dnnl.TAG_A);
             MemorySegment attr = nat.attr(false);
 
             MemorySegment fwdPd = nat.convForwardPd(srcMd, anyWMd, bMd, dstMd, pad, nat.attr(true));
+            if (srcTag == Dnnl.TAG_ANY) {
+                srcMd = lib.queryMd(fwdPd, Dnnl.QUERY_SRC_MD);
+                if (!lib.sameMd(srcMd, nat.md(srcDims, Dnnl.TAG_NCHW)) || lib.size(srcMd) != 4 * n * ch
+                        * c.height() * c.width()) {
+                    throw new IllegalStateException("oneDNN chose a source layout for " + ch + " channel(s) that is "
+                            + "not plain (" + lib.size(srcMd) + " bytes, implementation " + lib.implementation(fwdPd)
+                            + "); set -Ddarkknowledge.dnnl.layout=nhwc");
+                }
+            }
+            MemorySegment userSrcMd = srcDirect ? srcMd : nat.md(srcDims, Dnnl.TAG_NHWC);
+            MemorySegment userDstMd = dstDirect ? dstMd : nat.md(dstDims, Dnnl.TAG_NHWC);
             MemorySegment bwdWPd = nat.convBackwardWeightsPd(srcMd, anyWMd, bMd, dstMd, pad, fwdPd, attr);
             MemorySegment bwdDPd = first ? null : nat.convBackwardDataPd(srcMd, anyWMd, dstMd, pad, fwdPd, attr);
-            MemorySegment reluFwdPd = nat.reluForwardPd(dstMd, attr);
-            MemorySegment reluBwdPd = nat.reluBackwardPd(dstMd, reluFwdPd, attr);
-            String shape = "conv " + n + "x" + c.height() + "x" + c.width() + "x" + c.channels() + " -> " + f + " ("
-                    + c.kernel() + "x" + c.kernel() + ")";
-            requireSame(fwdPd, Dnnl.QUERY_SRC_MD, srcMd, shape + " forward src");
-            requireSame(fwdPd, Dnnl.QUERY_DST_MD, dstMd, shape + " forward dst");
-            requireSame(bwdWPd, Dnnl.QUERY_SRC_MD, srcMd, shape + " backward-weights src");
-            requireSame(bwdWPd, Dnnl.QUERY_DIFF_DST_MD, dstMd, shape + " backward-weights diff_dst");
-            if (bwdDPd != null) {
-                requireSame(bwdDPd, Dnnl.QUERY_DIFF_SRC_MD, srcMd, shape + " backward-data diff_src");
-                requireSame(bwdDPd, Dnnl.QUERY_DIFF_DST_MD, dstMd, shape + " backward-data diff_dst");
-            }
+            MemorySegment reluFwdPd = nat.reluForwardPd(userDstMd, attr);
+            MemorySegment reluBwdPd = nat.reluBackwardPd(userDstMd, reluFwdPd, attr);
             implementations.add("fwd " + lib.implementation(fwdPd));
             implementations.add("bwd_w " + lib.implementation(bwdWPd));
             if (bwdDPd != null) {
                 implementations.add("bwd_d " + lib.implementation(bwdDPd));
             }
+            implementations.add("src " + (srcDirect ? "as is" : "reordered") + ", dst "
+                    + (dstDirect ? "as is" : "reordered"));
 
-            // The layer's arrays, pointed at the current buffers before each call.
-            x = nat.memory(srcMd, MemorySegment.NULL);
+            x = nat.memory(userSrcMd, MemorySegment.NULL);
             w = nat.memory(wMd, MemorySegment.NULL);
             b = nat.memory(bMd, MemorySegment.NULL);
-            a = nat.memory(dstMd, MemorySegment.NULL);
-            eps = nat.memory(dstMd, MemorySegment.NULL);
+            a = nat.memory(userDstMd, MemorySegment.NULL);
+            eps = nat.memory(userDstMd, MemorySegment.NULL);
             dw = nat.memory(wMd, MemorySegment.NULL);
             db = nat.memory(bMd, MemorySegment.NULL);
-            epsNext = bwdDPd == null ? null : nat.memory(srcMd, MemorySegment.NULL);
+            epsNext = first ? null : nat.memory(userSrcMd, MemorySegment.NULL);
 
             // One scratchpad for all (they run one after another), as large as the largest needs.
             List<MemorySegment> pds = new ArrayList<>(List.of(fwdPd, bwdWPd, reluBwdPd));
@@ -270,59 +332,39 @@ public class DnnlConv extends Im2colConv {
             }
             scratchpadBuffer = Arena.ofAuto().allocate(scratch, 64);
 
+            // Activations in the convolutions' layouts: the layer's arrays, or the plan's copies.
+            MemorySegment xb = srcDirect ? x : nat.memory(srcMd, null);
+            MemorySegment ab = dstDirect ? a : nat.memory(dstMd, null);  // forward's output, then δ
+            MemorySegment dxb = srcDirect || first ? epsNext : nat.memory(srcMd, null);
+            srcIn = srcDirect ? null : reorder(x, userSrcMd, xb, srcMd, attr);
+            dstOut = dstDirect ? null : reorder(ab, dstMd, a, userDstMd, attr);
+            deltaIn = dstDirect ? null : reorder(a, userDstMd, ab, dstMd, attr);
+            diffSrcOut = srcDirect || first ? null : reorder(dxb, srcMd, epsNext, userSrcMd, attr);
+
             MemorySegment fwdW = lib.queryMd(fwdPd, Dnnl.QUERY_WEIGHTS_MD);
-            MemorySegment wFwd = w;
-            Dnnl.Exec reorderIn = null;
-            if (!lib.sameMd(fwdW, wMd)) {
-                wFwd = nat.memory(fwdW, null);
-                reorderIn = reorder(w, wMd, wFwd, fwdW, attr);
-            }
-            weightsForForward = reorderIn;
+            MemorySegment wFwd = lib.sameMd(fwdW, wMd) ? w : nat.memory(fwdW, null);
+            weightsForForward = wFwd == w ? null : reorder(w, wMd, wFwd, fwdW, attr);
             forward = exec(fwdPd, new int[] {Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS, Dnnl.ARG_BIAS, Dnnl.ARG_DST},
-                    new MemorySegment[] {x, wFwd, b, a});
+                    new MemorySegment[] {xb, wFwd, b, ab});
             // δ = ε ⊙ 1[a > 0], written over a
             reluBackward = exec(reluBwdPd, new int[] {Dnnl.ARG_DST, Dnnl.ARG_DIFF_DST, Dnnl.ARG_DIFF_SRC},
                     new MemorySegment[] {a, eps, a});
 
             MemorySegment bwdDw = lib.queryMd(bwdWPd, Dnnl.QUERY_DIFF_WEIGHTS_MD);
-            MemorySegment dwOut = dw;
-            Dnnl.Exec reorderOut = null;
-            if (!lib.sameMd(bwdDw, wMd)) {
-                dwOut = nat.memory(bwdDw, null);
-                reorderOut = reorder(dwOut, bwdDw, dw, wMd, attr);
-            }
-            weightGradToUser = reorderOut;
+            MemorySegment dwOut = lib.sameMd(bwdDw, wMd) ? dw : nat.memory(bwdDw, null);
+            weightGradToUser = dwOut == dw ? null : reorder(dwOut, bwdDw, dw, wMd, attr);
             backwardWeights = exec(bwdWPd, new int[] {Dnnl.ARG_SRC, Dnnl.ARG_DIFF_DST, Dnnl.ARG_DIFF_WEIGHTS,
-                Dnnl.ARG_DIFF_BIAS}, new MemorySegment[] {x, a, dwOut, db});
+                Dnnl.ARG_DIFF_BIAS}, new MemorySegment[] {xb, ab, dwOut, db});
 
             if (bwdDPd != null) {
                 MemorySegment bwdW = lib.queryMd(bwdDPd, Dnnl.QUERY_WEIGHTS_MD);
-                MemorySegment wBwd = w;
-                Dnnl.Exec reorderBwd = null;
-                if (!lib.sameMd(bwdW, wMd)) {
-                    wBwd = nat.memory(bwdW, null);
-                    reorderBwd = reorder(w, wMd, wBwd, bwdW, attr);
-                }
-                weightsForBackwardData = reorderBwd;
+                MemorySegment wBwd = lib.sameMd(bwdW, wMd) ? w : nat.memory(bwdW, null);
+                weightsForBackwardData = wBwd == w ? null : reorder(w, wMd, wBwd, bwdW, attr);
                 backwardData = exec(bwdDPd, new int[] {Dnnl.ARG_DIFF_DST, Dnnl.ARG_WEIGHTS, Dnnl.ARG_DIFF_SRC},
-                        new MemorySegment[] {a, wBwd, epsNext});
+                        new MemorySegment[] {ab, wBwd, dxb});
             } else {
                 weightsForBackwardData = null;
                 backwardData = null;
-            }
-            if (reorderIn != null || reorderOut != null || weightsForBackwardData != null) {
-                implementations.add("weights reordered:" + (reorderIn != null ? " fwd" : "")
-                        + (reorderOut != null ? " bwd_w" : "") + (weightsForBackwardData != null ? " bwd_d" : ""));
-            }
-        }
-
-        /** Keeps the scratchpad's memory reachable as long as the plan. */
-        private final MemorySegment scratchpadBuffer;
-
-        private void requireSame(MemorySegment pd, int what, MemorySegment md, String where) {
-            if (!lib.sameMd(lib.queryMd(pd, what), md)) {
-                throw new IllegalStateException("oneDNN chose another layout than NHWC for the " + where
-                        + " (implementation " + lib.implementation(pd) + ")");
             }
         }
 
@@ -346,21 +388,29 @@ public class DnnlConv extends Im2colConv {
                     new MemorySegment[] {from, to});
         }
 
-        /** a = ReLU(conv(x, W) + b); all NHWC, W OHWI. */
+        private void run(Dnnl.Exec e) {
+            if (e != null) {
+                lib.execute(e, stream);
+            }
+        }
+
+        /** a = ReLU(conv(x, W) + b); x, a NHWC, W OHWI. */
         void forward(MemorySegment xs, MemorySegment ws, MemorySegment bs, MemorySegment as) {
             lib.setHandle(x, xs);
             lib.setHandle(w, ws);
             lib.setHandle(b, bs);
             lib.setHandle(a, as);
-            if (weightsForForward != null) {
-                lib.execute(weightsForForward, stream);
-            }
-            lib.execute(forward, stream);
+            run(srcIn);
+            run(weightsForForward);
+            run(forward);
+            run(dstOut);
+            forwardInput = xs.address();
         }
 
         /**
          * δ = ε ⊙ 1[a > 0] over {@code as}; dW, db from (x, δ); ε_prev = conv_bwd_data(δ, W) unless
-         * {@code epsNexts} is null.
+         * {@code epsNexts} is null. {@code as} must be the output of the last {@link #forward} of
+         * this plan, and {@code xs} its input.
          */
         void backward(MemorySegment xs, MemorySegment ws, MemorySegment as, MemorySegment epss, MemorySegment dws,
                 MemorySegment dbs, MemorySegment epsNexts) {
@@ -370,20 +420,21 @@ public class DnnlConv extends Im2colConv {
             lib.setHandle(eps, epss);
             lib.setHandle(dw, dws);
             lib.setHandle(db, dbs);
-            lib.execute(reluBackward, stream);
-            lib.execute(backwardWeights, stream);
-            if (weightGradToUser != null) {
-                lib.execute(weightGradToUser, stream);
+            if (srcIn != null && forwardInput != xs.address()) {
+                run(srcIn);  // not the last forward pass's input: its blocked copy is stale
             }
+            run(reluBackward);
+            run(deltaIn);
+            run(backwardWeights);
+            run(weightGradToUser);
             if (epsNexts != null) {
                 if (backwardData == null) {
                     throw new IllegalStateException("the first layer's plan computes no input gradient");
                 }
                 lib.setHandle(epsNext, epsNexts);
-                if (weightsForBackwardData != null) {
-                    lib.execute(weightsForBackwardData, stream);
-                }
-                lib.execute(backwardData, stream);
+                run(weightsForBackwardData);
+                run(backwardData);
+                run(diffSrcOut);
             }
         }
 

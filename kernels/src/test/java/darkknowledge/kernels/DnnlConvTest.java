@@ -175,6 +175,37 @@ class DnnlConvTest {
     }
 
     @Test
+    void theNhwcLayoutComputesTheSame() {
+        String before = System.getProperty("darkknowledge.dnnl.layout");
+        System.setProperty("darkknowledge.dnnl.layout", "nhwc");
+        try {
+            assertSameAsIm2col(0, 32, 32, 1, 3, 16, 5);
+            assertSameAsIm2col(1, 16, 16, 32, 3, 32, 5);
+            assertSameAsDl4j(3, 6, 5, 4, 3, 7);
+        } finally {
+            if (before == null) {
+                System.clearProperty("darkknowledge.dnnl.layout");
+            } else {
+                System.setProperty("darkknowledge.dnnl.layout", before);
+            }
+        }
+    }
+
+    /** On the glyph net's shapes oneDNN's own kernels run, never its reference (scalar) code. */
+    @Test
+    void theGlyphNetsConvolutionsRunOnJitKernels() {
+        int[][] shapes = {{32, 1, 16}, {32, 16, 16}, {16, 16, 32}, {16, 32, 32}};
+        for (int[] s : shapes) {
+            int index = s[1] == 1 ? 0 : 1;
+            var layer = (DnnlConv.Impl) single(true, index, s[0], s[0], s[1], 3, s[2]).getLayer(index);
+            var impls = layer.implementations(128);
+            for (String impl : impls) {
+                assertTrue(!impl.contains("ref"), java.util.Arrays.toString(s) + ": " + impls);
+            }
+        }
+    }
+
+    @Test
     void theLibraryLoadsAndNamesItsVersion() {
         assertNull(DnnlConv.unavailable());
         assertTrue(DnnlConv.library().startsWith("oneDNN 3."), DnnlConv.library());
