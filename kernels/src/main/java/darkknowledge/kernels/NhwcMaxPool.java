@@ -212,8 +212,20 @@ public class NhwcMaxPool extends NoParamLayer {
 
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
-    /** Each output pixel's channels are the element-wise max of its window's s² contiguous channel runs. */
+    /**
+     * Each output pixel's channels are the element-wise max of its window's s² contiguous channel runs
+     * (16-lane vectors where the Vector API is present, {@link Simd}).
+     */
     static void forward(MemorySegment in, MemorySegment out, int n, int h, int w, int ch, int s) {
+        if (Simd.AVAILABLE) {
+            Simd.Kernels.maxPool(in, out, n, h, w, ch, s);
+        } else {
+            forwardScalar(in, out, n, h, w, ch, s);
+        }
+    }
+
+    /** {@link #forward} one value at a time. */
+    static void forwardScalar(MemorySegment in, MemorySegment out, int n, int h, int w, int ch, int s) {
         int oh = h / s;
         int ow = w / s;
         long o = 0;
@@ -239,8 +251,21 @@ public class NhwcMaxPool extends NoParamLayer {
         }
     }
 
-    /** The gradient of each output goes to the first maximal input of its window; the others get 0. */
+    /**
+     * The gradient of each output goes to the first maximal input of its window; the others get 0
+     * (vectors where the Vector API is present: the same result, NaN inputs aside).
+     */
     static void backward(MemorySegment in, MemorySegment eps, MemorySegment epsIn, int n, int h, int w, int ch, int s) {
+        if (Simd.AVAILABLE) {
+            Simd.Kernels.maxPoolBackward(in, eps, epsIn, n, h, w, ch, s);
+        } else {
+            backwardScalar(in, eps, epsIn, n, h, w, ch, s);
+        }
+    }
+
+    /** {@link #backward} one value at a time. */
+    static void backwardScalar(MemorySegment in, MemorySegment eps, MemorySegment epsIn, int n, int h, int w, int ch,
+            int s) {
         int oh = h / s;
         int ow = w / s;
         long o = 0;
