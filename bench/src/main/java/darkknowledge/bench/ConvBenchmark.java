@@ -40,7 +40,8 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  * round, in a rotating order: a training step of the whole net (the glyph generalist, its dense 512
  * and softmax layers included) on each of the three implementations; the convolutions alone on each
  * backend (the same convolutions and poolings under a dense layer of 8 units and 10 classes, whose
- * products are 0.3% of the work: "conv training"); the GEMM references. The references: the fp32
+ * products are 0.3% of the work: "conv training"), oneDNN also on plain NHWC tensors; the GEMM
+ * references. The references: the fp32
  * ceiling, the faster of MKL's and OpenBLAS's {@code cblas_sgemm} on the products of a 800→800 layer's
  * training step at batch 128 (fwd, dW, dX), each library in a child JVM with this process's threads
  * ({@link GemmCeiling}, as {@code ./dk bench} measures it; {@code ceiling=no} skips it); and through
@@ -66,8 +67,11 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 public final class ConvBenchmark {
     /** The implementations timed on the whole net, in the order of the first round. */
     static final List<String> NETS = List.of("DL4J", "im2col", "dnnl");
-    /** The backends timed on the convolutions alone. */
-    static final List<String> CONVS = List.of("im2col", "dnnl");
+    /**
+     * The backends timed on the convolutions alone; {@code dnnl-nhwc}: oneDNN on plain NHWC tensors
+     * throughout ({@code -Ddarkknowledge.dnnl.layout=nhwc} while its primitives are built).
+     */
+    static final List<String> CONVS = List.of("im2col", "dnnl", "dnnl-nhwc");
 
     private ConvBenchmark() {
     }
@@ -128,10 +132,35 @@ public final class ConvBenchmark {
                 ours, true));
         timed.add(new Timed("dnnl", Classifier.create(convOnly.withBackend(ConvConfig.Backend.DNNL), convOnlyClasses,
                 null, seed).network(), x, yConv, ours, true));
+        timed.add(new Timed("dnnl-nhwc", Classifier.create(convOnly.withBackend(ConvConfig.Backend.DNNL),
+                convOnlyClasses, null, seed).network(), x, yConv, ours, true));
         NetGemms netGemms = new NetGemms(cfg, classes);
+        String layout = System.getProperty("darkknowledge.dnnl.layout");
         for (Timed t : timed) {
+            // a layer builds its primitives, in the layout the property names, on its first step
+            if (t.name().equals("dnnl-nhwc")) {
+                System.setProperty("darkknowledge.dnnl.layout", "nhwc");
+            } else if (layout == null) {
+                System.clearProperty("darkknowledge.dnnl.layout");
+            } else {
+                System.setProperty("darkknowledge.dnnl.layout", layout);
+            }
             for (int i = 0; i < 2; i++) {
                 t.net().fit(t.x(), t.y());
+            }
+        }
+        if (layout == null) {
+            System.clearProperty("darkknowledge.dnnl.layout");
+        } else {
+            System.setProperty("darkknowledge.dnnl.layout", layout);
+        }
+        for (Timed t : timed) {
+            if (t.conv() && t.name().startsWith("dnnl")) {
+                for (var layer : t.net().getLayers()) {
+                    if (layer.conf().getLayer() instanceof DnnlConv conv) {
+                        System.out.println(t.name() + " " + conv + ": " + DnnlConv.implementations(layer, batch));
+                    }
+                }
             }
         }
         gemmMlp(2);
@@ -355,7 +384,7 @@ public final class ConvBenchmark {
         System.out.println("whole net, training step:");
         for (String n : NETS) {
             List<Double> e = r.nets().get(n);
-            System.out.printf(Locale.ROOT, "  %-7s examples/s %s   GFLOP/s %s%n", n, stats(e, "%.0f"),
+            System.out.printf(Locale.ROOT, "  %-9s examples/s %s   GFLOP/s %s%n", n, stats(e, "%.0f"),
                     stats(e.stream().map(r::gflops).toList(), "%.1f"));
         }
         System.out.println("  dnnl / im2col  " + stats(ratio(r.nets().get("dnnl"), r.nets().get("im2col")), "%.2f")
@@ -365,34 +394,36 @@ public final class ConvBenchmark {
         System.out.println("convolutions alone (4 convolutions, 2 poolings, dense 8, 10 classes), training step:");
         for (String n : CONVS) {
             List<Double> e = r.convs().get(n);
-            System.out.printf(Locale.ROOT, "  %-7s examples/s %s   GFLOP/s %s%n", n, stats(e, "%.0f"),
+            System.out.printf(Locale.ROOT, "  %-9s examples/s %s   GFLOP/s %s%n", n, stats(e, "%.0f"),
                     stats(e.stream().map(r::convGflops).toList(), "%.1f"));
         }
-        System.out.println("  dnnl / im2col  " + stats(ratio(r.convs().get("dnnl"), r.convs().get("im2col")), "%.2f"));
+        System.out.println("  dnnl / im2col  " + stats(ratio(r.convs().get("dnnl"), r.convs().get("im2col")), "%.2f")
+                + "   dnnl / dnnl-nhwc " + stats(ratio(r.convs().get("dnnl"), r.convs().get("dnnl-nhwc")), "%.2f"));
         if (!r.ceiling().isEmpty()) {
             System.out.println("fp32 GEMM ceiling (cblas_sgemm, 128x800x800 fwd/dW/dX, best library per round: "
                     + new java.util.TreeSet<>(r.ceilingLibrary()) + ")   GFLOP/s " + stats(r.ceiling(), "%.0f"));
             for (String n : CONVS) {
-                System.out.printf(Locale.ROOT, "  %-7s convolutions / ceiling %s   whole net / ceiling %s%n", n,
-                        stats(ratio(r.convs().get(n), r::convGflops, r.ceiling()), "%.2f"),
-                        stats(ratio(r.nets().get(n), r::gflops, r.ceiling()), "%.2f"));
+                System.out.printf(Locale.ROOT, "  %-9s convolutions / ceiling %s%s%n", n,
+                        stats(ratio(r.convs().get(n), r::convGflops, r.ceiling()), "%.2f"), r.nets().containsKey(n)
+                                ? "   whole net / ceiling " + stats(ratio(r.nets().get(n), r::gflops, r.ceiling()), "%.2f")
+                                : "");
             }
             System.out.println("  (goal: dnnl convolutions / ceiling >= 0.5)");
         }
         System.out.println("ND4J GEMM 128x800x800 (MLP step products)   GFLOP/s " + stats(r.gemmMlp(), "%.0f"));
         System.out.println("ND4J GEMM of this net's own im2col products GFLOP/s " + stats(r.gemmNet(), "%.0f"));
-        for (String n : CONVS) {
-            System.out.printf(Locale.ROOT, "  %-7s whole net / ND4J GEMM 128x800x800 %s   / GEMM of own shapes %s%n", n,
+        for (String n : List.of("im2col", "dnnl")) {
+            System.out.printf(Locale.ROOT, "  %-9s whole net / ND4J GEMM 128x800x800 %s   / GEMM of own shapes %s%n", n,
                     stats(ratio(r.nets().get(n), r::gflops, r.gemmMlp()), "%.2f"),
                     stats(ratio(r.nets().get(n), r::gflops, r.gemmNet()), "%.2f"));
         }
         if ("1".equals(System.getenv("OMP_NUM_THREADS"))) {
             System.out.println("per CPU-second of the one thread (robust to other load):");
             for (String n : NETS) {
-                System.out.printf(Locale.ROOT, "  whole net %-7s examples/s %s%n", n, stats(r.cpuNets().get(n), "%.0f"));
+                System.out.printf(Locale.ROOT, "  whole net %-9s examples/s %s%n", n, stats(r.cpuNets().get(n), "%.0f"));
             }
             for (String n : CONVS) {
-                System.out.printf(Locale.ROOT, "  convolutions %-7s GFLOP/s %s%n", n,
+                System.out.printf(Locale.ROOT, "  convolutions %-9s GFLOP/s %s%n", n,
                         stats(r.cpuConvs().get(n).stream().map(r::convGflops).toList(), "%.1f"));
             }
             System.out.println("  ND4J GEMM 128x800x800 GFLOP/s " + stats(r.cpuGemmMlp(), "%.0f"));

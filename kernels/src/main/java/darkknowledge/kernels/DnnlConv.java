@@ -68,6 +68,18 @@ public class DnnlConv extends Im2colConv {
         return Dnnl.library().describe();
     }
 
+    /**
+     * The oneDNN implementations a {@code DnnlConv} layer of a network runs at this batch size
+     * (forward, backward-weights, backward-data, and whether its tensors are reordered), building its
+     * primitives if need be; for logs and benchmarks.
+     */
+    public static List<String> implementations(org.deeplearning4j.nn.api.Layer layer, long batch) {
+        if (!(layer instanceof Impl impl)) {
+            throw new IllegalArgumentException("not a DnnlConv layer: " + layer.getClass().getName());
+        }
+        return List.copyOf(impl.implementations(batch));
+    }
+
     @Override
     BaseLayer<Im2colConv> implementation(NeuralNetConfiguration conf, DataType dataType) {
         Dnnl.library();  // fails here, naming what is missing, rather than at the first step
