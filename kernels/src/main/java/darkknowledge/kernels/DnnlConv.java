@@ -90,6 +90,8 @@ public class DnnlConv extends Im2colConv {
     static final class Impl extends BaseLayer<Im2colConv> {
         private INDArray output;
         private INDArray outputInput;
+        /** The training forward pass's blocked copy of its input (null where the plan reads x as it is). */
+        private INDArray outputCopy;
         private final Map<Long, Plan> plans = new LinkedHashMap<>(8, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Long, Plan> eldest) {
@@ -118,7 +120,7 @@ public class DnnlConv extends Im2colConv {
         private Plan plan(long n) {
             Plan p = plans.get(n);
             if (p == null) {
-                p = new Plan(layerConf(), n, getIndex() == 0);
+                p = Plan.of(layerConf(), n, getIndex() == 0);
                 plans.put(n, p);
             }
             return p;
@@ -126,30 +128,54 @@ public class DnnlConv extends Im2colConv {
 
         /** The implementations oneDNN chose for this batch size: forward, backward-weights, backward-data. */
         List<String> implementations(long n) {
-            return plan(n).implementations;
+            Plan p = plan(n);
+            p.backwardPrimitives();
+            return p.implementations;
         }
 
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
             assertInputSet(false);
             forget();
-            INDArray a = forward(ArrayType.ACTIVATIONS, workspaceMgr);
+            INDArray a = forward(ArrayType.ACTIVATIONS, training ? ArrayType.ACTIVATIONS : ArrayType.FF_WORKING_MEM,
+                    ArrayType.FF_WORKING_MEM, workspaceMgr);
             if (training) {
                 output = a;
                 outputInput = input;
+            } else {
+                outputCopy = null;
             }
             return a;
         }
 
-        /** a = ReLU(conv(x, W) + b) as [N, H·W·filters]. */
-        private INDArray forward(ArrayType outType, LayerWorkspaceMgr workspaceMgr) {
+        /**
+         * a = ReLU(conv(x, W) + b) as [N, H·W·filters], in an array of {@code outType}; the blocked copy
+         * of x where the plan needs one in {@code copyType} (kept in {@link #outputCopy} for the backward
+         * pass), its blocked output in {@code tempType}.
+         */
+        private INDArray forward(ArrayType outType, ArrayType copyType, ArrayType tempType,
+                LayerWorkspaceMgr workspaceMgr) {
             Im2colConv c = layerConf();
             INDArray x = rows(input, c.inputSize(), "input");
             long n = x.size(0);
+            Plan p = plan(n);
             INDArray a = workspaceMgr.createUninitialized(outType, DataType.FLOAT, new long[] {n, c.outputSize()}, 'c');
-            plan(n).forward(segment(x), weights(getParam(DefaultParamInitializer.WEIGHT_KEY), "W"),
-                    segment(getParam(DefaultParamInitializer.BIAS_KEY)), segment(a));
+            outputCopy = buffer(p.srcCopyBytes(), copyType, workspaceMgr);
+            INDArray ab = buffer(p.dstCopyBytes(), tempType, workspaceMgr);
+            p.forward(segment(x), weights(getParam(DefaultParamInitializer.WEIGHT_KEY), "W"),
+                    segment(getParam(DefaultParamInitializer.BIAS_KEY)), segment(a), segmentOrNull(outputCopy),
+                    segmentOrNull(ab));
             return a;
+        }
+
+        /** A float buffer of {@code bytes} in a DL4J workspace, or null for none. */
+        private static INDArray buffer(long bytes, ArrayType type, LayerWorkspaceMgr workspaceMgr) {
+            return bytes == 0 ? null : workspaceMgr.createUninitialized(type, DataType.FLOAT, new long[] {bytes / 4},
+                    'c');
+        }
+
+        private static MemorySegment segmentOrNull(INDArray a) {
+            return a == null ? null : segment(a);
         }
 
         @Override
@@ -158,20 +184,25 @@ public class DnnlConv extends Im2colConv {
             Im2colConv c = layerConf();
             INDArray a = output;
             if (a == null || outputInput != input) {
-                a = forward(ArrayType.BP_WORKING_MEM, workspaceMgr);
+                a = forward(ArrayType.BP_WORKING_MEM, ArrayType.BP_WORKING_MEM, ArrayType.BP_WORKING_MEM,
+                        workspaceMgr);
             }
+            INDArray xb = outputCopy;
             forget();
             INDArray x = rows(input, c.inputSize(), "input");
             long n = x.size(0);
+            Plan p = plan(n);
             INDArray eps = rows(epsilon, c.outputSize(), "epsilon");
             boolean first = getIndex() == 0;
             INDArray epsNext = first ? null : workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD,
                     DataType.FLOAT, new long[] {n, c.inputSize()}, 'c');
+            INDArray deltaB = buffer(p.dstCopyBytes(), ArrayType.BP_WORKING_MEM, workspaceMgr);
+            INDArray dxb = first ? null : buffer(p.srcCopyBytes(), ArrayType.BP_WORKING_MEM, workspaceMgr);
             INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
             INDArray biasGrad = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
-            plan(n).backward(segment(x), weights(getParam(DefaultParamInitializer.WEIGHT_KEY), "W"), segment(a),
-                    segment(eps), weights(weightGrad, "dW"), segment(biasGrad),
-                    first ? null : segment(epsNext));
+            p.backward(segment(x), segmentOrNull(xb), weights(getParam(DefaultParamInitializer.WEIGHT_KEY), "W"),
+                    segment(a), segment(eps), segmentOrNull(deltaB), weights(weightGrad, "dW"), segment(biasGrad),
+                    first ? null : segment(epsNext), segmentOrNull(dxb));
             Gradient ret = new DefaultGradient();
             ret.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
             ret.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, biasGrad);
@@ -191,6 +222,7 @@ public class DnnlConv extends Im2colConv {
         private void forget() {
             output = null;
             outputInput = null;
+            outputCopy = null;
         }
 
         @Override
@@ -221,184 +253,238 @@ public class DnnlConv extends Im2colConv {
     }
 
     /**
-     * The activation layout oneDNN computes in for a tensor of {@code channels} channels: blocked
-     * {@code nChw16c} for multiples of 16, else NHWC; for one channel oneDNN's choice ({@code any}: its
-     * direct kernels for a first layer take a plain source given as {@code any} and not as the equal
-     * {@code nchw}/{@code nhwc} tags; checked to be plain, {@link Plan}).
+     * Whether a convolution of {@code channels → filters} runs on oneDNN's blocked layout
+     * ({@code nChw16c}): with {@code darkknowledge.dnnl.layout=blocked}, where the filters are a
+     * multiple of 16 and the channels too (or 1: a first layer). Mixed layouts (a plain NHWC source of,
+     * say, 8 channels into a blocked destination) fall to oneDNN's reference kernel, so any other
+     * count keeps NHWC on both sides.
      */
-    static int tag(long channels, boolean blocked) {
-        if (!blocked) {
-            return Dnnl.TAG_NHWC;
-        }
-        return channels == 1 ? Dnnl.TAG_ANY : channels % 16 == 0 ? Dnnl.TAG_NCHW16C : Dnnl.TAG_NHWC;
-    }
-
-    /** Whether that layout is NHWC in memory: a layer's rows can be handed to oneDNN as they are. */
-    static boolean isNhwc(long channels, int tag) {
-        return tag == Dnnl.TAG_NHWC || channels == 1 || tag == Dnnl.TAG_NCHW16C && channels == 16;
+    static boolean blocked(long channels, long filters) {
+        return layout().equals("blocked") && filters % 16 == 0 && (channels == 1 || channels % 16 == 0);
     }
 
     /**
      * One layer's oneDNN primitives for one batch size, with memory objects for the layer's arrays
-     * (pointed at the current arrays before each call) and a scratchpad of their own.
+     * (pointed at the current arrays before each call) and scratchpads of their own. The forward
+     * primitives are built with the plan, the backward ones at its first backward pass (an inference
+     * batch size never builds them).
      *
-     * <p>Activations: the convolutions run on {@link #tag} layouts. Where that is NHWC in memory (one
-     * channel, 16 channels as {@code nChw16c}, or any count as NHWC) they read and write the layer's
-     * arrays directly; otherwise the plan holds blocked copies, reordered at the boundary: forward
-     * {@code x → xb}, conv into {@code ab}, {@code ab → a}; backward ReLU's {@code δ} (over {@code a})
-     * {@code → δb}, backward-weights from {@code xb} (the forward pass's copy: the layer always runs
-     * its forward pass on the input it then back-propagates, {@link Impl#backpropGradient}) and
-     * backward-data into {@code dxb → ε_prev}. Weights: each convolution's own choice of layout,
-     * reordered from and to the layer's OHWI matrix.
+     * <p>Activations: blocked ({@link #blocked}) or NHWC. Where the layout is NHWC in memory (NHWC
+     * itself, one channel, or 16 channels as {@code nChw16c}) the convolutions read and write the
+     * layer's arrays directly; otherwise they work on blocked copies in arrays the layer takes from
+     * DL4J's workspaces ({@link #srcCopyBytes}, {@link #dstCopyBytes}): forward {@code x → xb}, conv
+     * into {@code ab}, {@code ab → a}; backward ReLU's {@code δ} (over {@code a}) {@code → δb},
+     * backward-weights from the forward pass's {@code xb}, backward-data into {@code dxb → ε_prev}.
+     * Weights: each convolution's own choice of layout, reordered from and to the layer's OHWI matrix
+     * (a few thousand values).
      */
     static final class Plan implements AutoCloseable {
         private final Dnnl lib = Dnnl.library();
         private final Dnnl.Natives nat = lib.new Natives(this);
         private final MemorySegment stream = nat.stream();
-        /** The layer's arrays (handles set before each call). */
+        private final Im2colConv conv;
+        private final long n;
+        private final boolean first;
+        private final long pad;
+        private final MemorySegment srcMd;
+        private final MemorySegment dstMd;
+        private final MemorySegment userSrcMd;
+        private final MemorySegment userDstMd;
+        private final MemorySegment wMd;
+        private final MemorySegment anyWMd;
+        private final MemorySegment bMd;
+        private final MemorySegment attr;
+        private final MemorySegment fwdPd;
+        private final boolean srcDirect;
+        private final boolean dstDirect;
+        /** The layer's arrays and the blocked copies (handles set before each call). */
         private final MemorySegment x;
         private final MemorySegment w;
         private final MemorySegment b;
         private final MemorySegment a;
-        private final MemorySegment eps;
-        private final MemorySegment dw;
-        private final MemorySegment db;
-        private final MemorySegment epsNext;
+        private final MemorySegment xb;
+        private final MemorySegment ab;
+        private MemorySegment eps;
+        private MemorySegment dw;
+        private MemorySegment db;
+        private MemorySegment epsNext;
+        private MemorySegment dxb;
         /** Reorders into and out of the convolutions' layouts; null where none is needed. */
         private final Dnnl.Exec srcIn;
         private final Dnnl.Exec dstOut;
-        private final Dnnl.Exec deltaIn;
-        private final Dnnl.Exec diffSrcOut;
         private final Dnnl.Exec weightsForForward;
-        private final Dnnl.Exec weightGradToUser;
-        private final Dnnl.Exec weightsForBackwardData;
         private final Dnnl.Exec forward;
-        private final Dnnl.Exec reluBackward;
-        private final Dnnl.Exec backwardWeights;
-        private final Dnnl.Exec backwardData;
-        /** Keeps the scratchpad's memory reachable as long as the plan. */
-        private final MemorySegment scratchpadBuffer;
-        /** The input address of the last forward pass (whose blocked copy backward-weights reads). */
-        private long forwardInput;
+        private Dnnl.Exec deltaIn;
+        private Dnnl.Exec diffSrcOut;
+        private Dnnl.Exec weightGradToUser;
+        private Dnnl.Exec weightsForBackwardData;
+        private Dnnl.Exec reluBackward;
+        private Dnnl.Exec backwardWeights;
+        private Dnnl.Exec backwardData;
+        private boolean backwardBuilt;
+        /** The scratchpads of the forward and of the backward primitives (kept reachable by the plan). */
+        private MemorySegment forwardScratch;
+        private MemorySegment backwardScratch;
         final List<String> implementations = new ArrayList<>();
 
-        Plan(Im2colConv c, long n, boolean first) {
+        /** A plan on the layout {@link #blocked} names, or NHWC where oneDNN has only its reference kernel for that. */
+        static Plan of(Im2colConv c, long n, boolean first) {
+            boolean blocked = blocked(c.channels(), c.getNOut());
+            Plan p = new Plan(c, n, first, blocked);
+            if (blocked && p.implementations.getFirst().contains("ref:")) {
+                p.close();
+                p = new Plan(c, n, first, false);
+            }
+            return p;
+        }
+
+        private Plan(Im2colConv c, long n, boolean first, boolean blocked) {
+            this.conv = c;
+            this.n = n;
+            this.first = first;
             long ch = c.channels();
             long f = c.getNOut();
-            long pad = (c.kernel() - 1) / 2;
-            boolean blocked = layout().equals("blocked");
+            pad = (c.kernel() - 1) / 2;
             long[] srcDims = {n, ch, c.height(), c.width()};
             long[] dstDims = {n, f, c.height(), c.width()};
-            int srcTag = tag(ch, blocked);
-            int dstTag = tag(f, blocked);
-            MemorySegment srcMd = nat.md(srcDims, srcTag);
-            MemorySegment dstMd = nat.md(dstDims, dstTag);
-            boolean srcDirect = isNhwc(ch, srcTag);
-            boolean dstDirect = isNhwc(f, dstTag);
-            MemorySegment wMd = nat.md(new long[] {f, ch, c.kernel(), c.kernel()}, Dnnl.TAG_OHWI);
-            MemorySegment anyWMd = nat.md(new long[] {f, ch, c.kernel(), c.kernel()}, Dnnl.TAG_ANY);
-            MemorySegment bMd = nat.md(new long[] {f}, Dnnl.TAG_A);
-            MemorySegment attr = nat.attr(false);
-
-            MemorySegment fwdPd = nat.convForwardPd(srcMd, anyWMd, bMd, dstMd, pad, nat.attr(true));
+            // one channel: its direct kernels take a plain source only as 'any' (the equal nchw/nhwc tags
+            // fall to the reference kernel); checked plain below
+            int srcTag = !blocked ? Dnnl.TAG_NHWC : ch == 1 ? Dnnl.TAG_ANY : Dnnl.TAG_NCHW16C;
+            int dstTag = blocked ? Dnnl.TAG_NCHW16C : Dnnl.TAG_NHWC;
+            MemorySegment src = nat.md(srcDims, srcTag);
+            dstMd = nat.md(dstDims, dstTag);
+            srcDirect = !blocked || ch == 1 || ch == 16;
+            dstDirect = !blocked || f == 16;
+            wMd = nat.md(new long[] {f, ch, c.kernel(), c.kernel()}, Dnnl.TAG_OHWI);
+            anyWMd = nat.md(new long[] {f, ch, c.kernel(), c.kernel()}, Dnnl.TAG_ANY);
+            bMd = nat.md(new long[] {f}, Dnnl.TAG_A);
+            attr = nat.attr(false);
+            fwdPd = nat.convForwardPd(src, anyWMd, bMd, dstMd, pad, nat.attr(true));
             if (srcTag == Dnnl.TAG_ANY) {
-                srcMd = lib.queryMd(fwdPd, Dnnl.QUERY_SRC_MD);
-                if (!lib.sameMd(srcMd, nat.md(srcDims, Dnnl.TAG_NCHW)) || lib.size(srcMd) != 4 * n * ch
-                        * c.height() * c.width()) {
-                    throw new IllegalStateException("oneDNN chose a source layout for " + ch + " channel(s) that is "
-                            + "not plain (" + lib.size(srcMd) + " bytes, implementation " + lib.implementation(fwdPd)
-                            + "); set -Ddarkknowledge.dnnl.layout=nhwc");
+                src = lib.queryMd(fwdPd, Dnnl.QUERY_SRC_MD);
+                if (!lib.sameMd(src, nat.md(srcDims, Dnnl.TAG_NCHW)) || lib.size(src) != 4 * n * ch * c.height()
+                        * c.width()) {
+                    throw new IllegalStateException("oneDNN chose a source layout for one channel that is not plain ("
+                            + lib.size(src) + " bytes, " + lib.implementation(fwdPd)
+                            + "); -Ddarkknowledge.dnnl.layout=nhwc avoids it");
                 }
             }
-            MemorySegment userSrcMd = srcDirect ? srcMd : nat.md(srcDims, Dnnl.TAG_NHWC);
-            MemorySegment userDstMd = dstDirect ? dstMd : nat.md(dstDims, Dnnl.TAG_NHWC);
+            srcMd = src;
+            userSrcMd = srcDirect ? srcMd : nat.md(srcDims, Dnnl.TAG_NHWC);
+            userDstMd = dstDirect ? dstMd : nat.md(dstDims, Dnnl.TAG_NHWC);
+            implementations.add("fwd " + lib.implementation(fwdPd));
+
+            x = nat.memory(userSrcMd, MemorySegment.NULL);
+            w = nat.memory(wMd, MemorySegment.NULL);
+            b = nat.memory(bMd, MemorySegment.NULL);
+            a = nat.memory(userDstMd, MemorySegment.NULL);
+            xb = srcDirect ? x : nat.memory(srcMd, MemorySegment.NULL);
+            ab = dstDirect ? a : nat.memory(dstMd, MemorySegment.NULL);  // forward's output, then δ
+
+            MemorySegment fwdW = lib.queryMd(fwdPd, Dnnl.QUERY_WEIGHTS_MD);
+            MemorySegment wFwd = lib.sameMd(fwdW, wMd) ? w : nat.memory(fwdW, null);
+            forwardScratch = scratchpad(fwdPd);
+            srcIn = srcDirect ? null : reorder(x, userSrcMd, xb, srcMd, forwardScratch);
+            dstOut = dstDirect ? null : reorder(ab, dstMd, a, userDstMd, forwardScratch);
+            weightsForForward = wFwd == w ? null : reorder(w, wMd, wFwd, fwdW, forwardScratch);
+            forward = exec(fwdPd, new int[] {Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS, Dnnl.ARG_BIAS, Dnnl.ARG_DST},
+                    new MemorySegment[] {xb, wFwd, b, ab}, forwardScratch);
+        }
+
+        /** Bytes of the blocked copy of x the forward pass needs (0: it reads x as it is). */
+        long srcCopyBytes() {
+            return srcDirect ? 0 : lib.size(srcMd);
+        }
+
+        /** Bytes of the blocked copy of a (and of δ) the passes need (0: they use a as it is). */
+        long dstCopyBytes() {
+            return dstDirect ? 0 : lib.size(dstMd);
+        }
+
+        /** The backward primitives, built on first use. */
+        void backwardPrimitives() {
+            if (backwardBuilt) {
+                return;
+            }
             MemorySegment bwdWPd = nat.convBackwardWeightsPd(srcMd, anyWMd, bMd, dstMd, pad, fwdPd, attr);
             MemorySegment bwdDPd = first ? null : nat.convBackwardDataPd(srcMd, anyWMd, dstMd, pad, fwdPd, attr);
-            MemorySegment reluFwdPd = nat.reluForwardPd(userDstMd, attr);
-            MemorySegment reluBwdPd = nat.reluBackwardPd(userDstMd, reluFwdPd, attr);
-            implementations.add("fwd " + lib.implementation(fwdPd));
+            MemorySegment reluBwdPd = nat.reluBackwardPd(userDstMd, nat.reluForwardPd(userDstMd, attr), attr);
             implementations.add("bwd_w " + lib.implementation(bwdWPd));
             if (bwdDPd != null) {
                 implementations.add("bwd_d " + lib.implementation(bwdDPd));
             }
             implementations.add("src " + (srcDirect ? "as is" : "reordered") + ", dst "
                     + (dstDirect ? "as is" : "reordered"));
+            backwardScratch = bwdDPd == null ? scratchpad(bwdWPd, reluBwdPd) : scratchpad(bwdWPd, reluBwdPd, bwdDPd);
 
-            x = nat.memory(userSrcMd, MemorySegment.NULL);
-            w = nat.memory(wMd, MemorySegment.NULL);
-            b = nat.memory(bMd, MemorySegment.NULL);
-            a = nat.memory(userDstMd, MemorySegment.NULL);
             eps = nat.memory(userDstMd, MemorySegment.NULL);
             dw = nat.memory(wMd, MemorySegment.NULL);
             db = nat.memory(bMd, MemorySegment.NULL);
             epsNext = first ? null : nat.memory(userSrcMd, MemorySegment.NULL);
-
-            // One scratchpad for all (they run one after another), as large as the largest needs.
-            List<MemorySegment> pds = new ArrayList<>(List.of(fwdPd, bwdWPd, reluBwdPd));
-            if (bwdDPd != null) {
-                pds.add(bwdDPd);
-            }
-            long scratch = 64;
-            for (MemorySegment pd : pds) {
-                scratch = Math.max(scratch, lib.size(lib.queryMd(pd, Dnnl.QUERY_SCRATCHPAD_MD)));
-            }
-            scratchpadBuffer = Arena.ofAuto().allocate(scratch, 64);
-
-            // Activations in the convolutions' layouts: the layer's arrays, or the plan's copies.
-            MemorySegment xb = srcDirect ? x : nat.memory(srcMd, null);
-            MemorySegment ab = dstDirect ? a : nat.memory(dstMd, null);  // forward's output, then δ
-            MemorySegment dxb = srcDirect || first ? epsNext : nat.memory(srcMd, null);
-            srcIn = srcDirect ? null : reorder(x, userSrcMd, xb, srcMd, attr);
-            dstOut = dstDirect ? null : reorder(ab, dstMd, a, userDstMd, attr);
-            deltaIn = dstDirect ? null : reorder(a, userDstMd, ab, dstMd, attr);
-            diffSrcOut = srcDirect || first ? null : reorder(dxb, srcMd, epsNext, userSrcMd, attr);
-
-            MemorySegment fwdW = lib.queryMd(fwdPd, Dnnl.QUERY_WEIGHTS_MD);
-            MemorySegment wFwd = lib.sameMd(fwdW, wMd) ? w : nat.memory(fwdW, null);
-            weightsForForward = wFwd == w ? null : reorder(w, wMd, wFwd, fwdW, attr);
-            forward = exec(fwdPd, new int[] {Dnnl.ARG_SRC, Dnnl.ARG_WEIGHTS, Dnnl.ARG_BIAS, Dnnl.ARG_DST},
-                    new MemorySegment[] {xb, wFwd, b, ab});
+            dxb = srcDirect || first ? epsNext : nat.memory(srcMd, MemorySegment.NULL);
+            deltaIn = dstDirect ? null : reorder(a, userDstMd, ab, dstMd, backwardScratch);
+            diffSrcOut = srcDirect || first ? null : reorder(dxb, srcMd, epsNext, userSrcMd, backwardScratch);
             // δ = ε ⊙ 1[a > 0], written over a
             reluBackward = exec(reluBwdPd, new int[] {Dnnl.ARG_DST, Dnnl.ARG_DIFF_DST, Dnnl.ARG_DIFF_SRC},
-                    new MemorySegment[] {a, eps, a});
+                    new MemorySegment[] {a, eps, a}, backwardScratch);
 
             MemorySegment bwdDw = lib.queryMd(bwdWPd, Dnnl.QUERY_DIFF_WEIGHTS_MD);
             MemorySegment dwOut = lib.sameMd(bwdDw, wMd) ? dw : nat.memory(bwdDw, null);
-            weightGradToUser = dwOut == dw ? null : reorder(dwOut, bwdDw, dw, wMd, attr);
+            weightGradToUser = dwOut == dw ? null : reorder(dwOut, bwdDw, dw, wMd, backwardScratch);
             backwardWeights = exec(bwdWPd, new int[] {Dnnl.ARG_SRC, Dnnl.ARG_DIFF_DST, Dnnl.ARG_DIFF_WEIGHTS,
-                Dnnl.ARG_DIFF_BIAS}, new MemorySegment[] {xb, ab, dwOut, db});
-
+                Dnnl.ARG_DIFF_BIAS}, new MemorySegment[] {xb, ab, dwOut, db}, backwardScratch);
             if (bwdDPd != null) {
                 MemorySegment bwdW = lib.queryMd(bwdDPd, Dnnl.QUERY_WEIGHTS_MD);
                 MemorySegment wBwd = lib.sameMd(bwdW, wMd) ? w : nat.memory(bwdW, null);
-                weightsForBackwardData = wBwd == w ? null : reorder(w, wMd, wBwd, bwdW, attr);
+                weightsForBackwardData = wBwd == w ? null : reorder(w, wMd, wBwd, bwdW, backwardScratch);
                 backwardData = exec(bwdDPd, new int[] {Dnnl.ARG_DIFF_DST, Dnnl.ARG_WEIGHTS, Dnnl.ARG_DIFF_SRC},
-                        new MemorySegment[] {ab, wBwd, dxb});
-            } else {
-                weightsForBackwardData = null;
-                backwardData = null;
+                        new MemorySegment[] {ab, wBwd, dxb}, backwardScratch);
             }
+            backwardBuilt = true;
         }
 
-        /** A primitive of {@code pd} with these arguments and the shared scratchpad. */
-        private Dnnl.Exec exec(MemorySegment pd, int[] args, MemorySegment[] memories) {
+        /** A scratchpad as large as the largest these primitives need (they run one after another). */
+        private MemorySegment scratchpad(MemorySegment... pds) {
+            long bytes = 64;
+            for (MemorySegment pd : pds) {
+                bytes = Math.max(bytes, lib.size(lib.queryMd(pd, Dnnl.QUERY_SCRATCHPAD_MD)));
+            }
+            return Arena.ofAuto().allocate(bytes, 64);
+        }
+
+        /** A primitive of {@code pd} with these arguments and a scratchpad on {@code scratch}. */
+        private Dnnl.Exec exec(MemorySegment pd, int[] args, MemorySegment[] memories, MemorySegment scratch) {
             MemorySegment scratchMd = lib.queryMd(pd, Dnnl.QUERY_SCRATCHPAD_MD);
-            if (lib.size(scratchMd) == 0) {
+            long need = lib.size(scratchMd);
+            if (need == 0) {
                 return nat.exec(nat.primitive(pd), args, memories);
+            }
+            if (need > scratch.byteSize()) {
+                throw new IllegalStateException("scratchpad of " + need + " bytes needed, " + scratch.byteSize()
+                        + " given");
             }
             int k = args.length;
             int[] allArgs = java.util.Arrays.copyOf(args, k + 1);
             MemorySegment[] allMem = java.util.Arrays.copyOf(memories, k + 1);
             allArgs[k] = Dnnl.ARG_SCRATCHPAD;
-            allMem[k] = nat.memory(scratchMd, scratchpadBuffer);
+            allMem[k] = nat.memory(scratchMd, scratch);
             return nat.exec(nat.primitive(pd), allArgs, allMem);
         }
 
+        /** A reorder (its scratchpad, if any, on {@code scratch}, grown if need be). */
         private Dnnl.Exec reorder(MemorySegment from, MemorySegment fromMd, MemorySegment to, MemorySegment toMd,
-                MemorySegment attr) {
-            return exec(nat.reorderPd(fromMd, toMd, attr), new int[] {Dnnl.ARG_SRC, Dnnl.ARG_DST},
-                    new MemorySegment[] {from, to});
+                MemorySegment scratch) {
+            MemorySegment pd = nat.reorderPd(fromMd, toMd, attr);
+            long need = lib.size(lib.queryMd(pd, Dnnl.QUERY_SCRATCHPAD_MD));
+            MemorySegment s = need > scratch.byteSize() ? Arena.ofAuto().allocate(need, 64) : scratch;
+            if (s != scratch) {
+                reorderScratch.add(s);
+            }
+            return exec(pd, new int[] {Dnnl.ARG_SRC, Dnnl.ARG_DST}, new MemorySegment[] {from, to}, s);
         }
+
+        /** Scratchpads of reorders larger than their phase's (kept reachable by the plan). */
+        private final List<MemorySegment> reorderScratch = new ArrayList<>();
 
         private void run(Dnnl.Exec e) {
             if (e != null) {
@@ -406,35 +492,53 @@ public class DnnlConv extends Im2colConv {
             }
         }
 
-        /** a = ReLU(conv(x, W) + b); x, a NHWC, W OHWI. */
-        void forward(MemorySegment xs, MemorySegment ws, MemorySegment bs, MemorySegment as) {
+        private void handle(MemorySegment memory, MemorySegment buffer, String what) {
+            if (memory == null) {
+                return;
+            }
+            if (buffer == null) {
+                throw new IllegalArgumentException("the plan needs a buffer for " + what);
+            }
+            lib.setHandle(memory, buffer);
+        }
+
+        /**
+         * a = ReLU(conv(x, W) + b); x, a NHWC, W OHWI; {@code xbs}, {@code abs}: buffers of
+         * {@link #srcCopyBytes} and {@link #dstCopyBytes} (null where 0), the first kept for the
+         * backward pass.
+         */
+        void forward(MemorySegment xs, MemorySegment ws, MemorySegment bs, MemorySegment as, MemorySegment xbs,
+                MemorySegment abs) {
             lib.setHandle(x, xs);
             lib.setHandle(w, ws);
             lib.setHandle(b, bs);
             lib.setHandle(a, as);
+            handle(srcDirect ? null : xb, xbs, "the blocked input");
+            handle(dstDirect ? null : ab, abs, "the blocked output");
             run(srcIn);
             run(weightsForForward);
             run(forward);
             run(dstOut);
-            forwardInput = xs.address();
         }
 
         /**
          * δ = ε ⊙ 1[a > 0] over {@code as}; dW, db from (x, δ); ε_prev = conv_bwd_data(δ, W) unless
-         * {@code epsNexts} is null. {@code as} must be the output of the last {@link #forward} of
-         * this plan, and {@code xs} its input.
+         * {@code epsNexts} is null. {@code as} is the output of the forward pass on {@code xs}, and
+         * {@code xbs} that pass's blocked copy of it; {@code deltaBs}, {@code dxbs}: buffers of
+         * {@link #dstCopyBytes} and {@link #srcCopyBytes} (null where 0 or no input gradient).
          */
-        void backward(MemorySegment xs, MemorySegment ws, MemorySegment as, MemorySegment epss, MemorySegment dws,
-                MemorySegment dbs, MemorySegment epsNexts) {
+        void backward(MemorySegment xs, MemorySegment xbs, MemorySegment ws, MemorySegment as, MemorySegment epss,
+                MemorySegment deltaBs, MemorySegment dws, MemorySegment dbs, MemorySegment epsNexts,
+                MemorySegment dxbs) {
+            backwardPrimitives();
             lib.setHandle(x, xs);
             lib.setHandle(w, ws);
             lib.setHandle(a, as);
             lib.setHandle(eps, epss);
             lib.setHandle(dw, dws);
             lib.setHandle(db, dbs);
-            if (srcIn != null && forwardInput != xs.address()) {
-                run(srcIn);  // not the last forward pass's input: its blocked copy is stale
-            }
+            handle(srcDirect ? null : xb, xbs, "the forward pass's blocked input");
+            handle(dstDirect ? null : ab, deltaBs, "the blocked δ");
             run(reluBackward);
             run(deltaIn);
             run(backwardWeights);
@@ -444,6 +548,7 @@ public class DnnlConv extends Im2colConv {
                     throw new IllegalStateException("the first layer's plan computes no input gradient");
                 }
                 lib.setHandle(epsNext, epsNexts);
+                handle(srcDirect ? null : dxb, dxbs, "the blocked input gradient");
                 run(weightsForBackwardData);
                 run(backwardData);
                 run(diffSrcOut);

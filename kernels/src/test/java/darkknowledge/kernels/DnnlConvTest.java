@@ -172,6 +172,8 @@ class DnnlConvTest {
         assertSameAsIm2col(1, 16, 16, 16, 3, 32, 16, 5);
         assertSameAsIm2col(1, 16, 16, 32, 3, 32, 16, 5);
         assertSameAsIm2col(0, 16, 16, 32, 3, 32, 3);
+        // the tiny preset's 8 → 16 (NHWC on both sides)
+        assertSameAsIm2col(1, 16, 16, 8, 3, 16, 7);
     }
 
     @Test
@@ -194,7 +196,10 @@ class DnnlConvTest {
     /** On the glyph net's shapes oneDNN's own kernels run, never its reference (scalar) code. */
     @Test
     void theGlyphNetsConvolutionsRunOnJitKernels() {
-        int[][] shapes = {{32, 1, 16}, {32, 16, 16}, {16, 16, 32}, {16, 32, 32}};
+        // and the tiny preset's 8, 16 channels: 8 → 16 mixes NHWC and blocked, which oneDNN runs only on
+        // its reference kernel, so it stays NHWC
+        int[][] shapes = {{32, 1, 16}, {32, 16, 16}, {16, 16, 32}, {16, 32, 32}, {32, 1, 8}, {32, 8, 8}, {16, 8, 16},
+            {16, 16, 16}};
         for (int[] s : shapes) {
             int index = s[1] == 1 ? 0 : 1;
             var layer = (DnnlConv.Impl) single(true, index, s[0], s[0], s[1], 3, s[2]).getLayer(index);
