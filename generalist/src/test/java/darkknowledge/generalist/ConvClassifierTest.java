@@ -80,8 +80,14 @@ class ConvClassifierTest {
      */
     @Test
     void theDnnlBackendTrainsAsTheIm2colOneDoes() {
+        // 8 and 16 channels (NHWC inside oneDNN), and the glyph net's 16, 16, 32, 32 (blocked, with the
+        // 32-channel tensors reordered into DL4J's workspaces)
+        trainsAsIm2colDoes(cfg(1).withLearningRate(3e-3));
+        trainsAsIm2colDoes(cfg(1).withLearningRate(3e-3).withChannels(List.of(16, 32), 2));
+    }
+
+    private void trainsAsIm2colDoes(ConvConfig cfg) {
         Data d = strokes(64, 9);
-        ConvConfig cfg = cfg(1).withLearningRate(3e-3);
         Classifier im2col = Classifier.create(cfg, 4, null, 5);
         Classifier dnnl = Classifier.create(cfg.withBackend(ConvConfig.Backend.DNNL), 4, null, 5);
         assertEquals("DnnlConv", dnnl.network().getLayer(0).conf().getLayer().getClass().getSimpleName());
