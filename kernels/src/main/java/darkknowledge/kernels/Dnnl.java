@@ -159,11 +159,18 @@ final class Dnnl {
 
     private static Dnnl load() {
         String os = System.getProperty("os.name", "") + "/" + System.getProperty("os.arch", "");
+        return load(os, properties());
+    }
+
+    /**
+     * Loads oneDNN on platform {@code os} ("name/arch") from the jars {@code p} names; an
+     * {@link IllegalStateException} naming what is missing (the platform, a jar, a library) otherwise.
+     */
+    static Dnnl load(String os, Properties p) {
         if (!os.toLowerCase(Locale.ROOT).startsWith("linux/") || !(os.endsWith("/amd64") || os.endsWith("/x86_64"))) {
             throw new IllegalStateException("the oneDNN build used (JavaCPP's org.bytedeco:dnnl, classifier "
                     + "linux-x86_64) runs on Linux x86-64 only; this is " + os);
         }
-        Properties p = properties();
         String artifact = p.getProperty("dnnl.artifact");
         Path jar = Path.of(p.getProperty("dnnl.jar"));
         Path openclJar = Path.of(p.getProperty("opencl.jar"));
@@ -277,7 +284,20 @@ final class Dnnl {
 
     /** "oneDNN 3.6.1 (hash) of org.bytedeco:dnnl:…, ISA avx512_core_bf16": for logs and the bench's provenance. */
     String describe() {
-        return "oneDNN " + version + " of " + artifact + ", ISA code " + isa();
+        return "oneDNN " + version + " of " + artifact + ", ISA " + isaName(isa());
+    }
+
+    /** A few {@code dnnl_cpu_isa_t} values by name (dnnl_types.h), others by number. */
+    static String isaName(int isa) {
+        return switch (isa) {
+            case 7 -> "avx2";
+            case 15 -> "avx2_vnni";
+            case 39 -> "avx512_core";
+            case 103 -> "avx512_core_vnni";
+            case 231 -> "avx512_core_bf16";
+            case 4079 -> "avx512_core_amx";
+            default -> "code " + isa;
+        };
     }
 
     /** {@code dnnl_get_effective_cpu_isa()}: the instruction set oneDNN's JIT code targets on this CPU. */

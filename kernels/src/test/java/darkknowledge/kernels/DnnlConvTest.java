@@ -4,6 +4,7 @@ import static darkknowledge.kernels.Im2colConvTest.assertClose;
 import static darkknowledge.kernels.Im2colConvTest.ourWeights;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.function.IntFunction;
@@ -214,6 +215,21 @@ class DnnlConvTest {
     void theLibraryLoadsAndNamesItsVersion() {
         assertNull(DnnlConv.unavailable());
         assertTrue(DnnlConv.library().startsWith("oneDNN 3."), DnnlConv.library());
+    }
+
+    /** Where oneDNN cannot load, the error names what is missing: the platform or the jar and its artifact. */
+    @Test
+    void aMissingPlatformOrJarIsAnErrorNamingIt() {
+        var p = new java.util.Properties();
+        p.setProperty("dnnl.artifact", "org.bytedeco:dnnl:3.6.1-1.5.11");
+        p.setProperty("dnnl.jar", "/nonexistent/dnnl-3.6.1-1.5.11-linux-x86_64.jar");
+        p.setProperty("opencl.artifact", "org.bytedeco:opencl:3.0-1.5.11");
+        p.setProperty("opencl.jar", "/nonexistent/opencl.jar");
+        var platform = assertThrows(IllegalStateException.class, () -> Dnnl.load("Mac OS X/aarch64", p));
+        assertTrue(platform.getMessage().contains("Linux x86-64 only; this is Mac OS X/aarch64"), platform.getMessage());
+        var jar = assertThrows(IllegalStateException.class, () -> Dnnl.load("Linux/amd64", p));
+        assertTrue(jar.getMessage().contains("/nonexistent/dnnl-3.6.1-1.5.11-linux-x86_64.jar is missing")
+                && jar.getMessage().contains("org.bytedeco:dnnl:3.6.1-1.5.11"), jar.getMessage());
     }
 
     @Test
