@@ -66,7 +66,7 @@ public class DnnlConv extends Im2colConv {
         return Dnnl.unavailable();
     }
 
-    /** "oneDNN 3.6.1 (hash) of org.bytedeco:dnnl:3.6.1-1.5.11, ISA code …" (loads the library). */
+    /** "oneDNN 3.6.1 (hash) of org.bytedeco:dnnl:3.6.1-1.5.11, ISA avx512_core_bf16" (loads the library). */
     public static String library() {
         return Dnnl.library().describe();
     }
