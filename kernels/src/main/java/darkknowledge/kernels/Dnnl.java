@@ -56,6 +56,10 @@ final class Dnnl {
     /** 4-D {@code aBcd16b}: channels in blocks of 16 innermost ({@code dnnl_nChw16c}). */
     static final int TAG_NCHW16C = 78;
     static final int FORWARD_TRAINING = 64;
+    static final int FORWARD_INFERENCE = 96;
+    static final int POOLING_MAX = 511;
+    static final int ARG_WORKSPACE = 64;
+    static final int QUERY_WORKSPACE_MD = 135;
     static final int CONVOLUTION_DIRECT = 1;
     static final int ELTWISE_RELU = 32;
     static final int ELTWISE_RELU_USE_DST_FOR_BWD = 0x100;
@@ -118,6 +122,8 @@ final class Dnnl {
     private final MethodHandle eltwiseForward;
     private final MethodHandle eltwiseBackward;
     private final MethodHandle reorder;
+    private final MethodHandle poolForward;
+    private final MethodHandle poolBackward;
     private final MethodHandle pdQueryMd;
     private final MethodHandle pdQuery;
     private final MethodHandle pdDestroy;
@@ -255,6 +261,8 @@ final class Dnnl {
         eltwiseForward = h.status("dnnl_eltwise_forward_primitive_desc_create", A, A, I, I, A, A, F, F, A);
         eltwiseBackward = h.status("dnnl_eltwise_backward_primitive_desc_create", A, A, I, A, A, A, F, F, A, A);
         reorder = h.status("dnnl_reorder_primitive_desc_create", A, A, A, A, A, A);
+        poolForward = h.status("dnnl_pooling_forward_primitive_desc_create", A, A, I, I, A, A, A, A, A, A, A, A);
+        poolBackward = h.status("dnnl_pooling_backward_primitive_desc_create", A, A, I, A, A, A, A, A, A, A, A, A);
         pdQueryMd = h.of("dnnl_primitive_desc_query_md", FunctionDescriptor.of(A, A, I, I));
         pdQuery = h.status("dnnl_primitive_desc_query", A, I, I, A);
         pdDestroy = h.status("dnnl_primitive_desc_destroy", A);
@@ -461,6 +469,64 @@ final class Dnnl {
                 throw rethrow(t, "dnnl_eltwise_backward_primitive_desc_create");
             }
             return own(PD, out.get(A, 0));
+        }
+
+        /** Max pooling over {@code size × size} windows with stride {@code size}, no padding; training keeps a workspace. */
+        MemorySegment maxPoolForwardPd(MemorySegment src, MemorySegment dst, long size, boolean training,
+                MemorySegment attr) {
+            MemorySegment out = arena.allocate(A);
+            try {
+                check((int) poolForward.invokeExact(out, engine, training ? FORWARD_TRAINING : FORWARD_INFERENCE,
+                        POOLING_MAX, src, dst, dims(size, size), dims(size, size), dims(0, 0), dims(0, 0), dims(0, 0),
+                        attr), "dnnl_pooling_forward_primitive_desc_create");
+            } catch (Throwable t) {
+                throw rethrow(t, "dnnl_pooling_forward_primitive_desc_create");
+            }
+            return own(PD, out.get(A, 0));
+        }
+
+        MemorySegment maxPoolBackwardPd(MemorySegment diffSrc, MemorySegment diffDst, long size, MemorySegment hint,
+                MemorySegment attr) {
+            MemorySegment out = arena.allocate(A);
+            try {
+                check((int) poolBackward.invokeExact(out, engine, POOLING_MAX, diffSrc, diffDst, dims(size, size),
+                        dims(size, size), dims(0, 0), dims(0, 0), dims(0, 0), hint, attr),
+                        "dnnl_pooling_backward_primitive_desc_create");
+            } catch (Throwable t) {
+                throw rethrow(t, "dnnl_pooling_backward_primitive_desc_create");
+            }
+            return own(PD, out.get(A, 0));
+        }
+
+        /**
+         * A prepared call of {@code pd}'s primitive with these arguments plus its scratchpad on
+         * {@code scratch} (which must be large enough), when it needs one.
+         */
+        Exec exec(MemorySegment pd, int[] args, MemorySegment[] memories, MemorySegment scratch) {
+            MemorySegment scratchMd = queryMd(pd, QUERY_SCRATCHPAD_MD);
+            long need = size(scratchMd);
+            if (need == 0) {
+                return exec(primitive(pd), args, memories);
+            }
+            if (need > scratch.byteSize()) {
+                throw new IllegalStateException("scratchpad of " + need + " bytes needed, " + scratch.byteSize()
+                        + " given");
+            }
+            int k = args.length;
+            int[] allArgs = java.util.Arrays.copyOf(args, k + 1);
+            MemorySegment[] allMem = java.util.Arrays.copyOf(memories, k + 1);
+            allArgs[k] = ARG_SCRATCHPAD;
+            allMem[k] = memory(scratchMd, scratch);
+            return exec(primitive(pd), allArgs, allMem);
+        }
+
+        /** A scratchpad as large as the largest these primitives need (for primitives run one after another). */
+        MemorySegment scratchpad(MemorySegment... pds) {
+            long bytes = 64;
+            for (MemorySegment pd : pds) {
+                bytes = Math.max(bytes, size(queryMd(pd, QUERY_SCRATCHPAD_MD)));
+            }
+            return Arena.ofAuto().allocate(bytes, 64);
         }
 
         MemorySegment reorderPd(MemorySegment from, MemorySegment to, MemorySegment attr) {

@@ -446,32 +446,12 @@ public class DnnlConv extends Im2colConv {
             backwardBuilt = true;
         }
 
-        /** A scratchpad as large as the largest these primitives need (they run one after another). */
         private MemorySegment scratchpad(MemorySegment... pds) {
-            long bytes = 64;
-            for (MemorySegment pd : pds) {
-                bytes = Math.max(bytes, lib.size(lib.queryMd(pd, Dnnl.QUERY_SCRATCHPAD_MD)));
-            }
-            return Arena.ofAuto().allocate(bytes, 64);
+            return nat.scratchpad(pds);
         }
 
-        /** A primitive of {@code pd} with these arguments and a scratchpad on {@code scratch}. */
         private Dnnl.Exec exec(MemorySegment pd, int[] args, MemorySegment[] memories, MemorySegment scratch) {
-            MemorySegment scratchMd = lib.queryMd(pd, Dnnl.QUERY_SCRATCHPAD_MD);
-            long need = lib.size(scratchMd);
-            if (need == 0) {
-                return nat.exec(nat.primitive(pd), args, memories);
-            }
-            if (need > scratch.byteSize()) {
-                throw new IllegalStateException("scratchpad of " + need + " bytes needed, " + scratch.byteSize()
-                        + " given");
-            }
-            int k = args.length;
-            int[] allArgs = java.util.Arrays.copyOf(args, k + 1);
-            MemorySegment[] allMem = java.util.Arrays.copyOf(memories, k + 1);
-            allArgs[k] = Dnnl.ARG_SCRATCHPAD;
-            allMem[k] = nat.memory(scratchMd, scratch);
-            return nat.exec(nat.primitive(pd), allArgs, allMem);
+            return nat.exec(pd, args, memories, scratch);
         }
 
         /** A reorder (its scratchpad, if any, on {@code scratch}, grown if need be). */
