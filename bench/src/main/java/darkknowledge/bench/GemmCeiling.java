@@ -1,7 +1,7 @@
 package darkknowledge.bench;
 
 import darkknowledge.kernels.Cpu;
-import darkknowledge.core.Sha256;
+import darkknowledge.kernels.NativeLibraries;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
@@ -9,10 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.function.Predicate;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -258,39 +255,9 @@ final class GemmCeiling implements AutoCloseable {
         return library + " " + (dash < 0 ? version : version.substring(0, dash));
     }
 
-    /**
-     * The entries of {@code jar} that {@code wanted} accepts, as files of one directory (their base
-     * names): {@code into} if given, else a directory of the temporary folder named by the user and the
-     * jar's name, size and date. A file is reused only at the entry's size, and written aside and moved
-     * in whole, so a probe never loads half a library.
-     */
+    /** {@link NativeLibraries#extract}: the jar's wanted entries as files of one directory. */
     static Path extract(Path jar, Predicate<String> wanted, Path into) {
-        try (ZipFile zip = new ZipFile(jar.toFile())) {
-            Path dir = into;
-            if (dir == null) {
-                String key = jar.toAbsolutePath() + " " + Files.size(jar) + " " + Files.getLastModifiedTime(jar);
-                dir = Path.of(System.getProperty("java.io.tmpdir"), "dk-blas-" + System.getProperty("user.name", "user")
-                        + "-" + Sha256.of(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16));
-            }
-            Files.createDirectories(dir);
-            for (ZipEntry e : java.util.Collections.list(zip.entries())) {
-                if (e.isDirectory() || !wanted.test(e.getName())) {
-                    continue;
-                }
-                Path file = dir.resolve(e.getName().substring(e.getName().lastIndexOf('/') + 1));
-                if (Files.isRegularFile(file) && Files.size(file) == e.getSize()) {
-                    continue;
-                }
-                Path tmp = Files.createTempFile(dir, "extract", ".tmp");
-                try (InputStream in = zip.getInputStream(e)) {
-                    Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
-                }
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            }
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot extract the native libraries of " + jar, e);
-        }
+        return NativeLibraries.extract(jar, wanted, into);
     }
 
     private static Properties properties(String name) {

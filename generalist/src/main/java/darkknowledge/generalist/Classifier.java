@@ -2,6 +2,8 @@ package darkknowledge.generalist;
 
 import darkknowledge.kernels.ReluDense;
 import darkknowledge.kernels.NhwcMaxPool;
+import darkknowledge.kernels.DnnlConv;
+import darkknowledge.kernels.DnnlMaxPool;
 import darkknowledge.kernels.Im2colConv;
 import darkknowledge.kernels.FusedMaxNorm;
 import darkknowledge.kernels.FusedAdam;
@@ -98,8 +100,8 @@ public final class Classifier {
 
     /**
      * Builds a freshly initialised convolutional net (He initialisation, float32, workspaces on):
-     * {@link Im2colConv} convolutions and {@link NhwcMaxPool} pooling per stage, {@link ReluDense}
-     * hidden layers, then the output layer as in {@link #create(MlpConfig, int, int, ILossFunction, long)}.
+     * {@link Im2colConv} convolutions and {@link NhwcMaxPool} pooling per stage ({@link DnnlConv} and
+     * {@link DnnlMaxPool} with {@code conv.backend=dnnl}), {@link ReluDense} hidden layers, then the output layer as in {@link #create(MlpConfig, int, int, ILossFunction, long)}.
      * Inputs are rows of {@code cfg.numInputs()} values, pixels in (y, x, channel) order. Every layer
      * with parameters holds DL4J's plain {@code "W"} and {@code "b"}; pooling layers hold none.
      *
@@ -114,11 +116,17 @@ public final class Classifier {
         int in = cfg.inputChannels();
         for (int c : cfg.channels()) {
             for (int i = 0; i < cfg.convsPerStage(); i++) {
-                list.layer(Im2colConv.of(h, w, in, cfg.kernel(), c));
+                list.layer(switch (cfg.backend()) {
+                    case IM2COL -> Im2colConv.of(h, w, in, cfg.kernel(), c);
+                    case DNNL -> DnnlConv.of(h, w, in, cfg.kernel(), c);
+                });
                 in = c;
             }
             if (cfg.pool() > 1) {
-                list.layer(NhwcMaxPool.of(h, w, in, cfg.pool()));
+                list.layer(switch (cfg.backend()) {
+                    case IM2COL -> NhwcMaxPool.of(h, w, in, cfg.pool());
+                    case DNNL -> DnnlMaxPool.of(h, w, in, cfg.pool());
+                });
                 h /= cfg.pool();
                 w /= cfg.pool();
             }

@@ -28,11 +28,18 @@ import java.util.List;
  * @param batchSize         minibatch size
  * @param patience          stop after this many epochs without a new best validation error (0 = never)
  * @param l2                L2 weight decay (0 = none)
+ * @param backend           what computes the convolutions: {@code im2col} (im2col and one MKL product,
+ *                          {@code Im2colConv}) or {@code dnnl} (oneDNN's convolution primitives,
+ *                          {@code DnnlConv}); the same parameters, results equal to fp32 rounding
  */
 public record ConvConfig(int inputHeight, int inputWidth, int inputChannels, List<Integer> channels, int convsPerStage,
                          int kernel, int pool, List<Integer> dense, double dropout, int jitter,
                          MlpConfig.Optimizer optimizer, double learningRate, double momentum, double learningRateDecay,
-                         int epochs, int batchSize, int patience, double l2) implements TrainingSchedule {
+                         int epochs, int batchSize, int patience, double l2, Backend backend)
+        implements TrainingSchedule {
+
+    /** What computes the convolutions (key {@code conv.backend}). */
+    public enum Backend { IM2COL, DNNL }
 
     public ConvConfig {
         Check.positive("inputHeight", inputHeight);
@@ -62,50 +69,57 @@ public record ConvConfig(int inputHeight, int inputWidth, int inputChannels, Lis
         Check.positive("batchSize", batchSize);
         Check.atLeast("patience", patience, 0);
         Check.nonNegative("l2", l2);
+        Check.that(backend != null, "backend", "must be im2col or dnnl");
     }
 
     /**
      * The glyph generalist's net on 32×32 grey images: 3×3 convolutions 16, 16, pool, 32, 32, pool,
-     * dense 512; Adam at 1e-3, batch 128, no regularisation.
+     * dense 512; Adam at 1e-3, batch 128, no regularisation; convolutions by im2col.
      */
     public static ConvConfig small(int epochs) {
         return new ConvConfig(32, 32, 1, List.of(16, 32), 2, 3, 2, List.of(512), 0, 0, MlpConfig.Optimizer.ADAM, 1e-3,
-                0.9, 1.0, epochs, 128, 0, 0);
+                0.9, 1.0, epochs, 128, 0, 0, Backend.IM2COL);
     }
 
     public ConvConfig withInput(int height, int width, int channelsPerPixel) {
         return new ConvConfig(height, width, channelsPerPixel, channels, convsPerStage, kernel, pool, dense, dropout,
-                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2);
+                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend);
     }
 
     public ConvConfig withChannels(List<Integer> c, int perStage) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, c, perStage, kernel, pool, dense, dropout,
-                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2);
+                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend);
     }
 
     public ConvConfig withDense(List<Integer> d) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, d, dropout,
-                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2);
+                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend);
     }
 
     public ConvConfig withDropout(double p) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense, p,
-                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2);
+                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend);
     }
 
     public ConvConfig withEpochs(int e) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
-                dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, e, batchSize, patience, l2);
+                dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, e, batchSize, patience, l2, backend);
     }
 
     public ConvConfig withLearningRate(double lr) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
-                dropout, jitter, optimizer, lr, momentum, learningRateDecay, epochs, batchSize, patience, l2);
+                dropout, jitter, optimizer, lr, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend);
     }
 
     public ConvConfig withBatchSize(int b) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
-                dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, b, patience, l2);
+                dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, b, patience, l2, backend);
+    }
+
+    public ConvConfig withBackend(Backend b) {
+        return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
+                dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2,
+                b);
     }
 
     /** Learning rate of epoch {@code e} (0-based): {@code learningRate * learningRateDecay^e}. */

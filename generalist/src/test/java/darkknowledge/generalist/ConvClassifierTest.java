@@ -55,7 +55,7 @@ class ConvClassifierTest {
 
     private static ConvConfig cfg(int epochs) {
         return new ConvConfig(SIDE, SIDE, 1, List.of(8, 16), 1, 3, 2, List.of(32), 0, 0, MlpConfig.Optimizer.ADAM,
-                3e-3, 0.9, 1.0, epochs, 32, 0, 0);
+                3e-3, 0.9, 1.0, epochs, 32, 0, 0, ConvConfig.Backend.IM2COL);
     }
 
     @Test
@@ -71,6 +71,44 @@ class ConvClassifierTest {
         assertTrue(last < 0.5 * first, "loss " + first + " -> " + last);
         // Chance is 48 errors of 64; six short epochs reach about 23.
         assertTrue(out.bestValidationErrors() < 64 / 2, "validation errors " + out.bestValidationErrors() + " of 64");
+    }
+
+    /**
+     * conv.backend=dnnl builds {@code DnnlConv} layers that train as the im2col ones do: from the same
+     * initial weights, the same losses step after step (to fp32 rounding, which Adam then carries on),
+     * and a saved net loads with its backend.
+     */
+    @Test
+    void theDnnlBackendTrainsAsTheIm2colOneDoes() {
+        // 8 and 16 channels (NHWC inside oneDNN), and the glyph net's 16, 16, 32, 32 (blocked, with the
+        // 32-channel tensors reordered into DL4J's workspaces)
+        trainsAsIm2colDoes(cfg(1).withLearningRate(3e-3));
+        trainsAsIm2colDoes(cfg(1).withLearningRate(3e-3).withChannels(List.of(16, 32), 2));
+    }
+
+    private void trainsAsIm2colDoes(ConvConfig cfg) {
+        Data d = strokes(64, 9);
+        Classifier im2col = Classifier.create(cfg, 4, null, 5);
+        Classifier dnnl = Classifier.create(cfg.withBackend(ConvConfig.Backend.DNNL), 4, null, 5);
+        assertEquals("DnnlConv", dnnl.network().getLayer(0).conf().getLayer().getClass().getSimpleName());
+        assertEquals("Im2colConv", im2col.network().getLayer(0).conf().getLayer().getClass().getSimpleName());
+        dnnl.network().setParams(im2col.network().params().dup());
+        double first = 0;
+        for (int step = 0; step < 5; step++) {
+            MultiLayerNetwork a = im2col.network();
+            MultiLayerNetwork b = dnnl.network();
+            a.fit(d.x(), d.y());
+            b.fit(d.x(), d.y());
+            first = step == 0 ? a.score() : first;
+            assertEquals(a.score(), b.score(), 1e-4 * a.score(), "loss of step " + step);
+        }
+        assertTrue(im2col.network().score() < first, "the loss falls: " + first + " -> " + im2col.network().score());
+        assertTrue(im2col.logits(d.x()).equalsWithEps(dnnl.logits(d.x()), 1e-3));
+        Path file = dir.resolve("dnnl.zip");
+        dnnl.save(file);
+        Classifier back = Classifier.load(file);
+        assertEquals(dnnl.network().getLayerWiseConfigurations(), back.network().getLayerWiseConfigurations());
+        assertTrue(dnnl.logits(d.x()).equalsWithEps(back.logits(d.x()), 1e-6));
     }
 
     @Test

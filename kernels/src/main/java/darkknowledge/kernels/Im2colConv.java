@@ -83,6 +83,11 @@ public class Im2colConv extends FeedForwardLayer {
      * channels} images (NHWC rows), ReLU output of {@code height × width × filters}.
      */
     public static Im2colConv of(int height, int width, int channels, int kernel, int filters) {
+        return geometry(new Im2colConv(), height, width, channels, kernel, filters);
+    }
+
+    /** Sets a fresh layer's geometry (validated), nIn (the patch size), nOut and ReLU. */
+    static <T extends Im2colConv> T geometry(T c, int height, int width, int channels, int kernel, int filters) {
         if (height < 1 || width < 1 || channels < 1 || filters < 1) {
             throw new IllegalArgumentException("convolution needs positive height, width, channels and filters, got "
                     + height + "x" + width + "x" + channels + " -> " + filters);
@@ -90,11 +95,11 @@ public class Im2colConv extends FeedForwardLayer {
         if (kernel < 1 || kernel % 2 == 0) {
             throw new IllegalArgumentException("convolution kernel must be odd and positive (same padding), got " + kernel);
         }
-        Im2colConv c = new Im2colConv();
-        c.height = height;
-        c.width = width;
-        c.channels = channels;
-        c.kernel = kernel;
+        Im2colConv g = c;  // its private fields: not reachable through the type variable
+        g.height = height;
+        g.width = width;
+        g.channels = channels;
+        g.kernel = kernel;
         c.setNIn((long) kernel * kernel * channels);
         c.setNOut(filters);
         c.setActivationFn(new ActivationReLU());
@@ -140,16 +145,17 @@ public class Im2colConv extends FeedForwardLayer {
     public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
             Collection<TrainingListener> listeners, int layerIndex, INDArray layerParamsView, boolean initializeParams,
             DataType networkDataType) {
+        String name = getClass().getSimpleName();
         if (networkDataType != DataType.FLOAT) {
-            throw new IllegalArgumentException("Im2colConv supports float32 networks only, got " + networkDataType);
+            throw new IllegalArgumentException(name + " supports float32 networks only, got " + networkDataType);
         }
         if (getIDropout() != null) {
-            throw new IllegalArgumentException("Im2colConv takes no dropout on its input (layer " + layerIndex + ")");
+            throw new IllegalArgumentException(name + " takes no dropout on its input (layer " + layerIndex + ")");
         }
         if (!(getActivationFn() instanceof ActivationReLU)) {
-            throw new IllegalArgumentException("Im2colConv computes ReLU only, got " + getActivationFn());
+            throw new IllegalArgumentException(name + " computes ReLU only, got " + getActivationFn());
         }
-        Impl layer = new Impl(conf, networkDataType);
+        BaseLayer<Im2colConv> layer = implementation(conf, networkDataType);
         layer.setListeners(listeners);
         layer.setIndex(layerIndex);
         layer.setParamsViewArray(layerParamsView);
@@ -157,6 +163,11 @@ public class Im2colConv extends FeedForwardLayer {
         layer.setParamTable(params);
         layer.setConf(conf);
         return layer;
+    }
+
+    /** The layer that computes this configuration (im2col and GEMM here). */
+    BaseLayer<Im2colConv> implementation(NeuralNetConfiguration conf, DataType dataType) {
+        return new Impl(conf, dataType);
     }
 
     @Override
@@ -173,7 +184,7 @@ public class Im2colConv extends FeedForwardLayer {
     public void setNIn(InputType inputType, boolean override) {
         // The geometry is explicit; nIn is the patch size, not the input width.
         if (inputType != null && inputType.arrayElementsPerExample() != inputSize()) {
-            throw new IllegalArgumentException("Im2colConv expects " + inputSize() + " inputs per example ("
+            throw new IllegalArgumentException(getClass().getSimpleName() + " expects " + inputSize() + " inputs per example ("
                     + height + "x" + width + "x" + channels + "), got " + inputType);
         }
     }
@@ -187,7 +198,7 @@ public class Im2colConv extends FeedForwardLayer {
     public LayerMemoryReport getMemoryReport(InputType inputType) {
         long numParams = initializer().numParams(this);
         long colPerExample = (long) height * width * getNIn();
-        return new LayerMemoryReport.Builder(layerName, Im2colConv.class, inputType, getOutputType(-1, inputType))
+        return new LayerMemoryReport.Builder(layerName, getClass(), inputType, getOutputType(-1, inputType))
                 .standardMemory(numParams, getIUpdater().stateSize(numParams))
                 .workingMemory(0, colPerExample, 0, colPerExample + outputSize())
                 .cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS)
@@ -196,7 +207,7 @@ public class Im2colConv extends FeedForwardLayer {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Im2colConv c && super.equals(o) && c.height == height && c.width == width
+        return o instanceof Im2colConv c && o.getClass() == getClass() && super.equals(o) && c.height == height && c.width == width
                 && c.channels == channels && c.kernel == kernel;
     }
 
@@ -207,7 +218,7 @@ public class Im2colConv extends FeedForwardLayer {
 
     @Override
     public String toString() {
-        return "Im2colConv(" + height + "x" + width + "x" + channels + ", " + kernel + "x" + kernel + " -> "
+        return getClass().getSimpleName() + "(" + height + "x" + width + "x" + channels + ", " + kernel + "x" + kernel + " -> "
                 + getNOut() + ")";
     }
 

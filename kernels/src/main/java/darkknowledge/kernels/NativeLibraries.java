@@ -1,13 +1,25 @@
 package darkknowledge.kernels;
 
+import darkknowledge.core.Sha256;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.function.Predicate;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 /**
  * The one place that knows which native libraries this process multiplies with: the BLAS JavaCPP
  * loads for ND4J ({@code org.bytedeco.openblas.load}; {@code ./dk} sets {@code mkl_rt}), Intel's
  * OpenMP runtime that MKL 2025 needs ({@link IntelOpenMp}), the MKL entry points our kernels call
  * through FFM ({@link Mkl}) and the CPU flags that decide which of them may run ({@link Cpu}).
+ * oneDNN ({@link Dnnl}, for {@link DnnlConv}) is loaded from its jar by path, never through the class path.
  * {@code core} never loads a native library; a run's provenance gets these entries from here.
  */
 public final class NativeLibraries {
@@ -41,5 +53,40 @@ public final class NativeLibraries {
         p.put("native.blas", blas());
         p.put("native.openmp", prepare());
         return p;
+    }
+
+    /**
+     * The entries of {@code jar} that {@code wanted} accepts, as files of one directory (their base
+     * names): {@code into} if given, else a directory of the temporary folder named by the user and the
+     * jar's name, size and date. A file is reused only at the entry's size, and written aside and moved
+     * in whole, so no process ever loads half a library.
+     */
+    public static Path extract(Path jar, Predicate<String> wanted, Path into) {
+        try (ZipFile zip = new ZipFile(jar.toFile())) {
+            Path dir = into;
+            if (dir == null) {
+                String key = jar.toAbsolutePath() + " " + Files.size(jar) + " " + Files.getLastModifiedTime(jar);
+                dir = Path.of(System.getProperty("java.io.tmpdir"), "dk-blas-" + System.getProperty("user.name", "user")
+                        + "-" + Sha256.of(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16));
+            }
+            Files.createDirectories(dir);
+            for (ZipEntry e : java.util.Collections.list(zip.entries())) {
+                if (e.isDirectory() || !wanted.test(e.getName())) {
+                    continue;
+                }
+                Path file = dir.resolve(e.getName().substring(e.getName().lastIndexOf('/') + 1));
+                if (Files.isRegularFile(file) && Files.size(file) == e.getSize()) {
+                    continue;
+                }
+                Path tmp = Files.createTempFile(dir, "extract", ".tmp");
+                try (InputStream in = zip.getInputStream(e)) {
+                    Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                }
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot extract the native libraries of " + jar, e);
+        }
     }
 }

@@ -53,16 +53,33 @@ public class NhwcMaxPool extends NoParamLayer {
 
     /** Pooling of {@code height × width × channels} rows in {@code size × size} windows with stride {@code size}. */
     public static NhwcMaxPool of(int height, int width, int channels, int size) {
+        return geometry(new NhwcMaxPool(), height, width, channels, size);
+    }
+
+    /** Sets a fresh layer's geometry (validated). */
+    static <T extends NhwcMaxPool> T geometry(T layer, int height, int width, int channels, int size) {
         if (size < 1 || height < 1 || width < 1 || channels < 1 || height % size != 0 || width % size != 0) {
             throw new IllegalArgumentException("max pooling needs positive sizes with the window (" + size
                     + ") dividing the image (" + height + "x" + width + "x" + channels + ")");
         }
-        NhwcMaxPool p = new NhwcMaxPool();
+        NhwcMaxPool p = layer;  // its private fields: not reachable through the type variable
         p.height = height;
         p.width = width;
         p.channels = channels;
         p.size = size;
-        return p;
+        return layer;
+    }
+
+    public int height() {
+        return height;
+    }
+
+    public int width() {
+        return width;
+    }
+
+    public int channels() {
+        return channels;
     }
 
     public int size() {
@@ -83,15 +100,21 @@ public class NhwcMaxPool extends NoParamLayer {
     public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
             INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
         if (networkDataType != DataType.FLOAT) {
-            throw new IllegalArgumentException("NhwcMaxPool supports float32 networks only, got " + networkDataType);
+            throw new IllegalArgumentException(getClass().getSimpleName() + " supports float32 networks only, got "
+                    + networkDataType);
         }
-        Impl layer = new Impl(conf, networkDataType);
+        AbstractLayer<NhwcMaxPool> layer = implementation(conf, networkDataType);
         layer.setListeners(listeners);
         layer.setIndex(layerIndex);
         layer.setParamsViewArray(layerParamsView);
         layer.setParamTable(initializer().init(conf, layerParamsView, initializeParams));
         layer.setConf(conf);
         return layer;
+    }
+
+    /** The layer that computes this configuration (the loops below here). */
+    AbstractLayer<NhwcMaxPool> implementation(NeuralNetConfiguration conf, DataType dataType) {
+        return new Impl(conf, dataType);
     }
 
     @Override
@@ -107,7 +130,7 @@ public class NhwcMaxPool extends NoParamLayer {
     @Override
     public void setNIn(InputType inputType, boolean override) {
         if (inputType != null && inputType.arrayElementsPerExample() != inputSize()) {
-            throw new IllegalArgumentException("NhwcMaxPool expects " + inputSize() + " inputs per example, got "
+            throw new IllegalArgumentException(getClass().getSimpleName() + " expects " + inputSize() + " inputs per example, got "
                     + inputType);
         }
     }
@@ -129,7 +152,7 @@ public class NhwcMaxPool extends NoParamLayer {
 
     @Override
     public LayerMemoryReport getMemoryReport(InputType inputType) {
-        return new LayerMemoryReport.Builder(layerName, NhwcMaxPool.class, inputType, getOutputType(-1, inputType))
+        return new LayerMemoryReport.Builder(layerName, getClass(), inputType, getOutputType(-1, inputType))
                 .standardMemory(0, 0)
                 .workingMemory(0, 0, 0, inputSize())
                 .cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS)
@@ -138,7 +161,7 @@ public class NhwcMaxPool extends NoParamLayer {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof NhwcMaxPool p && super.equals(o) && p.height == height && p.width == width
+        return o instanceof NhwcMaxPool p && o.getClass() == getClass() && super.equals(o) && p.height == height && p.width == width
                 && p.channels == channels && p.size == size;
     }
 
@@ -149,11 +172,11 @@ public class NhwcMaxPool extends NoParamLayer {
 
     @Override
     public String toString() {
-        return "NhwcMaxPool(" + height + "x" + width + "x" + channels + ", " + size + "x" + size + ")";
+        return getClass().getSimpleName() + "(" + height + "x" + width + "x" + channels + ", " + size + "x" + size + ")";
     }
 
     /** The layer itself. */
-    static final class Impl extends AbstractLayer<NhwcMaxPool> {
+    static class Impl extends AbstractLayer<NhwcMaxPool> {
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
         }
@@ -212,8 +235,20 @@ public class NhwcMaxPool extends NoParamLayer {
 
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
-    /** Each output pixel's channels are the element-wise max of its window's s² contiguous channel runs. */
+    /**
+     * Each output pixel's channels are the element-wise max of its window's s² contiguous channel runs
+     * (16-lane vectors where the Vector API is present, {@link Simd}).
+     */
     static void forward(MemorySegment in, MemorySegment out, int n, int h, int w, int ch, int s) {
+        if (Simd.AVAILABLE) {
+            Simd.Kernels.maxPool(in, out, n, h, w, ch, s);
+        } else {
+            forwardScalar(in, out, n, h, w, ch, s);
+        }
+    }
+
+    /** {@link #forward} one value at a time. */
+    static void forwardScalar(MemorySegment in, MemorySegment out, int n, int h, int w, int ch, int s) {
         int oh = h / s;
         int ow = w / s;
         long o = 0;
@@ -239,8 +274,21 @@ public class NhwcMaxPool extends NoParamLayer {
         }
     }
 
-    /** The gradient of each output goes to the first maximal input of its window; the others get 0. */
+    /**
+     * The gradient of each output goes to the first maximal input of its window; the others get 0
+     * (vectors where the Vector API is present: the same result, NaN inputs aside).
+     */
     static void backward(MemorySegment in, MemorySegment eps, MemorySegment epsIn, int n, int h, int w, int ch, int s) {
+        if (Simd.AVAILABLE) {
+            Simd.Kernels.maxPoolBackward(in, eps, epsIn, n, h, w, ch, s);
+        } else {
+            backwardScalar(in, eps, epsIn, n, h, w, ch, s);
+        }
+    }
+
+    /** {@link #backward} one value at a time. */
+    static void backwardScalar(MemorySegment in, MemorySegment eps, MemorySegment epsIn, int n, int h, int w, int ch,
+            int s) {
         int oh = h / s;
         int ow = w / s;
         long o = 0;

@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The per-element loops of a training step that HotSpot does not vectorise by itself, written with
  * the Vector API ({@code jdk.incubator.vector}): Adam's update ({@link FusedAdam}), the fp32→bf16
  * rounding ({@link Bf16#round}) and the max-norm constraint's column norms and scaling
- * ({@link FusedMaxNorm}). The first two and the scaling compute exactly what their scalar loops
+ * ({@link FusedMaxNorm}), and max pooling forward and backward ({@link NhwcMaxPool}). The first two,
+ * the scaling and the pooling compute exactly what their scalar loops
  * compute, bit for bit (no fused multiply-adds; sqrt and division are correctly rounded in both),
  * which {@code SimdTest} checks; the sum of squares adds in 16 lanes, so it differs from the scalar
  * loop's order by float rounding (as ND4J's own parallel norm does).
@@ -115,6 +117,111 @@ final class Simd {
                 ((ShortVector) rounded.convertShape(VectorOperators.I2S, S, 0)).intoMemorySegment(dst, 2 * i, ORDER);
             }
             return i;
+        }
+
+        /**
+         * {@link NhwcMaxPool#forward}: for each output pixel, the lane-wise max of its window's s²
+         * channel runs, {@link #F}'s lanes at a time (the channels' tail masked).
+         */
+        static void maxPool(MemorySegment in, MemorySegment out, int n, int h, int w, int ch, int s) {
+            int oh = h / s;
+            int ow = w / s;
+            long rowStride = (long) w * ch;
+            long o = 0;
+            for (int e = 0; e < n; e++) {
+                long base = (long) e * h * w * ch;
+                for (int y = 0; y < oh; y++) {
+                    for (int x = 0; x < ow; x++, o += ch) {
+                        long first = base + (long) y * s * rowStride + (long) x * s * ch;
+                        int c = 0;
+                        for (; c + F.length() <= ch; c += F.length()) {
+                            FloatVector best = FloatVector.fromMemorySegment(F, in, 4 * (first + c), ORDER);
+                            for (int dy = 0; dy < s; dy++) {
+                                for (int dx = dy == 0 ? 1 : 0; dx < s; dx++) {
+                                    long r = first + dy * rowStride + (long) dx * ch + c;
+                                    best = best.max(FloatVector.fromMemorySegment(F, in, 4 * r, ORDER));
+                                }
+                            }
+                            best.intoMemorySegment(out, 4 * (o + c), ORDER);
+                        }
+                        if (c < ch) {
+                            VectorMask<Float> m = F.indexInRange(c, ch);
+                            FloatVector best = FloatVector.fromMemorySegment(F, in, 4 * (first + c), ORDER, m);
+                            for (int dy = 0; dy < s; dy++) {
+                                for (int dx = dy == 0 ? 1 : 0; dx < s; dx++) {
+                                    long r = first + dy * rowStride + (long) dx * ch + c;
+                                    best = best.max(FloatVector.fromMemorySegment(F, in, 4 * r, ORDER, m));
+                                }
+                            }
+                            best.intoMemorySegment(out, 4 * (o + c), ORDER, m);
+                        }
+                    }
+                }
+            }
+        }
+
+        /**
+         * {@link NhwcMaxPool#backward}: each output's gradient goes to the first input of its window
+         * (in (dy, dx) order) that equals the window's max, the first maximal one; the others get 0.
+         */
+        static void maxPoolBackward(MemorySegment in, MemorySegment eps, MemorySegment epsIn, int n, int h, int w,
+                int ch, int s) {
+            int oh = h / s;
+            int ow = w / s;
+            long rowStride = (long) w * ch;
+            long o = 0;
+            for (int e = 0; e < n; e++) {
+                long base = (long) e * h * w * ch;
+                for (int y = 0; y < oh; y++) {
+                    for (int x = 0; x < ow; x++, o += ch) {
+                        long first = base + (long) y * s * rowStride + (long) x * s * ch;
+                        int c = 0;
+                        for (; c + F.length() <= ch; c += F.length()) {
+                            FloatVector best = FloatVector.fromMemorySegment(F, in, 4 * (first + c), ORDER);
+                            for (int dy = 0; dy < s; dy++) {
+                                for (int dx = dy == 0 ? 1 : 0; dx < s; dx++) {
+                                    long r = first + dy * rowStride + (long) dx * ch + c;
+                                    best = best.max(FloatVector.fromMemorySegment(F, in, 4 * r, ORDER));
+                                }
+                            }
+                            FloatVector g = FloatVector.fromMemorySegment(F, eps, 4 * (o + c), ORDER);
+                            FloatVector zero = FloatVector.zero(F);
+                            VectorMask<Float> done = F.maskAll(false);
+                            for (int dy = 0; dy < s; dy++) {
+                                for (int dx = 0; dx < s; dx++) {
+                                    long r = first + dy * rowStride + (long) dx * ch + c;
+                                    VectorMask<Float> hit = FloatVector.fromMemorySegment(F, in, 4 * r, ORDER)
+                                            .compare(VectorOperators.EQ, best).andNot(done);
+                                    done = done.or(hit);
+                                    zero.blend(g, hit).intoMemorySegment(epsIn, 4 * r, ORDER);
+                                }
+                            }
+                        }
+                        if (c < ch) {  // the channels' tail, masked (slower)
+                            VectorMask<Float> m = F.indexInRange(c, ch);
+                            FloatVector best = FloatVector.fromMemorySegment(F, in, 4 * (first + c), ORDER, m);
+                            for (int dy = 0; dy < s; dy++) {
+                                for (int dx = dy == 0 ? 1 : 0; dx < s; dx++) {
+                                    long r = first + dy * rowStride + (long) dx * ch + c;
+                                    best = best.max(FloatVector.fromMemorySegment(F, in, 4 * r, ORDER, m));
+                                }
+                            }
+                            FloatVector g = FloatVector.fromMemorySegment(F, eps, 4 * (o + c), ORDER, m);
+                            FloatVector zero = FloatVector.zero(F);
+                            VectorMask<Float> done = F.maskAll(false);
+                            for (int dy = 0; dy < s; dy++) {
+                                for (int dx = 0; dx < s; dx++) {
+                                    long r = first + dy * rowStride + (long) dx * ch + c;
+                                    VectorMask<Float> hit = FloatVector.fromMemorySegment(F, in, 4 * r, ORDER, m)
+                                            .compare(VectorOperators.EQ, best).andNot(done);
+                                    done = done.or(hit);
+                                    zero.blend(g, hit).intoMemorySegment(epsIn, 4 * r, ORDER, m);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

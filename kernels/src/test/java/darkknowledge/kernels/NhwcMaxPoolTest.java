@@ -54,6 +54,41 @@ class NhwcMaxPoolTest {
         Im2colConvTest.assertClose(te.reshape('c', n, (long) h * w * c), oe, "epsilon");
     }
 
+    /** The vector loops compute exactly the scalar ones, ties (ReLU zeros) and channel tails included. */
+    @Test
+    void theVectorLoopsAreTheScalarOnes() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.AVAILABLE, "no jdk.incubator.vector in this JVM");
+        var arena = java.lang.foreign.Arena.ofAuto();
+        for (int[] g : new int[][] {{3, 8, 6, 5, 2}, {2, 32, 32, 16, 2}, {2, 16, 16, 32, 2}, {2, 9, 9, 21, 3}}) {
+            int n = g[0];
+            int h = g[1];
+            int w = g[2];
+            int c = g[3];
+            int s = g[4];
+            long in = (long) n * h * w * c;
+            long out = in / s / s;
+            java.util.Random r = new java.util.Random(7);
+            var x = arena.allocate(4 * in);
+            var eps = arena.allocate(4 * out);
+            for (long i = 0; i < in; i++) {
+                x.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, Math.max(0f, (float) r.nextGaussian() - 0.5f));
+            }
+            for (long i = 0; i < out; i++) {
+                eps.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (float) r.nextGaussian());
+            }
+            var o1 = arena.allocate(4 * out);
+            var o2 = arena.allocate(4 * out);
+            var e1 = arena.allocate(4 * in);
+            var e2 = arena.allocate(4 * in);
+            NhwcMaxPool.forwardScalar(x, o1, n, h, w, c, s);
+            NhwcMaxPool.forward(x, o2, n, h, w, c, s);
+            NhwcMaxPool.backwardScalar(x, eps, e1, n, h, w, c, s);
+            NhwcMaxPool.backward(x, eps, e2, n, h, w, c, s);
+            org.junit.jupiter.api.Assertions.assertEquals(-1L, o1.mismatch(o2), java.util.Arrays.toString(g) + " pooled");
+            org.junit.jupiter.api.Assertions.assertEquals(-1L, e1.mismatch(e2), java.util.Arrays.toString(g) + " epsilon");
+        }
+    }
+
     @Test
     void pooledValuesAndGradientsAreDl4jsForTwoByTwoWindows() {
         assertSameAsDl4j(3, 8, 6, 5, 2, false);
