@@ -97,7 +97,7 @@ class ModelsTest {
         RunContext ctx = TinyRuns.context(root, 1, new TinyRuns.Recorder());
         RunData s = images(ctx);
         ConvConfig conv = new ConvConfig(8, 8, 1, List.of(4), 1, 3, 2, List.of(8), 0, 0, MlpConfig.Optimizer.ADAM,
-                1e-2, 0.9, 1.0, 2, 16, 0, 0);
+                1e-2, 0.9, 1.0, 2, 16, 0, 0, ConvConfig.Backend.IM2COL);
         Models.Trained c = Models.trainOnLabels(ctx, "conv", conv, s);
         Models.Trained m = Models.trainOnLabels(ctx, "mlp", mlp(2), s);
         assertEquals(conv.parameterCount(3), storedParameters(ctx.modelPath("conv")));
