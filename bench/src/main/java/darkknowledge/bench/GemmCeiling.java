@@ -9,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.Predicate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -195,7 +194,7 @@ final class GemmCeiling implements AutoCloseable {
         Path dir = null;
         for (String jar : resource("training-mkl.classpath").strip().split(java.io.File.pathSeparator)) {
             if (jar.matches(".*/mkl-[^/]*-linux-x86_64(-redist)?\\.jar")) {
-                dir = extract(Path.of(jar), name -> name.startsWith("org/bytedeco/mkl/linux-x86_64/lib")
+                dir = NativeLibraries.extract(Path.of(jar), name -> name.startsWith("org/bytedeco/mkl/linux-x86_64/lib")
                         && name.contains(".so") && !name.contains("/libjni"), dir);
             }
         }
@@ -219,7 +218,7 @@ final class GemmCeiling implements AutoCloseable {
             throw new IllegalStateException("the OpenBLAS jar for the GEMM probe (" + artifact + ") is missing at " + jar
                     + ": the bench module's build fetches it (mvn -pl bench package)");
         }
-        Path dir = extract(jar, name -> name.startsWith("org/bytedeco/openblas/linux-x86_64/lib") && name.contains(".so")
+        Path dir = NativeLibraries.extract(jar, name -> name.startsWith("org/bytedeco/openblas/linux-x86_64/lib") && name.contains(".so")
                 && !name.contains("/libjni"), null);
         String threads = System.getenv().getOrDefault("OMP_NUM_THREADS",
                 String.valueOf(Runtime.getRuntime().availableProcessors()));
@@ -253,11 +252,6 @@ final class GemmCeiling implements AutoCloseable {
         int dash = version.indexOf('-');
         String library = parts.length > 1 && parts[1].equals("openblas") ? "OpenBLAS" : "MKL";
         return library + " " + (dash < 0 ? version : version.substring(0, dash));
-    }
-
-    /** {@link NativeLibraries#extract}: the jar's wanted entries as files of one directory. */
-    static Path extract(Path jar, Predicate<String> wanted, Path into) {
-        return NativeLibraries.extract(jar, wanted, into);
     }
 
     private static Properties properties(String name) {

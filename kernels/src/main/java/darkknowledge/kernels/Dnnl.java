@@ -188,7 +188,7 @@ final class Dnnl {
             }
         }
         Path dir = NativeLibraries.extract(jar, name -> name.equals("org/bytedeco/dnnl/linux-x86_64/libdnnl.so.3")
-                || name.equals("org/bytedeco/dnnl/linux-x86_64/libgomp.so.1"), extractDir(jar));
+                || name.equals("org/bytedeco/dnnl/linux-x86_64/libgomp.so.1"), NativeLibraries.extractionDir("dnnl", jar));
         NativeLibraries.extract(openclJar, name -> name.equals("org/bytedeco/opencl/linux-x86_64/libOpenCL.so.1"), dir);
         Path file = dir.resolve("libdnnl.so.3");
         SymbolLookup lookup;
@@ -198,17 +198,6 @@ final class Dnnl {
             throw new IllegalStateException("cannot load " + file + " (" + artifact + "): " + e.getMessage(), e);
         }
         return new Dnnl(artifact, file, lookup);
-    }
-
-    /** Beside the jar's other extractions, one directory per jar (its path, size and date). */
-    private static Path extractDir(Path jar) {
-        try {
-            String key = jar.toAbsolutePath() + " " + Files.size(jar) + " " + Files.getLastModifiedTime(jar);
-            return Path.of(System.getProperty("java.io.tmpdir"), "dk-dnnl-" + System.getProperty("user.name", "user")
-                    + "-" + darkknowledge.core.Sha256.of(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + jar, e);
-        }
     }
 
     private static Properties properties() {

@@ -57,18 +57,12 @@ public final class NativeLibraries {
 
     /**
      * The entries of {@code jar} that {@code wanted} accepts, as files of one directory (their base
-     * names): {@code into} if given, else a directory of the temporary folder named by the user and the
-     * jar's name, size and date. A file is reused only at the entry's size, and written aside and moved
+     * names): {@code into} if given, else {@code extractionDir("blas", jar)}. A file is reused only at the entry's size, and written aside and moved
      * in whole, so no process ever loads half a library.
      */
     public static Path extract(Path jar, Predicate<String> wanted, Path into) {
         try (ZipFile zip = new ZipFile(jar.toFile())) {
-            Path dir = into;
-            if (dir == null) {
-                String key = jar.toAbsolutePath() + " " + Files.size(jar) + " " + Files.getLastModifiedTime(jar);
-                dir = Path.of(System.getProperty("java.io.tmpdir"), "dk-blas-" + System.getProperty("user.name", "user")
-                        + "-" + Sha256.of(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16));
-            }
+            Path dir = into != null ? into : extractionDir("blas", jar);
             Files.createDirectories(dir);
             for (ZipEntry e : java.util.Collections.list(zip.entries())) {
                 if (e.isDirectory() || !wanted.test(e.getName())) {
@@ -87,6 +81,20 @@ public final class NativeLibraries {
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot extract the native libraries of " + jar, e);
+        }
+    }
+
+    /**
+     * The directory of the temporary folder where {@code jar}'s libraries are extracted: named by
+     * {@code kind}, the user, and the jar's path, size and date, so a changed jar gets a new one.
+     */
+    public static Path extractionDir(String kind, Path jar) {
+        try {
+            String key = jar.toAbsolutePath() + " " + Files.size(jar) + " " + Files.getLastModifiedTime(jar);
+            return Path.of(System.getProperty("java.io.tmpdir"), "dk-" + kind + "-" + System.getProperty("user.name", "user")
+                    + "-" + Sha256.of(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + jar, e);
         }
     }
 }
