@@ -33,6 +33,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <ul>
  * <li>Training throughput of the 784-800-800-10 and 784-1200-1200-10 nets against the GEMM ceiling,
  *     DL4J's stock parts, the NumPy peer; one Adam step; distillation overhead ({@link TrainingBench}).
+ * <li>The glyph generalist's conv net at 500 and 3,755 classes on each conv backend against the same
+ *     ceiling and DL4J's stock layers ({@link ConvBench}).
  * <li>The §5.4 solver with 10, 100 and 1,000 active specialist classes vs a 1,000-class forward pass
  *     ({@link SolverBench}).
  * <li>Specialists in parallel: 4 specialists with 2 workers vs 1 ({@link SpecialistsBench}).
@@ -98,6 +100,7 @@ public final class Bench {
             provenance.putAll("", ceiling.provenance());
             provenance.put("blas.mkl.version", ceiling.mkl().version());
             rows.addAll(TrainingBench.measure(scale, seeds, x, y, ceiling, numpy));
+            rows.addAll(ConvBench.measure(scale, seeds.derive("conv"), ceiling));
         }
         rows.addAll(SolverBench.measure(scale == Scale.TINY ? 200 : 5000, seeds));
         rows.addAll(SpecialistsBench.measure(scale == Scale.TINY ? 30 : 150, seeds));

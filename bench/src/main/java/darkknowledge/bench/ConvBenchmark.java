@@ -115,6 +115,12 @@ public final class ConvBenchmark {
      * references; the ceiling's probes when {@code ceiling} is non-null.
      */
     public static Result measure(ConvConfig cfg, int classes, int repeats, int steps, long seed, GemmCeiling ceiling) {
+        return measure(cfg, classes, repeats, steps, seed, ceiling, false);
+    }
+
+    /** {@link #measure}, printing oneDNN's chosen implementations when {@code verbose}. */
+    static Result measure(ConvConfig cfg, int classes, int repeats, int steps, long seed, GemmCeiling ceiling,
+            boolean verbose) {
         int batch = cfg.batchSize();
         ConvConfig convOnly = cfg.withDense(List.of(8));
         int convOnlyClasses = 10;
@@ -155,7 +161,7 @@ public final class ConvBenchmark {
             System.setProperty("darkknowledge.dnnl.layout", layout);
         }
         for (Timed t : timed) {
-            if (t.conv() && t.name().startsWith("dnnl")) {
+            if (verbose && t.conv() && t.name().startsWith("dnnl")) {
                 for (var layer : t.net().getLayers()) {
                     if (layer.conf().getLayer() instanceof DnnlConv conv) {
                         System.out.println(t.name() + " " + conv + ": " + DnnlConv.implementations(layer, batch));
@@ -369,7 +375,7 @@ public final class ConvBenchmark {
                         + " threads), " + ceiling.openblas().library().name() + " (" + ceiling.openblas().threads()
                         + " threads)");
             }
-            r = measure(cfg, classes, repeats, steps, 1, ceiling);
+            r = measure(cfg, classes, repeats, steps, 1, ceiling, true);
         }
         System.out.printf(Locale.ROOT, "conv net %s stages %s x%d, kernel %d, pool %d, dense %s, %d classes, batch %d;"
                         + " %.1f MFLOP forward per example (convolutions %.1f); OMP_NUM_THREADS=%s MKL_NUM_THREADS=%s;"

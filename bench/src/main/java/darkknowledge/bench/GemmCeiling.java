@@ -2,6 +2,7 @@ package darkknowledge.bench;
 
 import darkknowledge.kernels.Cpu;
 import darkknowledge.kernels.NativeLibraries;
+import darkknowledge.kernels.OpenBlas;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
@@ -207,42 +208,19 @@ final class GemmCeiling implements AutoCloseable {
     }
 
     /**
-     * A current OpenBLAS as JavaCPP ships it ({@code openblas-probe.properties}: the jar the bench
-     * module's build fetched into the local repository), with this process's thread count.
+     * The OpenBLAS build training may multiply with ({@link OpenBlas#extracted()}: the jar the kernels
+     * module's build fetched), with this process's thread count and {@link OpenBlas#coreType}.
      */
     static ProbeProcess.Library openblasLibrary() {
-        Properties p = properties("openblas-probe.properties");
-        String artifact = p.getProperty("openblas.artifact");
-        Path jar = Path.of(p.getProperty("openblas.jar"));
-        if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException("the OpenBLAS jar for the GEMM probe (" + artifact + ") is missing at " + jar
-                    + ": the bench module's build fetches it (mvn -pl bench package)");
-        }
-        Path dir = NativeLibraries.extract(jar, name -> name.startsWith("org/bytedeco/openblas/linux-x86_64/lib") && name.contains(".so")
-                && !name.contains("/libjni"), null);
+        OpenBlas.Extracted x = OpenBlas.extracted();
         String threads = System.getenv().getOrDefault("OMP_NUM_THREADS",
                 String.valueOf(Runtime.getRuntime().availableProcessors()));
         Map<String, String> env = new TreeMap<>(Map.of("OPENBLAS_NUM_THREADS", threads));
-        String core = openblasCoreType(Cpu.info());
+        String core = OpenBlas.coreType(Cpu.info());
         if (core != null) {
             env.put("OPENBLAS_CORETYPE", core);
         }
-        return new ProbeProcess.Library(name(artifact), artifact, dir.resolve("libopenblas.so.0"), Map.copyOf(env));
-    }
-
-    /**
-     * The kernel set OpenBLAS should use where its own detection falls short, else null (let it
-     * detect). OpenBLAS 0.3.31's DYNAMIC_ARCH build takes AMD Zen 5 (family 26) for a Haswell and runs
-     * its AVX2 kernels; told COOPERLAKE (AVX-512 with bf16) on the same CPU and threads, its 800-800
-     * training-step products ran at 201 GFLOP/s against Haswell's 54 and MKL's 79 (one quiet round on
-     * a 2-core AMD EPYC; the bench's rows measure it each run). Intel CPUs are detected correctly.
-     */
-    static String openblasCoreType(Map<String, String> cpu) {
-        boolean amd = cpu.getOrDefault("cpu.model", "").contains("AMD");
-        if (!amd || !"true".equals(cpu.get("cpu.flag.avx512f"))) {
-            return null;
-        }
-        return "true".equals(cpu.get("cpu.flag.avx512_bf16")) ? "COOPERLAKE" : "SKYLAKEX";
+        return new ProbeProcess.Library(name(x.artifact()), x.artifact(), x.file(), Map.copyOf(env));
     }
 
     /** "org.bytedeco:mkl:2025.0-1.5.11" → "MKL 2025.0"; "org.bytedeco:openblas:0.3.31-1.5.13" → "OpenBLAS 0.3.31". */

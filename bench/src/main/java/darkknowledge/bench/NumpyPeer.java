@@ -2,6 +2,8 @@ package darkknowledge.bench;
 
 import darkknowledge.bench.Bench.Row;
 import darkknowledge.core.ChildProcess;
+import darkknowledge.kernels.Cpu;
+import darkknowledge.kernels.OpenBlas;
 import darkknowledge.core.Provenance;
 import darkknowledge.kernels.NativeLibraries;
 import darkknowledge.data.DataStore;
@@ -60,8 +62,15 @@ final class NumpyPeer {
         try {
             // The peer runs as NumPy runs by default (its OpenBLAS on every core), not under dk's thread
             // settings: OpenBLAS reads OMP_NUM_THREADS too, and one thread would flatter us.
+            // Its OpenBLAS gets the kernel set ours gets (OpenBlas.coreType), over the environment's
+            // OPENBLAS_CORETYPE: ours would otherwise run AVX-512 kernels against its AVX2 ones.
+            String core = peerCoreType();
             r = ChildProcess.of(python, peer.toString(), mnist.toString()).mergeErrors().unsetEnv(PEER_UNSET_ENV)
-                    .timeout(TIMEOUT).run();
+                    .environment(env -> {
+                        if (core != null) {
+                            env.put("OPENBLAS_CORETYPE", core);
+                        }
+                    }).timeout(TIMEOUT).run();
         } catch (ChildProcess.StartFailure e) {
             rows.add(why(python + " not found, needed to run " + peer + " (" + e.getCause().getMessage() + ")"));
             return Double.NaN;
@@ -85,6 +94,19 @@ final class NumpyPeer {
 
     private static Row why(String note) {
         return new Row("NumPy peer", Double.NaN, "", Double.NaN, "", note);
+    }
+
+    /** The OPENBLAS_CORETYPE the peer runs with when our rule sets one ({@link OpenBlas#coreType}), else null. */
+    static String peerCoreType() {
+        return OpenBlas.coreType(Cpu.info());
+    }
+
+    /** How the peer's OpenBLAS picked its kernels, for the row's note. */
+    static String peerKernels() {
+        String core = peerCoreType();
+        return core != null ? "its OpenBLAS told OPENBLAS_CORETYPE=" + core + " as ours is"
+                : "its OpenBLAS's kernels as it detects them" + (System.getenv("OPENBLAS_CORETYPE") != null
+                        ? " (OPENBLAS_CORETYPE=" + System.getenv("OPENBLAS_CORETYPE") + " from the environment)" : "");
     }
 
     /** Our thread settings as the environment gives them to ND4J (OpenMP) and to the BLAS. */

@@ -10,6 +10,7 @@ import darkknowledge.distill.SoftTargets;
 import darkknowledge.distill.Teacher;
 import darkknowledge.generalist.Classifier;
 import darkknowledge.kernels.FusedAdam;
+import darkknowledge.kernels.Gemm;
 import darkknowledge.generalist.MlpConfig;
 import darkknowledge.generalist.Trainer;
 import java.util.ArrayList;
@@ -106,22 +107,28 @@ final class TrainingBench {
         double[] ours = new double[rounds];
         double[] ours16 = new double[rounds];
         double[] stock = new double[rounds];
+        double[] otherBlas = new double[rounds];
         double[] peer = new double[rounds];
         Arrays.fill(bf16, Double.NaN);
         Arrays.fill(stock, Double.NaN);
         Arrays.fill(peer, Double.NaN);
         Map<GemmCeiling.Product, double[]> perProduct32 = new LinkedHashMap<>();
         Map<GemmCeiling.Product, double[]> perProduct16 = new LinkedHashMap<>();
-        Map<GemmCeiling.Product, double[]> perProductTraining = new LinkedHashMap<>();
+        Map<GemmCeiling.Product, double[]> perProductMkl = new LinkedHashMap<>();
+        double[] mklRate = new double[rounds];
+        // our kernels' products run on the library Gemm chose for this CPU: their ratio is to that library's rate
+        String kernelsBlas = Gemm.name();
+        boolean kernelsOnOpenblas = kernelsBlas.startsWith("OpenBLAS");
         Map<GemmCeiling.Product, double[]> perProductOpenblas = new LinkedHashMap<>();
         for (int r = 0; r < rounds; r++) {
             GemmCeiling.Round raw = ceiling.measure(step);
             fp32[r] = GemmCeiling.gflops(raw.best());
-            trainingBlas[r] = GemmCeiling.gflops(raw.mkl());
+            trainingBlas[r] = GemmCeiling.gflops(kernelsOnOpenblas ? raw.openblas() : raw.mkl());
             openblas[r] = GemmCeiling.gflops(raw.openblas());
+            mklRate[r] = GemmCeiling.gflops(raw.mkl());
             fastest.add(raw.bestName(ceiling));
             collect(raw.best(), perProduct32, r, rounds);
-            collect(raw.mkl(), perProductTraining, r, rounds);
+            collect(raw.mkl(), perProductMkl, r, rounds);
             collect(raw.openblas(), perProductOpenblas, r, rounds);
             if (raw.bf16() != null) {
                 bf16[r] = GemmCeiling.gflops(raw.bf16());
@@ -132,6 +139,14 @@ final class TrainingBench {
             ours16[r] = model16 == null ? Double.NaN : epochSeconds(model16, cfg16, x, y, seeds.derive("minibatches", width, r));
             if (stockModel != null) {
                 stock[r] = epochSeconds(stockModel, cfg, x, y, seeds.derive("minibatches", width, r));
+            }
+            if (references) {
+                Gemm.Decision chosen = Gemm.use(kernelsOnOpenblas ? Gemm.Choice.MKL : Gemm.Choice.OPENBLAS);
+                try {
+                    otherBlas[r] = epochSeconds(model, cfg, x, y, seeds.derive("minibatches", width, r));
+                } finally {
+                    Gemm.restore(chosen);
+                }
             }
             if (references && peerEpoch != null) {
                 peer[r] = peerEpoch.getAsDouble();
@@ -144,15 +159,16 @@ final class TrainingBench {
         for (int r = 0; r < rounds; r++) {
             effective[r] = 6.0 * weights * n / ours[r] / 1e9;
         }
-        String rawTraining = ceiling.mkl().library().name();
+        String rawMkl = ceiling.mkl().library().name();
         String rawOpenblas = ceiling.openblas().library().name();
-        String raw32 = rawTraining;  // the bf16 products exist only in MKL
+        String rawTraining = kernelsOnOpenblas ? rawOpenblas : rawMkl;
+        String raw32 = rawMkl;  // the bf16 products exist only in MKL
         String how = String.format(Locale.ROOT, "called directly on the %d products of one training step at batch %d "
                 + "(child JVM, %d threads)", step.size(), BATCH, ceiling.mkl().threads());
         Spread ceiling32 = Spread.of(fp32);
         Map<String, Long> wins = new java.util.TreeMap<>();
         fastest.forEach(name -> wins.merge(name, 1L, Long::sum));
-        rows.add(new Row(net + " fp32 ceiling (best BLAS: " + rawTraining + " or " + rawOpenblas + " sgemm)",
+        rows.add(new Row(net + " fp32 ceiling (best BLAS: " + rawMkl + " or " + rawOpenblas + " sgemm)",
                 ceiling32.median(), "GFLOP/s", Double.NaN, "", "the faster library each round, rounds won " + wins
                 + "; cblas_sgemm " + how + "; " + ceiling32.range() + "; per product: " + medians(perProduct32)));
         if (ceiling.bf16Unsupported() == null) {
@@ -163,14 +179,16 @@ final class TrainingBench {
             rows.add(new Row(net + " bf16 ceiling (" + raw32 + " gemm_bf16bf16f32)", Double.NaN, "", Double.NaN, "",
                     ceiling.bf16Unsupported()));
         }
-        Spread trainingRatio = Spread.ofRatios(trainingBlas, fp32);
-        rows.add(new Row(net + " " + rawTraining + " sgemm (ND4J's BLAS)", Spread.of(trainingBlas).median(), "GFLOP/s",
-                trainingRatio.median(), "of fp32 ceiling", "the build training runs on, called the same way; ratio "
-                + trainingRatio.range() + "; per product: " + medians(perProductTraining)));
+        String kernelsNote = "; our kernels multiply with " + kernelsBlas + " here (" + Gemm.describe() + ")";
+        Spread mklRatio = Spread.ofRatios(mklRate, fp32);
+        rows.add(new Row(net + " " + rawMkl + " sgemm (ND4J's BLAS)", Spread.of(mklRate).median(), "GFLOP/s",
+                mklRatio.median(), "of fp32 ceiling", "the build ND4J multiplies with, called the same way; ratio "
+                + mklRatio.range() + "; per product: " + medians(perProductMkl) + (kernelsOnOpenblas ? "" : kernelsNote)));
         Spread openblasRatio = Spread.ofRatios(openblas, fp32);
         rows.add(new Row(net + " " + rawOpenblas + " sgemm", Spread.of(openblas).median(), "GFLOP/s",
                 openblasRatio.median(), "of fp32 ceiling", "OpenBLAS as JavaCPP ships it (DYNAMIC_ARCH), called the same "
-                + "way; ratio " + openblasRatio.range() + "; per product: " + medians(perProductOpenblas)));
+                + "way; ratio " + openblasRatio.range() + "; per product: " + medians(perProductOpenblas)
+                + (kernelsOnOpenblas ? kernelsNote : "")));
         Spread nd4jRatio = Spread.ofRatios(nd4j, fp32);
         rows.add(new Row(net + " ND4J mmul", Spread.of(nd4j).median(), "GFLOP/s", nd4jRatio.median(), "of fp32 ceiling",
                 "ND4J matrix products of one training step, DL4J's layouts, batch 128; ratio " + nd4jRatio.range()));
@@ -200,6 +218,12 @@ final class TrainingBench {
         if (!references) {
             return;
         }
+        Spread blasRatio = Spread.ofRatios(ours, otherBlas);
+        String other = kernelsOnOpenblas ? rawMkl : rawOpenblas;
+        rows.add(new Row(net + " training with " + other + " products", n / Spread.of(otherBlas).median(), "examples/s",
+                blasRatio.median(), "our epoch time / with " + other + "'s", String.format(Locale.ROOT, "the same net "
+                + "and minibatches, its products on the library Gemm did not choose here (%s chose %s); ratio %s",
+                Gemm.describe().contains("auto") ? "auto" : "configured", rawTraining, blasRatio.range())));
         Spread stockRatio = Spread.ofRatios(ours, stock);
         rows.add(new Row(net + " stock DL4J layers + Adam", n / Spread.of(stock).median(), "examples/s",
                 stockRatio.median(), "our epoch time / stock's", String.format(Locale.ROOT,
@@ -212,7 +236,8 @@ final class TrainingBench {
             Spread peerRatio = Spread.ofRatios(ours, peer);
             rows.add(new Row(net + " NumPy peer", n / peerSeconds.median(), "examples/s", peerRatio.median(),
                     "our epoch time / peer's", String.format(Locale.ROOT,
-                    "peer %.2f s/epoch (median, scaled to %d examples), NumPy's default threads; ratio %s; ours: "
+                    "peer %.2f s/epoch (median, scaled to %d examples), NumPy's default threads, " + NumpyPeer.peerKernels()
+                    + "; ratio %s; ours: "
                     + NumpyPeer.blasThreads(), peerSeconds.median(), n, peerRatio.range())));
             if (model16 != null) {
                 Spread peerRatio16 = Spread.ofRatios(ours16, peer);

@@ -43,6 +43,18 @@ class BenchTest {
             assertEquals(cpuHasBf16, bf16.contains(",of fp32 ceiling,"), bf16);
             assertEquals(!cpuHasBf16, bf16.contains("not supported on this CPU") || bf16.contains("unknown"), bf16);
         }
+        // our 800-800 epoch with its products on the library Gemm did not choose, side by side
+        assertTrue(lines.stream().anyMatch(l -> l.matches("784-800-800-10 training with (MKL|OpenBLAS) [0-9.]+ products,.*")
+                && l.contains(",our epoch time / with ")), all);
+        // the glyph conv net on each backend against the same ceiling, and its convolutions alone
+        for (String backend : List.of("dnnl", "im2col")) {
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"glyph conv net, 20 classes, batch 16, conv.backend="
+                    + backend + " training\",") && l.contains(",of fp32 ceiling,")), all);
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"glyph convolutions alone, conv.backend=" + backend
+                    + "\",") && l.contains(",of fp32 ceiling,")), all);
+        }
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"glyph conv net, 20 classes, batch 16, dnnl vs im2col\",")
+                && l.contains("goal >= 3")), all);
         assertTrue(lines.stream().anyMatch(l -> l.contains("distillation epoch")), all);
         assertEquals(3, lines.stream().filter(l -> l.contains("5.4 solver")).count(), all);
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("784-800-800-10 stock DL4J layers + Adam,")), all);

@@ -44,18 +44,6 @@ class GemmCeilingTest {
     }
 
     @Test
-    void openblasIsToldItsAvx512KernelsOnAmdAndLeftToDetectElsewhere() {
-        assertEquals("COOPERLAKE", GemmCeiling.openblasCoreType(Map.of("cpu.model", "AMD EPYC",
-                "cpu.flag.avx512f", "true", "cpu.flag.avx512_bf16", "true")));
-        assertEquals("SKYLAKEX", GemmCeiling.openblasCoreType(Map.of("cpu.model", "AMD EPYC 9004",
-                "cpu.flag.avx512f", "true", "cpu.flag.avx512_bf16", "false")));
-        assertNull(GemmCeiling.openblasCoreType(Map.of("cpu.model", "AMD EPYC 7003",
-                "cpu.flag.avx512f", "false", "cpu.flag.avx512_bf16", "false")));
-        assertNull(GemmCeiling.openblasCoreType(Map.of("cpu.model", "Intel(R) Xeon(R) Processor",
-                "cpu.flag.avx512f", "true", "cpu.flag.avx512_bf16", "true")));
-    }
-
-    @Test
     void mklAndOpenblasGiveAPositiveFp32RateTheCeilingIsTheFasterAndBf16FollowsTheCpuFlags() {
         Path cpuinfo = Cpu.CPUINFO;
         List<GemmCeiling.Product> small = List.of(new GemmCeiling.Product("fwd", 64, 96, 80, false, false),

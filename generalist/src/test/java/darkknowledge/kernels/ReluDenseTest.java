@@ -94,6 +94,18 @@ class ReluDenseTest {
     }
 
     @Test
+    void gradientsAreDl4jsAtTrainingSizeOnEachBlasGemmCanChoose() {
+        for (Gemm.Choice blas : new Gemm.Choice[] {Gemm.Choice.MKL, Gemm.Choice.OPENBLAS}) {
+            Gemm.Decision before = Gemm.use(blas);
+            try {
+                assertSameGradients(MlpConfig.plain(List.of(300, 200), 1), 784, 128);
+            } finally {
+                Gemm.restore(before);
+            }
+        }
+    }
+
+    @Test
     void gradientsAreDl4jsWithDropoutAndMaxNorm() {
         assertSameGradients(new MlpConfig(List.of(16, 12, 8), 0.2, 0.5, 3.0, 0, MlpConfig.Optimizer.ADAM, 3e-3, 0.9,
                 1.0, 1, 32, 0, 0));

@@ -61,6 +61,35 @@ public final class Cpu {
         return cpu;
     }
 
+    /**
+     * What decides which kernels a library runs here, as one string: the first processor's "model
+     * name", "vendor_id", "cpu family", "model", "stepping" and "flags" lines of /proc/cpuinfo ("unknown"
+     * where it cannot be read). Two machines with the same identity run a BLAS the same way; a cache of
+     * measured choices ({@link Gemm}) is keyed by it.
+     */
+    public static String identity() {
+        return identity(CPUINFO);
+    }
+
+    static String identity(Path cpuinfo) {
+        List<String> keys = List.of("vendor_id", "cpu family", "model", "model name", "stepping", "flags");
+        StringBuilder id = new StringBuilder();
+        try {
+            for (String line : Files.readAllLines(cpuinfo, StandardCharsets.UTF_8)) {
+                if (line.isBlank()) {
+                    break;  // the first processor only
+                }
+                int colon = line.indexOf(':');
+                if (colon > 0 && keys.contains(line.substring(0, colon).strip())) {
+                    id.append(line.substring(0, colon).strip()).append('=').append(line.substring(colon + 1).strip()).append('\n');
+                }
+            }
+        } catch (IOException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+        return id.isEmpty() ? "unknown" : id.toString();
+    }
+
     /** {@link #info} of this machine. */
     public static SortedMap<String, String> info() {
         return info(CPUINFO);

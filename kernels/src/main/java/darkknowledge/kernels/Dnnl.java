@@ -165,7 +165,7 @@ final class Dnnl {
 
     private static Dnnl load() {
         String os = System.getProperty("os.name", "") + "/" + System.getProperty("os.arch", "");
-        return load(os, properties());
+        return load(os, NativeLibraries.buildProperties("dnnl.properties"));
     }
 
     /**
@@ -198,20 +198,6 @@ final class Dnnl {
             throw new IllegalStateException("cannot load " + file + " (" + artifact + "): " + e.getMessage(), e);
         }
         return new Dnnl(artifact, file, lookup);
-    }
-
-    private static Properties properties() {
-        Properties p = new Properties();
-        try (InputStream in = Dnnl.class.getResourceAsStream("dnnl.properties")) {
-            if (in == null) {
-                throw new IllegalStateException("darkknowledge/kernels/dnnl.properties is missing from the kernels' "
-                        + "classes: the kernels module's Maven build writes it");
-            }
-            p.load(new StringReader(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read dnnl.properties", e);
-        }
-        return p;
     }
 
     private Dnnl(String artifact, Path file, SymbolLookup lookup) {

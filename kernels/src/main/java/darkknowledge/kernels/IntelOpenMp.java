@@ -144,14 +144,63 @@ public final class IntelOpenMp {
     }
 
     private static boolean dlsym(String name) {
+        return address(name).address() != 0;
+    }
+
+    /** The process-wide address of {@code name} ({@code dlsym(RTLD_DEFAULT, name)}); NULL when no global library has it. */
+    private static MemorySegment address(String name) {
         try (Arena arena = Arena.ofConfined()) {
             Linker linker = Linker.nativeLinker();
             MethodHandle dlsym = linker.downcallHandle(linker.defaultLookup().find("dlsym").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
-            MemorySegment address = (MemorySegment) dlsym.invokeExact(MemorySegment.NULL, arena.allocateFrom(name));
-            return address.address() != 0;
+            return (MemorySegment) dlsym.invokeExact(MemorySegment.NULL, arena.allocateFrom(name));
         } catch (Throwable t) {
             throw new IllegalStateException("cannot look up " + name + " with dlsym", t);
+        }
+    }
+
+    private static MethodHandle setBlocktime;
+    private static boolean setBlocktimeProbed;
+
+    /**
+     * Makes the OpenMP teams the calling thread forks put their idle threads to sleep at once instead
+     * of spinning ({@code kmp_set_blocktime(0)}; Intel's default is 200 ms of spinning after each
+     * parallel region). Needed where another library's threads share the cores with this runtime's:
+     * with OpenBLAS's own pthreads multiplying between ND4J's parallel loops, the spinning OpenMP worker
+     * took a core from OpenBLAS (its products in a training epoch ran at 150 GFLOP/s with the spin and
+     * 230 without, on a 2-core AMD EPYC Zen 5). Per thread, as the runtime's setting is; {@code false}
+     * puts back the default ({@code KMP_BLOCKTIME}, else 200 ms). Returns false when Intel's runtime is
+     * not loaded (nothing spins for 200 ms then).
+     */
+    static boolean sleepAtOnce(boolean atOnce) {
+        MethodHandle h;
+        synchronized (IntelOpenMp.class) {
+            if (!setBlocktimeProbed) {
+                MemorySegment f = address("kmp_set_blocktime");
+                setBlocktime = f.address() == 0 ? null
+                        : Linker.nativeLinker().downcallHandle(f, FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+                setBlocktimeProbed = true;
+            }
+            h = setBlocktime;
+        }
+        if (h == null) {
+            return false;
+        }
+        int ms = atOnce ? 0 : defaultBlocktime();
+        try {
+            h.invokeExact(ms);
+            return true;
+        } catch (Throwable t) {
+            throw new IllegalStateException("kmp_set_blocktime(" + ms + ") failed", t);
+        }
+    }
+
+    /** {@code KMP_BLOCKTIME} in milliseconds when it is a number, else Intel's default, 200. */
+    static int defaultBlocktime() {
+        try {
+            return Integer.parseInt(System.getenv().getOrDefault("KMP_BLOCKTIME", "200").strip());
+        } catch (NumberFormatException e) {
+            return 200;  // "infinite" and the like: the runtime's own reading of it stays in force elsewhere
         }
     }
 }

@@ -9,6 +9,8 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -30,16 +32,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * calls run on exactly the MKL, version and threads ND4J's own products do.
  */
 final class Mkl {
-    private static final int ROW_MAJOR = 101;
-    private static final int NO_TRANS = 111;
-    private static final int TRANS = 112;
-
     private static boolean probed;
     private static String unavailable;
-    private static String path;
-    private static String version;
-    private static MethodHandle sgemm;
-    private static MethodHandle gemmBf16;
+    private static Cblas library;
 
     private Mkl() {
     }
@@ -55,25 +50,33 @@ final class Mkl {
 
     /** Whether {@link #sgemm} runs here (cached after the first call). */
     static boolean available() {
-        return sgemm != null || unavailable() == null;
+        return library != null || unavailable() == null;
+    }
+
+    /** The loaded MKL's products; throws when {@link #unavailable()} says why not. */
+    static Cblas library() {
+        if (!available()) {
+            throw new UnsupportedOperationException("Intel MKL called directly: " + unavailable());
+        }
+        return library;
     }
 
     /** The loaded library's version string, e.g. "Intel(R) oneAPI Math Kernel Library Version 2025.0.0 ...". */
     static synchronized String version() {
         unavailable();
-        return version == null ? "none" : version;
+        return library == null ? "none" : library.version();
     }
 
     /** The loaded {@code libmkl_rt.so}. */
     static synchronized String path() {
         unavailable();
-        return path;
+        return library == null ? null : library.file();
     }
 
     /** Whether the loaded MKL exports {@code cblas_gemm_bf16bf16f32}. */
     static synchronized boolean hasBf16Gemm() {
         unavailable();
-        return gemmBf16 != null;
+        return library != null && library.hasBf16Gemm();
     }
 
     private static void probe() {
@@ -84,26 +87,37 @@ final class Mkl {
         }
         // ND4J's backend loads mkl_rt through JavaCPP by its first product at the latest
         Nd4j.ones(DataType.FLOAT, 2, 2).mmul(Nd4j.ones(DataType.FLOAT, 2, 2));
-        path = loadedMklRt();
+        String path = loadedMklRt();
         if (path == null) {
             unavailable = "no mkl_rt is loaded in this process although org.bytedeco.openblas.load=mkl_rt";
             return;
         }
         Linker linker = Linker.nativeLinker();
         SymbolLookup mkl = SymbolLookup.libraryLookup(Path.of(path), Arena.global());
-        version = versionString(linker, mkl);
-        ValueLayout i = ValueLayout.JAVA_INT;
-        ValueLayout f = ValueLayout.JAVA_FLOAT;
-        ValueLayout a = ValueLayout.ADDRESS;
-        // cblas_?gemm(layout, transA, transB, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
-        FunctionDescriptor gemm = FunctionDescriptor.ofVoid(i, i, i, i, i, i, f, a, i, a, i, f, a, i);
-        var s = mkl.find("cblas_sgemm");
-        if (s.isEmpty()) {
-            unavailable = path + " has no cblas_sgemm";
-            return;
+        String version = versionString(linker, mkl);
+        try {
+            library = Cblas.bind(name(version), version, path, threads(linker, mkl), false, mkl);  // last: available() reads it unlocked
+        } catch (IllegalStateException e) {
+            unavailable = e.getMessage();
         }
-        gemmBf16 = mkl.find("cblas_gemm_bf16bf16f32").map(b -> linker.downcallHandle(b, gemm)).orElse(null);
-        sgemm = linker.downcallHandle(s.get(), gemm);  // last: available() reads it without the lock
+    }
+
+    /** "Intel(R) oneAPI Math Kernel Library Version 2025.0.0-Product Build ..." → "MKL 2025.0.0". */
+    static String name(String version) {
+        Matcher v = Pattern.compile("Version (\\S+?)(-| |$)").matcher(version);
+        return "MKL " + (v.find() ? v.group(1) : "(version unknown)");
+    }
+
+    private static int threads(Linker linker, SymbolLookup mkl) {
+        var symbol = mkl.find("MKL_Get_Max_Threads");
+        if (symbol.isEmpty()) {
+            return -1;
+        }
+        try {
+            return (int) linker.downcallHandle(symbol.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+        } catch (Throwable t) {
+            return -1;
+        }
     }
 
     /** The file of the {@code mkl_rt} this process has mapped (ND4J's, through JavaCPP), or null. */
@@ -140,31 +154,12 @@ final class Mkl {
     /** fp32 {@code C = op(A)·op(B) + β·C}, row-major, each matrix with its leading dimension. */
     static void sgemm(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
             int ldb, float beta, MemorySegment c, int ldc) {
-        if (!available()) {
-            throw new UnsupportedOperationException("cblas_sgemm called directly: " + unavailable());
-        }
-        call(sgemm, "cblas_sgemm", transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
+        library().sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
     }
 
     /** The same with bf16 A and B (two bytes per element, {@link Bf16#round}) and fp32 accumulation. */
     static void gemmBf16(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
             int ldb, float beta, MemorySegment c, int ldc) {
-        if (gemmBf16 == null && !hasBf16Gemm()) {
-            throw new UnsupportedOperationException("cblas_gemm_bf16bf16f32: "
-                    + (unavailable() != null ? unavailable() : path + " does not export it"));
-        }
-        call(gemmBf16, "cblas_gemm_bf16bf16f32", transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
-    }
-
-    private static void call(MethodHandle h, String name, boolean transA, boolean transB, int m, int n, int k,
-            MemorySegment a, int lda, MemorySegment b, int ldb, float beta, MemorySegment c, int ldc) {
-        try {
-            h.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, 1.0f, a, lda, b, ldb,
-                    beta, c, ldc);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(name + " failed", t);
-        }
+        library().gemmBf16(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
     }
 }

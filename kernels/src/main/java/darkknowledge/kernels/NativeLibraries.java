@@ -3,11 +3,13 @@ package darkknowledge.kernels;
 import darkknowledge.core.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Properties;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.Predicate;
@@ -45,13 +47,15 @@ public final class NativeLibraries {
 
     /**
      * For a run's provenance: the CPU's model and flags ({@link Cpu#info()}), {@code native.blas}
-     * ({@link #blas()}) and {@code native.openmp} (how Intel's OpenMP runtime got loaded, or "not
-     * needed"). Prepares the process as {@link #prepare()} does.
+     * ({@link #blas()}: ND4J's products), {@code native.gemm} (our kernels' fp32 products and why that
+     * library, {@link Gemm#describe()}) and {@code native.openmp} (how Intel's OpenMP runtime got
+     * loaded, or "not needed"). Prepares the process as {@link #prepare()} does.
      */
     public static SortedMap<String, String> describe() {
         SortedMap<String, String> p = new TreeMap<>(Cpu.info());
         p.put("native.blas", blas());
         p.put("native.openmp", prepare());
+        p.put("native.gemm", Gemm.describe());
         return p;
     }
 
@@ -82,6 +86,24 @@ public final class NativeLibraries {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot extract the native libraries of " + jar, e);
         }
+    }
+
+    /**
+     * A {@code .properties} resource of this package that the kernels module's build filters (the jars
+     * of oneDNN and OpenBLAS it fetched into the local repository); an error naming it when absent.
+     */
+    static Properties buildProperties(String name) {
+        Properties p = new Properties();
+        try (InputStream in = NativeLibraries.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("darkknowledge/kernels/" + name + " is missing from the kernels' "
+                        + "classes: the kernels module's Maven build writes it");
+            }
+            p.load(new StringReader(new String(in.readAllBytes(), StandardCharsets.UTF_8)));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + name, e);
+        }
+        return p;
     }
 
     /**

@@ -42,15 +42,14 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * DL4J's embedding layer does (and {@link Im2colConv}). On a 784-800-800-10 net that is one product
  * of 128×784×800 per step, 16% of a step's matrix-product work.
  *
- * <p>Where ND4J multiplies through MKL, the layer's three products, {@code z = x W} forward and
- * {@code dW = xᵀ δ}, {@code ε_prev = δ Wᵀ} backward, call MKL's {@code cblas_sgemm} directly on
- * ND4J's buffers ({@link Mkl}): the same library and threads without ND4J's op machinery (the
- * bench measured ND4J's products at 0.68 of MKL's own rate on these shapes, but in a whole epoch
- * the direct calls measured 0.97 of the ND4J path, within the noise: operands that have left the
- * cache slow both alike). The results agree with DL4J's to fp32
- * rounding (MKL may order a sum differently for a different call), which {@code ReluDenseTest}
- * checks; without MKL (or for an input that is not a dense row-major float array) ND4J multiplies
- * as before, bit-identical to DL4J.
+ * <p>The layer's three products, {@code z = x W} forward and {@code dW = xᵀ δ}, {@code ε_prev = δ Wᵀ}
+ * backward, call {@code cblas_sgemm} directly on ND4J's buffers, on the library {@link Gemm} chose
+ * for this CPU (MKL or OpenBLAS, whichever its probe measured faster): without ND4J's op machinery
+ * (the bench measured ND4J's products at 0.68 of MKL's own rate on these shapes) and, on AMD CPUs, on
+ * the faster library (OpenBLAS 0.3.31 at 1.67× MKL 2025.0's rate on a Zen 5). The results agree with
+ * DL4J's to fp32 rounding (a library may order a sum differently), which {@code ReluDenseTest}
+ * checks on both libraries; where neither can be called (or for an input that is not a dense
+ * row-major float array) ND4J multiplies as before, bit-identical to DL4J.
  *
  * <p>In {@link Precision#BF16} the three products take bfloat16 operands and accumulate in fp32
  * (MKL's {@code cblas_gemm_bf16bf16f32}, {@link Bf16}); x and W are rounded once in the forward pass
@@ -145,18 +144,18 @@ public class ReluDense extends DenseLayer {
             return ((ReluDense) conf.getLayer()).bf16;
         }
 
-        /** {@code C = op(A)·op(B)} (β = 0) on this layer's operands: bf16 or fp32, MKL called directly. */
+        /** {@code C = op(A)·op(B)} (β = 0) on this layer's operands: bf16 on MKL, fp32 on {@link Gemm}'s library, called directly. */
         private void gemm(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
                 int ldb, MemorySegment c, int ldc) {
             if (bf16()) {
                 Mkl.gemmBf16(transA, transB, m, n, k, a, lda, b, ldb, 0f, c, ldc);
             } else {
-                Mkl.sgemm(transA, transB, m, n, k, a, lda, b, ldb, 0f, c, ldc);
+                Gemm.sgemm(transA, transB, m, n, k, a, lda, b, ldb, 0f, c, ldc);
             }
         }
 
         /**
-         * {@code z = x W + b} with MKL's products called directly ({@link Mkl}; bf16 operands in
+         * {@code z = x W + b} with the products called directly ({@link Gemm}; MKL's bf16 operands in
          * {@link Precision#BF16}); DL4J's own computation off the fast path, without MKL, or for an
          * fp32 input that is not a dense row-major float array.
          */
@@ -165,7 +164,7 @@ public class ReluDense extends DenseLayer {
                 LayerWorkspaceMgr workspaceMgr) {
             productsInput = null;
             boolean bf16 = bf16();
-            if (!fastPathApplies() || !bf16 && !Mkl.available()) {
+            if (!fastPathApplies() || !bf16 && !Gemm.available()) {
                 return super.preOutputWithPreNorm(training, forBackprop, workspaceMgr);
             }
             assertInputSet(forBackprop);

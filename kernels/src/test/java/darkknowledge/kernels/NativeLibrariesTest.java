@@ -13,7 +13,7 @@ class NativeLibrariesTest {
     void describeNamesTheCpuTheBlasAndHowIntelOpenMpWasLoaded() {
         var d = NativeLibraries.describe();
         for (String key : Set.of("cpu.model", "cpu.flag.avx512f", "cpu.flag.avx512_bf16", "cpu.flag.amx_bf16",
-                "native.blas", "native.openmp")) {
+                "native.blas", "native.openmp", "native.gemm")) {
             assertTrue(d.containsKey(key), key + " missing from " + d);
         }
         assertEquals(NativeLibraries.blas(), d.get("native.blas"));
@@ -21,6 +21,7 @@ class NativeLibrariesTest {
         // the kernels' tests multiply through MKL with Intel's OpenMP preloaded (the pom's LD_PRELOAD)
         assertEquals("mkl_rt", d.get("native.blas"));
         assertTrue(d.get("native.openmp").startsWith("LD_PRELOAD"), d.get("native.openmp"));
+        assertTrue(d.get("native.gemm").startsWith(Gemm.name() + " ("), d.get("native.gemm"));
     }
 
     @Test
