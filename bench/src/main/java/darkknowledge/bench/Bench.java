@@ -38,6 +38,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * <li>The §5.4 solver with 10, 100 and 1,000 active specialist classes vs a 1,000-class forward pass
  *     ({@link SolverBench}).
  * <li>Specialists in parallel: 4 specialists with 2 workers vs 1 ({@link SpecialistsBench}).
+ * <li>Inference of the exported student in ONNX Runtime vs our Classifier and vs the specialist
+ *     ensemble it replaces, batch 1 and 256 ({@link InferenceBench}).
  * <li>Clustering: exact covariance + K-means at 500 and 1,000 classes, sketched at 1,000, 4,000 and
  *     15,000 (JFT's size) ({@link ClusteringBench}).
  * </ul>
@@ -104,6 +106,8 @@ public final class Bench {
         }
         rows.addAll(SolverBench.measure(scale == Scale.TINY ? 200 : 5000, seeds));
         rows.addAll(SpecialistsBench.measure(scale == Scale.TINY ? 30 : 150, seeds));
+        rows.addAll(InferenceBench.measure(scale == Scale.TINY ? List.of(64, 64) : List.of(800, 800),
+                scale == Scale.TINY ? 3 : 10, scale == Scale.TINY ? 0.3 : scale == Scale.SMALL ? 2 : 5, seeds));
         // 4,000 classes took minutes here (O(n·C²) covariance, K-means in C dimensions): see ClusteringBench.
         for (int classes : scale == Scale.TINY ? List.of(200) : List.of(500, 1000)) {
             rows.add(ClusteringBench.exact(classes, seeds));

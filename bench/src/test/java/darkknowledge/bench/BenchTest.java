@@ -66,6 +66,13 @@ class BenchTest {
                 && l.contains("goal <= 1.05")), all);
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"784-800-800-10 long training, late epoch / a fresh net's\",")), all);
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"4 specialists, 2 workers vs 1\",")), all);
+        // issue 31: the exported student in ONNX Runtime against ours and against the ensemble it replaces
+        for (int batch : List.of(1, 256)) {
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"inference, ONNX Runtime student vs ours, batch " + batch
+                    + "\",") && l.contains(",examples/s,") && l.contains(",of our Classifier,")), all);
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"inference, ONNX Runtime student vs specialist ensemble, "
+                    + "batch " + batch + "\",") && l.contains(",of the ensemble,")), all);
+        }
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("clustering 200 classes,")), all);
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"clustering 200 classes, sketched\",")), all);
         // the tiny bench never runs the NumPy peer (seconds of Python would swamp a 1,024-example epoch)

@@ -48,6 +48,23 @@ public interface Experiment<C extends Record> {
     default void figures(java.nio.file.Path experimentRuns, java.nio.file.Path results) {
     }
 
+    /**
+     * The test set a finished run of this experiment reported its figures on, rebuilt from the run's
+     * {@code config}: what {@code ./dk export --verify} measures an exported model on. {@code provenance}
+     * holds the run's recorded entries (a split drawn differently from the recorded one is refused).
+     * By default the {@code data} section's dataset ({@link darkknowledge.pipeline.RunData#load});
+     * an experiment that makes its own data says how.
+     */
+    default darkknowledge.data.Dataset testSet(C config, darkknowledge.data.DataStore store,
+                                               darkknowledge.core.Provenance provenance, java.nio.file.Path runDir) {
+        darkknowledge.pipeline.DataConfig data = darkknowledge.pipeline.DataConfig.of(config);
+        if (data == null || data.source().isEmpty()) {
+            throw new IllegalArgumentException(name() + " reads no data.source: its test set cannot be rebuilt "
+                    + "for a check of an exported model");
+        }
+        return darkknowledge.pipeline.RunData.load(store, provenance, runDir, data).test();
+    }
+
     /** Runs it; the returned figures go to {@code result.properties}. */
     SortedMap<String, String> run(C config, RunContext context);
 }

@@ -22,7 +22,8 @@ import picocli.CommandLine.Parameters;
 /** The command line behind {@code ./dk}: run, list, tables, fetch-data. */
 @Command(name = "dk", mixinStandardHelpOptions = true, version = "dark-knowledge 0.1",
         description = "Dark Knowledge: Hinton, Vinyals & Dean (2015), reproduced and extended.",
-        subcommands = {Main.Run.class, Main.ListCmd.class, Main.Tables.class, Main.FetchData.class, Main.BenchCmd.class})
+        subcommands = {Main.Run.class, Main.ListCmd.class, Main.Tables.class, Main.FetchData.class, Main.BenchCmd.class,
+                Main.ExportCmd.class})
 public final class Main implements Callable<Integer> {
 
     @Override
@@ -281,6 +282,80 @@ public final class Main implements Callable<Integer> {
                 return java.nio.file.Files.createTempDirectory(prefix);
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException("cannot create a temporary directory for the bench", e);
+            }
+        }
+    }
+
+    @Command(name = "export", mixinStandardHelpOptions = true,
+            description = "Export a trained model (by default the run's student) as a MultiLayerNetwork of DL4J's "
+                    + "stock layers (.zip) and as an ONNX graph (.onnx), each carrying the run's provenance "
+                    + "(docs/export.md). --verify measures the files on the run's test set through ONNX Runtime "
+                    + "and stock DL4J (a child JVM without this project's classes) against the run's own figure.")
+    static final class ExportCmd implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "RUN_DIR_OR_MODEL",
+                description = "A run directory (runs/<experiment>/<id>) or a saved model file (.zip).")
+        Path target;
+
+        @Option(names = "--model", paramLabel = "NAME", description = "Which of the run's models (default: its "
+                + "student: student, or student_ensemble for the pipeline); an unknown name lists the run's models.")
+        String model;
+
+        @Option(names = "--format", split = ",", paramLabel = "dl4j|onnx", converter = FormatConverter.class,
+                description = "dl4j, onnx or both (comma-separated; default: dl4j,onnx).")
+        List<darkknowledge.export.Export.Format> formats = new ArrayList<>(List.of(
+                darkknowledge.export.Export.Format.DL4J, darkknowledge.export.Export.Format.ONNX));
+
+        @Option(names = "--out", paramLabel = "FILE", description = "Where the file goes (one --format only; "
+                + "default: export/<model>.zip or .onnx beside the model).")
+        Path out;
+
+        @Option(names = "--temperature-input", description = "ONNX: a required scalar input 'temperature', "
+                + "probabilities = softmax(logits / temperature) (default: none, softmax(logits)).")
+        boolean temperatureInput;
+
+        @Option(names = "--verify", description = "Measure the exported files on the run's test set (ONNX Runtime, "
+                + "stock DL4J in a child JVM) and fail unless each equals the run's recorded test figure.")
+        boolean verify;
+
+        @Override
+        public Integer call() {
+            if (out != null && formats.size() != 1) {
+                throw new IllegalArgumentException("--out names one file; give one --format (dl4j or onnx), got "
+                        + formats.size());
+            }
+            var source = darkknowledge.export.Export.resolve(target, model);
+            darkknowledge.generalist.Classifier c = darkknowledge.generalist.Classifier.load(source.file());
+            java.util.Map<darkknowledge.export.Export.Format, Path> files = new java.util.EnumMap<>(
+                    darkknowledge.export.Export.Format.class);
+            for (var f : new java.util.LinkedHashSet<>(formats)) {
+                Path file = out != null ? out : source.defaultOut(f);
+                darkknowledge.export.Export.write(source, c, f, file,
+                        temperatureInput && f == darkknowledge.export.Export.Format.ONNX);
+                files.put(f, file);
+                System.out.printf("%s %s -> %s%n", source.name(), f.name().toLowerCase(java.util.Locale.ROOT), file);
+            }
+            if (!verify) {
+                return 0;
+            }
+            if (temperatureInput) {
+                throw new IllegalArgumentException("--verify runs the graph without a temperature; drop "
+                        + "--temperature-input (or verify a separate export)");
+            }
+            ExportCheck.Outcome o = ExportCheck.verify(source, c, files, new DataStore(DataStore.defaultCacheDir()));
+            System.out.println(o.table());
+            System.out.println(o.passed() ? "verified: every way gives the run's figure"
+                    : "FAILED: a way differs from the run's figure");
+            return o.passed() ? 0 : 1;
+        }
+    }
+
+    static final class FormatConverter implements CommandLine.ITypeConverter<darkknowledge.export.Export.Format> {
+        @Override
+        public darkknowledge.export.Export.Format convert(String value) {
+            try {
+                return darkknowledge.export.Export.Format.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
             }
         }
     }

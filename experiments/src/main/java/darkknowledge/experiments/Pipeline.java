@@ -325,6 +325,14 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         return result;
     }
 
+    /** The dataset {@code dataset} names (glyphs, synthetic classes, ...), made as the run made it. */
+    @Override
+    public darkknowledge.data.Dataset testSet(Config c, darkknowledge.data.DataStore store,
+                                              darkknowledge.core.Provenance provenance, java.nio.file.Path runDir) {
+        return c.dataset().load(c.data(), c.synthetic(), c.glyphs(), store, new Seeds(c.run().seed()), provenance,
+                runDir).data().test();
+    }
+
     /** Trains student {@code name} on {@code targets} in stage entry {@code at}, or loads it when the entry is done. */
     private static Classifier student(RunContext ctx, Store.Entry at, String name, Config c, INDArray targets,
                                       RunData s) {
