@@ -150,6 +150,16 @@ public final class Bench {
         return csv.resolveSibling(stem + ".provenance.properties");
     }
 
+    /**
+     * The performance goals, met or missed, on every bench the project keeps ({@code results/bench.csv}
+     * and {@code results/bench-cpus/*.csv}, one column each; {@link BenchGoals}), links relative to
+     * {@code repo}; null when there is no bench table.
+     */
+    public static String goalsMarkdown(Path results, Path repo) {
+        List<Path> csvs = BenchGoals.benches(results);
+        return csvs.isEmpty() ? null : BenchGoals.markdown(csvs, repo.toAbsolutePath().normalize());
+    }
+
     /** {@code results/bench.csv} as a markdown table (for {@code ./dk tables}), with the command that made it. */
     public static String markdown(Path csv) {
         try (var reader = Files.newBufferedReader(csv, StandardCharsets.UTF_8)) {
@@ -185,15 +195,27 @@ public final class Bench {
         String commit = p.getOrDefault("git.commit", "?");
         return String.format(Locale.ROOT, "%s, %s cores, %s; ND4J's BLAS %s%s, OMP_NUM_THREADS=%s, MKL_NUM_THREADS=%s, "
                         + "MKL_THREADING_LAYER=%s; ceiling: %s; %s rounds; commit %s%s, %s",
-                p.getOrDefault("cpu.model", "unknown CPU"), p.getOrDefault("machine.cores", "?"),
+                p.getOrDefault("cpu.model", "unknown CPU") + (p.containsKey("cpu.family") ? " (family/model "
+                        + p.get("cpu.family") + ")" : ""), p.getOrDefault("machine.cores", "?"),
                 flags.isEmpty() ? "no AVX-512 or bf16 flags" : String.join(" ", flags),
-                p.getOrDefault("native.blas", "?"),
+                p.getOrDefault("native.blas", "?") + (p.containsKey("native.gemm") ? ", our kernels' products on "
+                        + p.get("native.gemm").split(" \\(", 2)[0] : ""),
                 p.containsKey("gemm.training.artifact") ? " (" + p.get("gemm.training.artifact") + ")" : "",
                 p.getOrDefault("env.OMP_NUM_THREADS", "?"), p.getOrDefault("env.MKL_NUM_THREADS", "?"),
-                p.getOrDefault("env.MKL_THREADING_LAYER", "?"), p.getOrDefault("gemm.mkl.artifact", "not measured") + " and " + p.getOrDefault("gemm.openblas.artifact", "not measured"),
+                p.getOrDefault("env.MKL_THREADING_LAYER", "?"), ceiling(p),
                 p.getOrDefault("bench.rounds", "1"), commit.substring(0, Math.min(10, commit.length())),
                 "true".equals(p.get("git.dirty")) ? " (dirty)" : "",
                 p.getOrDefault("time.start", "?").substring(0, Math.min(10, p.getOrDefault("time.start", "?").length())));
+    }
+
+    /** The libraries a bench's ceiling was the faster of, or the one it was (a bench from before OpenBLAS was measured). */
+    private static String ceiling(Map<String, String> p) {
+        if (p.containsKey("gemm.mkl.artifact") || p.containsKey("gemm.openblas.artifact")) {
+            return "the faster of " + p.getOrDefault("gemm.mkl.artifact", "?") + " and "
+                    + p.getOrDefault("gemm.openblas.artifact", "?");
+        }
+        String alone = p.getOrDefault("gemm.ceiling.artifact", p.get("gemm.training.artifact"));
+        return alone != null ? alone + " alone" : "not recorded";
     }
 
     /** The rows as an aligned plain-text table for the terminal. */

@@ -172,6 +172,12 @@ public final class Main implements Callable<Integer> {
                 List<Path> in = ResultTables.updateBlocks(docs, "bench", md);
                 System.out.printf("%-28s -> %s%s%n", "bench", results.resolve("bench.md"), alsoIn(in));
             }
+            String goals = Bench.goalsMarkdown(results, Provenance.repoDir());
+            if (goals != null) {
+                darkknowledge.core.AtomicFiles.writeString(results.resolve("bench-goals.md"), goals);
+                List<Path> in = ResultTables.updateBlocks(docs, "bench-goals", goals);
+                System.out.printf("%-28s -> %s%s%n", "bench goals", results.resolve("bench-goals.md"), alsoIn(in));
+            }
             return 0;
         }
 

@@ -27,13 +27,15 @@ public final class Cpu {
     }
 
     /**
-     * {@code cpu.model} (the first "model name" line) and {@code cpu.flag.<f>} for each of {@link #FLAGS}
+     * {@code cpu.model} (the first "model name" line), {@code cpu.family} ("family/model" numbers) and
+     * {@code cpu.flag.<f>} for each of {@link #FLAGS}
      * (from the first "flags" line); "unknown" for all when the file is missing or has no such lines
      * (another OS), so a run still goes on there and says what it could not tell.
      */
     public static SortedMap<String, String> info(Path cpuinfo) {
         String model = "unknown";
         Set<String> flags = null;
+        Map<String, String> numbers = new java.util.HashMap<>();
         if (Files.isReadable(cpuinfo)) {
             try {
                 for (String line : Files.readAllLines(cpuinfo, StandardCharsets.UTF_8)) {
@@ -45,6 +47,8 @@ public final class Cpu {
                     String value = line.substring(colon + 1).strip();
                     if (key.equals("model name") && model.equals("unknown")) {
                         model = value;
+                    } else if ((key.equals("cpu family") || key.equals("model")) && !numbers.containsKey(key)) {
+                        numbers.put(key, value);
                     } else if (key.equals("flags") && flags == null) {
                         flags = Set.of(value.split("\\s+"));
                     }
@@ -55,6 +59,9 @@ public final class Cpu {
         }
         SortedMap<String, String> cpu = new TreeMap<>();
         cpu.put("cpu.model", model);
+        // "26/2": family and model numbers, which tell CPU generations apart where the name does not
+        // ("AMD EPYC" is a Zen 3 on one machine and a Zen 5 on another)
+        cpu.put("cpu.family", numbers.getOrDefault("cpu family", "unknown") + "/" + numbers.getOrDefault("model", "unknown"));
         for (String f : FLAGS) {
             cpu.put("cpu.flag." + f, flags == null ? "unknown" : String.valueOf(flags.contains(f)));
         }

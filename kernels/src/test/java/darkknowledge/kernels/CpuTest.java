@@ -19,6 +19,8 @@ class CpuTest {
         Files.writeString(cpuinfo, """
                 processor\t: 0
                 vendor_id\t: GenuineIntel
+                cpu family\t: 6
+                model\t\t: 143
                 model name\t: Intel(R) Xeon(R) Platinum 8480+
                 flags\t\t: fpu sse2 avx2 avx512f avx512bw avx512_bf16 amx_tile
 
@@ -26,13 +28,13 @@ class CpuTest {
                 model name\t: Something Else
                 flags\t\t: fpu amx_bf16
                 """);
-        assertEquals(Map.of("cpu.model", "Intel(R) Xeon(R) Platinum 8480+", "cpu.flag.avx512f", "true",
+        assertEquals(Map.of("cpu.model", "Intel(R) Xeon(R) Platinum 8480+", "cpu.family", "6/143", "cpu.flag.avx512f", "true",
                 "cpu.flag.avx512_bf16", "true", "cpu.flag.amx_bf16", "false"), Cpu.info(cpuinfo));
     }
 
     @Test
     void aMissingCpuinfoGivesUnknownRatherThanFailingTheRun(@TempDir Path dir) {
-        assertEquals(Map.of("cpu.model", "unknown", "cpu.flag.avx512f", "unknown", "cpu.flag.avx512_bf16", "unknown",
+        assertEquals(Map.of("cpu.model", "unknown", "cpu.family", "unknown/unknown", "cpu.flag.avx512f", "unknown", "cpu.flag.avx512_bf16", "unknown",
                 "cpu.flag.amx_bf16", "unknown"), Cpu.info(dir.resolve("absent")));
     }
 
