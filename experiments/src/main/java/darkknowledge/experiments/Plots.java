@@ -184,7 +184,8 @@ final class Plots {
                 .title(String.format(java.util.Locale.ROOT, "%s: %d subsets; %d of %d classes without a specialist",
                         title, partition.subsets().size(), uncovered, partition.numClasses()))
                 .xAxisTitle("classes in the subset").yAxisTitle("subsets").build();
-        chart.getStyler().setLegendVisible(false).setXAxisLabelRotation(max > 30 ? 90 : 0);
+        chart.getStyler().setLegendVisible(false);
+        chart.getStyler().setXAxisLabelRotation(max > 30 ? 90 : 0);
         chart.addSeries("subsets", sizes, counts);
         save(chart, png);
     }

@@ -159,6 +159,12 @@ final class Presets {
                     m.put("conv.epochs", "2");
                     m.put("clustering.k", "5");
                     m.put("clustering.overlap", "2");
+                    // The new paths of the glyphs run: unconfused classes left out, §6.1's full head,
+                    // the correction chosen on validation.
+                    m.put("clustering.minConfusion", "0.05");
+                    m.put("clustering.maxSubsetSize", "10");
+                    m.put("specialists.head", "full");
+                    m.put("specialists.correctionOnValidation", "true");
                     m.put("data.validationSize", "200");
                     m.put("data.trainLimit", "0");
                 }
