@@ -13,12 +13,12 @@ package darkknowledge.specialists;
  *     every logit moves by the log ratio of true to training prior, {@code log(π/s)} for subset
  *     classes and {@code log((1−π)/(1−s))} for the dustbin; softmax ignores a common shift, so the
  *     dustbin alone moves by {@code log((1−π)/(1−s)) − log(π/s)}.
- * <li>{@link #FITTED}: a shift fitted per specialist on the validation split, which holds every class
- *     at its true prior: the {@code δ} minimising the negative log-likelihood of the grouped labels
- *     (subset class or dustbin) under the folded distribution with the dustbin logit moved by
- *     {@code δ}. The likelihood is concave in {@code δ} and its stationary point says
- *     {@code Σ_i p_i,dustbin(δ) = #dustbin examples}: the mean predicted dustbin mass equals the
- *     dustbin's share of the validation split (see {@link Specialists#fitDustbinShift}).
+ * <li>{@link #FITTED}: a shift fitted per specialist on the validation examples §5.4 would route to
+ *     it (the generalist's top class in its subset), where the priors are those the specialist meets
+ *     in the ensemble: the {@code δ} maximising the likelihood of the grouped labels (subset class or
+ *     dustbin) under the folded distribution with the dustbin logit moved by {@code δ}, with a
+ *     standard normal prior on {@code δ}. At its stationary point the mean predicted dustbin mass
+ *     about equals the dustbin's share of those examples (see {@link Specialists#fitDustbinShift}).
  * </ul>
  * The two differ by {@code log((1−π)/(1−s))}: for the paper's JFT specialists (π ≪ 1, s = ½) that is
  * log 2, for a subset holding half the classes of Fashion-MNIST it is large.

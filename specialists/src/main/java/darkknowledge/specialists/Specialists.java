@@ -57,21 +57,28 @@ public final class Specialists {
 
     /**
      * {@link DustbinCorrection#FITTED}: the shift {@code δ} of the dustbin logit that maximises the
-     * likelihood of the grouped validation labels (subset class or dustbin) under the specialist's
-     * folded distribution. With {@code d_i} the dustbin probability of example i before the shift,
-     * the shifted one is {@code σ(logit(d_i) + δ)}, and the log-likelihood
-     * {@code Σ_{i∈dustbin} (log d_i + δ) + Σ_{i∈subset} log p_{i,y_i} − Σ_i log(1 − d_i + d_i e^δ)}
-     * is concave in δ with derivative {@code n_dustbin − Σ_i σ(logit(d_i) + δ)}: the optimum makes
-     * the mean predicted dustbin mass equal the dustbin's share of the split. Found by bisection on
-     * that increasing function, within ±{@value #MAX_FITTED_SHIFT}.
+     * posterior of the grouped validation labels (subset class or dustbin) under the specialist's
+     * folded distribution, with a standard normal prior on {@code δ} (no correction unless the data
+     * ask for one: a specialist sees only the few validation examples routed to it). With {@code d_i}
+     * the dustbin probability of example i before the shift, the shifted one is
+     * {@code σ(logit(d_i) + δ)}, and the log-posterior
+     * {@code Σ_{i∈dustbin} (log d_i + δ) + Σ_{i∈subset} log p_{i,y_i} − Σ_i log(1 − d_i + d_i e^δ) − δ²/2}
+     * is concave in δ with derivative {@code n_dustbin − Σ_i σ(logit(d_i) + δ) − δ}: at the optimum
+     * the mean predicted dustbin mass nearly equals the dustbin's share of the examples. Found by
+     * bisection on that decreasing function, within ±{@value #MAX_FITTED_SHIFT}.
      *
      * @param dustbin   {@code d_i}, each example's dustbin probability before the shift
      * @param isDustbin whether example i's true class is outside the subset
      */
     public static double fitDustbinShift(double[] dustbin, boolean[] isDustbin) {
-        if (dustbin.length != isDustbin.length || dustbin.length == 0) {
-            throw new IllegalArgumentException("fitting a dustbin shift needs one label per probability and at least "
-                    + "one example, got " + dustbin.length + " probabilities and " + isDustbin.length + " labels");
+        return fitDustbinShift(dustbin, isDustbin, 1);
+    }
+
+    /** {@link #fitDustbinShift(double[], boolean[])} with a normal prior of precision {@code priorPrecision} (0: none). */
+    static double fitDustbinShift(double[] dustbin, boolean[] isDustbin, double priorPrecision) {
+        if (dustbin.length != isDustbin.length) {
+            throw new IllegalArgumentException("fitting a dustbin shift needs one label per probability, got "
+                    + dustbin.length + " probabilities and " + isDustbin.length + " labels");
         }
         int n = 0;
         double[] logit = new double[dustbin.length];
@@ -88,7 +95,7 @@ public final class Specialists {
             for (double l : logit) {
                 mass += 1 / (1 + Math.exp(-(l + mid)));
             }
-            if (mass < n) {
+            if (mass + priorPrecision * mid < n) {
                 lo = mid;
             } else {
                 hi = mid;
@@ -234,14 +241,22 @@ public final class Specialists {
         long inSubset = Arrays.stream(trainLabels).filter(c -> map[c] != subset.length).count();
         double prior = (double) inSubset / trainLabels.length;
         double share = (double) (t.rows().length - count(t.labels(), subset.length)) / t.rows().length;
-        double[][] pv = s.probabilities(valX);
-        double[] dustbin = new double[pv.length];
-        boolean[] isDustbin = new boolean[pv.length];
-        for (int i = 0; i < pv.length; i++) {
-            dustbin[i] = pv[i][subset.length];
-            isDustbin[i] = map[valLabels[i]] == subset.length;
+        // The fitted correction sees the validation examples §5.4 routes to this specialist: those whose
+        // top class under the generalist is in its subset (the paper's n = 1).
+        int[] top = generalist.predict(valX);
+        int[] routed = java.util.stream.IntStream.range(0, valLabels.length)
+                .filter(i -> map[top[i]] != subset.length).toArray();
+        double fitted = 0;
+        if (routed.length > 0) {
+            double[][] pv = s.probabilities(valX.getRows(routed));
+            double[] dustbin = new double[routed.length];
+            boolean[] isDustbin = new boolean[routed.length];
+            for (int i = 0; i < routed.length; i++) {
+                dustbin[i] = pv[i][subset.length];
+                isDustbin[i] = map[valLabels[routed[i]]] == subset.length;
+            }
+            fitted = fitDustbinShift(dustbin, isDustbin);
         }
-        double fitted = fitDustbinShift(dustbin, isDustbin);
         return new Trained(m, s.withDustbinShift(cfg.correction().dustbinShift(prior, share, fitted)), o, prior, share,
                 t.rows().length, fitted);
     }
