@@ -14,8 +14,9 @@ import darkknowledge.core.Check;
  * @param overlap       extra classes per subset: each subset may also take up to this many of its
  *                      members' most-confused neighbours from other subsets (the paper's specialists
  *                      overlapped: 61 × 300 &gt; 15,000); 0 = disjoint
- * @param maxSubsetSize clusters larger than this are split by K-means on their members; overlap
- *                      additions stop at it
+ * @param maxSubsetSize clusters larger than this are split by recursive K-means bisection (k = 2 on
+ *                      the members' rows restricted to the members' columns, again on any half still
+ *                      too large), never into chunks of consecutive classes; overlap additions stop at it
  * @param minSubsetSize clusters smaller than this (e.g. singletons, classes the generalist never
  *                      confuses) are handled by {@code small}
  * @param small         {@code drop}: their classes get no specialist (the generalist alone decides
@@ -27,9 +28,14 @@ import darkknowledge.core.Check;
  *                      generalist is about them rather than by whom they are confused with; with
  *                      {@code row_max} the rows of two classes confused only with each other coincide
  * @param seed          seed of the K-means restarts
+ * @param minConfusion  classes the generalist does not confuse get no specialist: a class whose strongest
+ *                      off-diagonal entry {@code max_{b≠a} M_ab} is below {@code minConfusion} times the
+ *                      largest off-diagonal entry of the whole matrix is left out before K-means (it
+ *                      may still join a subset as an overlap neighbour); 0 = every class is clustered
  */
 public record ClusteringConfig(int k, int restarts, int maxIterations, Source source, Statistic statistic, int overlap,
-                               int maxSubsetSize, int minSubsetSize, Small small, Diagonal diagonal, long seed) {
+                               int maxSubsetSize, int minSubsetSize, Small small, Diagonal diagonal, long seed,
+                               double minConfusion) {
 
     /** Where the clustered matrix came from. */
     public enum Source { PROBABILITIES, LOGITS }
@@ -55,6 +61,14 @@ public record ClusteringConfig(int k, int restarts, int maxIterations, Source so
         Check.that(minSubsetSize <= maxSubsetSize, "minSubsetSize", "must not exceed maxSubsetSize (" + maxSubsetSize + ")");
         Check.that(small != null, "small", "must be drop or merge");
         Check.that(diagonal != null, "diagonal", "must be keep or row_max");
+        Check.inRange("minConfusion", minConfusion, 0, 1);
+    }
+
+    /** Every class clustered ({@code minConfusion = 0}). */
+    public ClusteringConfig(int k, int restarts, int maxIterations, Source source, Statistic statistic, int overlap,
+                            int maxSubsetSize, int minSubsetSize, Small small, Diagonal diagonal, long seed) {
+        this(k, restarts, maxIterations, source, statistic, overlap, maxSubsetSize, minSubsetSize, small, diagonal,
+                seed, 0);
     }
 
     public static ClusteringConfig defaults() {
@@ -64,11 +78,21 @@ public record ClusteringConfig(int k, int restarts, int maxIterations, Source so
 
     public ClusteringConfig withK(int newK) {
         return new ClusteringConfig(newK, restarts, maxIterations, source, statistic, overlap, maxSubsetSize,
-                minSubsetSize, small, diagonal, seed);
+                minSubsetSize, small, diagonal, seed, minConfusion);
     }
 
     public ClusteringConfig withDiagonal(Diagonal d) {
         return new ClusteringConfig(k, restarts, maxIterations, source, statistic, overlap, maxSubsetSize,
-                minSubsetSize, small, d, seed);
+                minSubsetSize, small, d, seed, minConfusion);
+    }
+
+    public ClusteringConfig withMinConfusion(double share) {
+        return new ClusteringConfig(k, restarts, maxIterations, source, statistic, overlap, maxSubsetSize,
+                minSubsetSize, small, diagonal, seed, share);
+    }
+
+    public ClusteringConfig withOverlap(int extra, int maxSize) {
+        return new ClusteringConfig(k, restarts, maxIterations, source, statistic, extra, maxSize,
+                minSubsetSize, small, diagonal, seed, minConfusion);
     }
 }

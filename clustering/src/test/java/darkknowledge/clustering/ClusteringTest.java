@@ -136,6 +136,52 @@ class ClusteringTest {
     }
 
     @Test
+    void oversizedClusterIsBisectedIntoConfusableGroupsNeverIntoConsecutiveChunks() {
+        // 24 classes in four interleaved groups of six (class a in group a % 4), confused within groups
+        // at two strengths so that the groups pair up: one K-means cluster of all 24 must come apart
+        // along the groups, not into runs of consecutive indices.
+        int c = 24;
+        double[][] m = new double[c][c];
+        for (int a = 0; a < c; a++) {
+            for (int b = 0; b < c; b++) {
+                m[a][b] = a == b ? 1 : a % 4 == b % 4 ? 0.6 : a % 2 == b % 2 ? 0.2 : 0.01;
+            }
+        }
+        ClusteringConfig oneCluster = new ClusteringConfig(1, 3, 100, ClusteringConfig.Source.PROBABILITIES,
+                ClusteringConfig.Statistic.COVARIANCE, 0, 6, 2, ClusteringConfig.Small.DROP,
+                ClusteringConfig.Diagonal.ROW_MAX, 1);
+        ClassPartition p = ClassClustering.cluster(m, oneCluster);
+        assertEquals(4, p.subsets().size(), p.subsets().toString());
+        for (List<Integer> s : p.subsets()) {
+            assertEquals(6, s.size());
+            assertTrue(s.stream().allMatch(a -> a % 4 == s.get(0) % 4), "one group per subset: " + s);
+        }
+        assertTrue(p.method().contains("recursive-bisection"), p.method());
+    }
+
+    @Test
+    void classesTheGeneralistDoesNotConfuseGetNoSpecialist() {
+        // Pairs {0,1} and {2,3} strongly confused, {4,5} barely; classes 6 and 7 never.
+        double[][] m = new double[8][8];
+        m[0][1] = m[1][0] = 0.5;
+        m[2][3] = m[3][2] = 0.4;
+        m[4][5] = m[5][4] = 0.01;
+        for (int a = 0; a < 8; a++) {
+            m[a][a] = 1;
+        }
+        ClusteringConfig all = cfg(3);
+        ClassPartition everyClass = ClassClustering.cluster(m, all);
+        assertTrue(everyClass.subsets().stream().mapToInt(List::size).sum() >= 6, everyClass.subsets().toString());
+        ClassPartition confused = ClassClustering.cluster(m, all.withMinConfusion(0.1));
+        assertEquals(List.of(List.of(0, 1), List.of(2, 3)), confused.subsets());
+        for (int a = 4; a < 8; a++) {
+            assertEquals(-1, confused.clusterOf()[a], "class " + a + " is not confused enough for a specialist");
+        }
+        var e = assertThrows(Check.InvalidValue.class, () -> all.withMinConfusion(1.5));
+        assertEquals("minConfusion", e.field());
+    }
+
+    @Test
     void overlapAddsMostConfusedNeighboursUpToTheCap() {
         double[][] m = {
             {1, .8, .3, 0}, {.8, 1, 0, 0}, {.3, 0, 1, .7}, {0, 0, .7, 1}};

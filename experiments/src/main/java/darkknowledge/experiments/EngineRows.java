@@ -97,7 +97,8 @@ final class EngineRows {
                 for (SpecialistTask.Done d : engine.runAll("specialists", first)) {
                     Path file = Path.of(first.get(d.index()).outputDir(), SpecialistTask.name(d.index()) + ".zip");
                     members.add(new EnsembleTargetsTask.SpecialistModel(
-                            new EnsembleTargetsTask.Model(file.toString(), d.sha256()), subsets[d.index()], d.dustbinShift()));
+                            new EnsembleTargetsTask.Model(file.toString(), d.sha256()), subsets[d.index()], d.dustbinShift(),
+                            d.head()));
                 }
             }
             int rows = Math.min(size.transferRows(), s.train().numExamples());

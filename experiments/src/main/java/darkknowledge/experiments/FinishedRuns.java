@@ -61,6 +61,19 @@ final class FinishedRuns {
      * largest scale any of them has, oldest first; empty if there are none.
      */
     static List<Run> ofLargestScale(Path experimentRuns, Map<String, String> defaults) {
+        List<Run> finished = all(experimentRuns, defaults);
+        for (Scale scale : List.of(Scale.FULL, Scale.SMALL, Scale.TINY)) {
+            String name = scale.name().toLowerCase(Locale.ROOT);
+            List<Run> atScale = finished.stream().filter(r -> name.equals(r.config().get("run.scale"))).toList();
+            if (!atScale.isEmpty()) {
+                return atScale;
+            }
+        }
+        return List.of();
+    }
+
+    /** Every run under {@code experimentRuns} that finished, oldest first; empty if there are none. */
+    static List<Run> all(Path experimentRuns, Map<String, String> defaults) {
         if (!Files.isDirectory(experimentRuns)) {
             return List.of();
         }
@@ -73,13 +86,6 @@ final class FinishedRuns {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + experimentRuns, e);
         }
-        for (Scale scale : List.of(Scale.FULL, Scale.SMALL, Scale.TINY)) {
-            String name = scale.name().toLowerCase(Locale.ROOT);
-            List<Run> atScale = finished.stream().filter(r -> name.equals(r.config().get("run.scale"))).toList();
-            if (!atScale.isEmpty()) {
-                return atScale;
-            }
-        }
-        return List.of();
+        return finished;
     }
 }

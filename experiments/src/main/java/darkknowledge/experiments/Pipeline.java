@@ -221,13 +221,18 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         result.put("clustering.subsets", partition.named(s.train().classNames()));
 
         // 3. Specialists.
+        if (c.specialists().correctionOnValidation()) {
+            throw new IllegalArgumentException("specialists.correctionOnValidation=true: the pipeline distils the "
+                    + "ensemble under specialists.correction; choose it on validation with the specialists experiment "
+                    + "and set it here");
+        }
         Store.Entry sp = stages.open("specialists", cl.hash(), text("specialists", c.specialists().withWorkers(1)));
         List<Specialist> specialists = new ArrayList<>();
         if (sp.done()) {
             SortedMap<String, String> info = sp.info();
             for (int m = 0; m < partition.subsets().size(); m++) {
                 specialists.add(new Specialist(partition.subset(m), sp.loadModel("specialist" + m),
-                        Double.parseDouble(info.get("specialist" + m + ".dustbin_shift"))));
+                        Double.parseDouble(info.get("specialist" + m + ".dustbin_shift")), c.specialists().head()));
             }
         } else {
             SpecialistTask.Recipe recipe = recipe(c, ctx, trainSha);
@@ -262,7 +267,7 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
                 refs.add(new EnsembleTargetsTask.SpecialistModel(new EnsembleTargetsTask.Model(
                         sp.model("specialist" + m).toAbsolutePath().toString(),
                         specialists.get(m).model().fingerprint()), partition.subset(m),
-                        specialists.get(m).dustbinShift()));
+                        specialists.get(m).dustbinShift(), specialists.get(m).head()));
             }
             q = SpecialistStages.ensembleTargets(ctx, c.engine(), new EnsembleTargetsTask.Model(
                     g.model("generalist").toAbsolutePath().toString(), generalist.fingerprint()), refs,

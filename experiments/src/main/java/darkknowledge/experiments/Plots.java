@@ -160,6 +160,36 @@ final class Plots {
         save(chart, png);
     }
 
+    /**
+     * The sizes of the specialist subsets (§5.3) as a histogram: how many subsets hold 1, 2, 3, …
+     * classes (overlap additions included), the number of classes left without a specialist in the
+     * title. Confusable sets of Chinese characters are mostly pairs and triples; 300-class blocks
+     * would show as a bar far to the right.
+     */
+    static void subsetSizes(darkknowledge.core.ClassPartition partition, Path png, String title) {
+        int max = partition.subsets().stream().mapToInt(List::size).max().orElse(1);
+        int[] count = new int[max + 1];
+        for (List<Integer> sub : partition.subsets()) {
+            count[sub.size()]++;
+        }
+        long uncovered = java.util.stream.IntStream.range(0, partition.numClasses())
+                .filter(c -> partition.coverage(c) == 0).count();
+        List<String> sizes = new java.util.ArrayList<>();
+        List<Integer> counts = new java.util.ArrayList<>();
+        for (int size = 1; size <= max; size++) {
+            sizes.add(Integer.toString(size));
+            counts.add(count[size]);
+        }
+        org.knowm.xchart.CategoryChart chart = new org.knowm.xchart.CategoryChartBuilder().width(900).height(450)
+                .title(String.format(java.util.Locale.ROOT, "%s: %d subsets; %d of %d classes without a specialist",
+                        title, partition.subsets().size(), uncovered, partition.numClasses()))
+                .xAxisTitle("classes in the subset").yAxisTitle("subsets").build();
+        chart.getStyler().setLegendVisible(false);
+        chart.getStyler().setXAxisLabelRotation(max > 30 ? 90 : 0);
+        chart.addSeries("subsets", sizes, counts);
+        save(chart, png);
+    }
+
     static void save(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path png) {
         Path tmp = png.resolveSibling(png.getFileName() + ".part.png");
         try {

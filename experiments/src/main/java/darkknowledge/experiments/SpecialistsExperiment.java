@@ -48,9 +48,15 @@ import java.util.stream.IntStream;
  *     by minimising the sum of KL divergences (§5.4).
  * </ol>
  * Reported: Table 3 (overall accuracy and accuracy on specialist classes, generalist vs ensemble),
- * Table 4 (accuracy change by number of specialists covering the correct class), the ensemble under
- * each dustbin correction, and a control that no paper run has: the generalist fine-tuned for as many
- * extra example-passes as all specialists together, so the specialists' gain is not just more training.
+ * Table 4 (accuracy change by number of specialists covering the correct class, and the share of
+ * test examples covered by two or more), the ensemble under each dustbin correction (the headline
+ * one configured, or chosen on validation with {@code specialists.correctionOnValidation}), and two
+ * controls that no paper run has, both with the specialists' extra compute: the generalist
+ * fine-tuned for as many extra example-passes as all specialists together, and that copy averaged
+ * with the generalist (an unspecialised ensemble), so the specialists' gain is neither more training
+ * nor ensembling alone. {@code specialists.head=full} trains §6.1's specialists instead of §5.2's.
+ * Each run also draws the histogram of subset sizes ({@code subset-sizes.png}), and
+ * {@code ./dk tables} writes the validation ablation over the runs ({@link #figures}).
  *
  * <p>Paper (JFT, 15,000 classes, 61 specialists): 25.0% → 26.1% test accuracy (+4.4% relative);
  * conditional accuracy on specialist classes 43.1% → 45.9%.
@@ -64,6 +70,12 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
             "ensemble, paper's log(oversampling) correction (%)", "–", 2);
     static final ResultTables.Metric ENSEMBLE_PRIOR_SHIFT_TEST_ACCURACY =
             new ResultTables.Metric("ensemble.prior_shift.test_accuracy", "ensemble, exact prior shift (%)", "–", 2);
+    static final ResultTables.Metric ENSEMBLE_FITTED_TEST_ACCURACY =
+            new ResultTables.Metric("ensemble.fitted.test_accuracy", "ensemble, dustbin shift fitted on validation (%)", "–", 2);
+    static final ResultTables.Metric UNSPECIALISED_TEST_ACCURACY = new ResultTables.Metric("unspecialised.test_accuracy",
+            "control: generalist averaged with its fine-tuned copy, same extra compute (%)", "–", 2);
+    static final ResultTables.Metric COVERED_TWICE_PCT = new ResultTables.Metric("cover2plus.test_share",
+            "test examples covered by 2 or more specialists (%)", "–", 1);
     static final ResultTables.Metric CLUSTERING_SPECIALISTS =
             new ResultTables.Metric("clustering.specialists", "number of specialists", "61", 0);
     static final ResultTables.Metric CLUSTERING_ARI =
@@ -126,10 +138,13 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
                 SpecialistStages.GENERALIST_SPECIALIST_CLASSES_ACCURACY,
                 SpecialistStages.ENSEMBLE_SPECIALIST_CLASSES_ACCURACY,
                 CONTROL_TEST_ACCURACY,
+                UNSPECIALISED_TEST_ACCURACY,
                 ENSEMBLE_NONE_TEST_ACCURACY,
                 ENSEMBLE_LOG_OVERSAMPLING_TEST_ACCURACY,
                 ENSEMBLE_PRIOR_SHIFT_TEST_ACCURACY,
-                CLUSTERING_SPECIALISTS));
+                ENSEMBLE_FITTED_TEST_ACCURACY,
+                CLUSTERING_SPECIALISTS,
+                COVERED_TWICE_PCT));
         for (int c = 0; c <= 4; c++) {
             String label = c == 4 ? "4 or more" : Integer.toString(c);
             metrics.add(SpecialistStages.coverExamples(c));
@@ -166,8 +181,16 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
                 ctx.record().dir().resolve("covariance.png"), name() + ": class "
                         + c.clustering().statistic().name().toLowerCase(Locale.ROOT) + " of the generalist's "
                         + c.clustering().source().name().toLowerCase(Locale.ROOT));
+        Plots.subsetSizes(partition, ctx.record().dir().resolve("subset-sizes.png"), name() + " subset sizes");
         if (variant == SpecialistDataset.GLYPHS) {
             Montages.clustersAndConfusions(ctx, partition, generalist.model(), s, c.glyphs());
+        }
+        COVERED_TWICE_PCT.put(result, SpecialistStages.coveredShare(partition, s.test().labels(), 2));
+        if (s.hasValidation()) {
+            result.put("cover2plus.validation_share", SpecialistStages.coveredShare(partition, s.validation().labels(), 2));
+            result.put("generalist.validation_accuracy", SpecialistStages.pct(SpecialistStages.correct(
+                    generalist.model().predict(s.validationX()), s.validation().labels(), null),
+                    s.validation().labels().length));
         }
         if (loaded.groupOfClass() != null) {
             CLUSTERING_ARI.put(result, String.format(Locale.ROOT, "%.4f",
@@ -188,7 +211,9 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
                     .put("model." + id + ".generalist_sha256", generalist.model().fingerprint())
                     .put("model." + id + ".subset", join(t.specialist().subset()))
                     .put("model." + id + ".dustbin_shift", String.format(Locale.ROOT, "%.5f", t.specialist().dustbinShift()))
-                    .put("model." + id + ".correction", c.specialists().correction().name().toLowerCase(Locale.ROOT));
+                    .put("model." + id + ".correction", c.specialists().correction().name().toLowerCase(Locale.ROOT))
+                    .put("model." + id + ".head", c.specialists().head().name().toLowerCase(Locale.ROOT))
+                    .put("model." + id + ".fitted_shift", String.format(Locale.ROOT, "%.5f", t.fittedShift()));
             extraExamplePasses += (long) t.trainExamples() * t.outcome().epochsRun();
             specialistSeconds += t.outcome().trainSeconds();
             result.put(id + ".validation_errors", Integer.toString(t.outcome().bestValidationErrors()));
@@ -197,11 +222,12 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         result.put("specialists.train_seconds", Models.fmt(specialistSeconds));
         result.put("specialists.example_passes", Long.toString(extraExamplePasses));
 
-        // §5.4: the ensemble, under each dustbin correction (the configured one is the headline).
+        // §5.4: the ensemble, under each dustbin correction (the headline: configured, or chosen on validation).
         int[] labels = s.test().labels();
-        int[] headline = SpecialistStages.ensembleUnderEachCorrection(result, generalist.model(), trained, c.ensemble(),
-                c.specialists().correction(), s);
-        SpecialistStages.report(result, generalist.model().predict(s.testX()), headline, labels, partition);
+        SpecialistStages.Headline headline = SpecialistStages.ensembleUnderEachCorrection(result, generalist.model(),
+                trained, c.ensemble(), c.specialists(), s);
+        ctx.provenance().put("specialists.correction.chosen", result.get("specialists.correction.chosen"));
+        SpecialistStages.report(result, generalist.model().predict(s.testX()), headline.predictions(), labels, partition);
 
         if (c.ensemble().control()) {
             Models.Trained control = SpecialistStages.control(ctx, generalist.model(), c.generalistNet(), c.specialists(),
@@ -209,8 +235,79 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
             result.put("control.epochs", Integer.toString(control.outcome().epochsRun()));
             CONTROL_TEST_ACCURACY.put(result, SpecialistStages.pct(SpecialistStages.correct(
                     control.model().predict(s.testX()), labels, null), labels.length));
+            // The second control: the generalist averaged with the fine-tuned copy (ensembling without specialising).
+            UNSPECIALISED_TEST_ACCURACY.put(result, SpecialistStages.pct(SpecialistStages.correct(
+                    SpecialistStages.unspecialised(generalist.model(), control.model(), s.testX()), labels, null),
+                    labels.length));
+            if (s.hasValidation()) {
+                int[] val = s.validation().labels();
+                result.put("control.validation_accuracy", SpecialistStages.pct(SpecialistStages.correct(
+                        control.model().predict(s.validationX()), val, null), val.length));
+                result.put("unspecialised.validation_accuracy", SpecialistStages.pct(SpecialistStages.correct(
+                        SpecialistStages.unspecialised(generalist.model(), control.model(), s.validationX()), val, null),
+                        val.length));
+            }
         }
         return result;
+    }
+
+    /**
+     * {@code results/<experiment>-ablation.md}: one row per finished non-tiny run that recorded its
+     * validation figures, the levers it was run with (generalist epochs, clustering, head, soft
+     * targets, the correction chosen) and what they gave <em>on the validation split</em> (the
+     * generalist, the ensemble under each correction and its headline, both controls), so a reader
+     * sees why the final configuration is what it is without any test figure. Removed when no run
+     * qualifies.
+     */
+    @Override
+    public void figures(java.nio.file.Path experimentRuns, java.nio.file.Path results) {
+        java.nio.file.Path md = results.resolve(name() + "-ablation.md");
+        List<FinishedRuns.Run> runs = FinishedRuns.all(experimentRuns, darkknowledge.core.Configs.write("", defaults()))
+                .stream().filter(r -> !"tiny".equals(r.config().get("run.scale"))
+                        && r.result().containsKey("ensemble.validation_accuracy")).toList();
+        if (runs.isEmpty()) {
+            Plots.remove(md);
+            return;
+        }
+        AtomicFiles.writeString(md, ablation(name(), runs));
+    }
+
+    /** The ablation table's markdown (see {@link #figures}). */
+    static String ablation(String experiment, List<FinishedRuns.Run> runs) {
+        StringBuilder b = new StringBuilder();
+        b.append("<!-- generated by `./dk tables` from runs/").append(experiment).append("/*; do not edit -->\n");
+        b.append("**").append(experiment).append(": which lever moved what, on the validation split** ")
+                .append("(accuracy in %; test figures are in ").append(experiment).append(".md)\n\n");
+        b.append("| run | scale | generalist epochs | min confusion / k / max size / overlap | specialists | head "
+                + "(T, hard weight) | cover ≥ 2 (%) | generalist | ensemble: none | log(oversampling) | prior shift "
+                + "| fitted | chosen correction | control: fine-tuned | control: unspecialised ensemble |\n");
+        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (FinishedRuns.Run r : runs) {
+            java.util.function.Function<String, String> cfg = k -> r.config().getOrDefault(k, "–");
+            java.util.function.Function<String, String> res = k -> r.result().getOrDefault(k, "–");
+            String head = cfg.apply("specialists.head");
+            b.append("| `").append(r.id()).append("` | ").append(cfg.apply("run.scale"))
+                    .append(" | ").append(cfg.apply(r.config().get("architecture.generalist") != null
+                            && r.config().get("architecture.generalist").equals("conv") ? "conv.epochs" : "generalist.epochs"))
+                    .append(" | ").append(cfg.apply("clustering.minConfusion")).append(" / ").append(cfg.apply("clustering.k"))
+                    .append(" / ").append(cfg.apply("clustering.maxSubsetSize")).append(" / ")
+                    .append(cfg.apply("clustering.overlap"))
+                    .append(" | ").append(res.apply("clustering.specialists"))
+                    .append(" | ").append(head).append("full".equals(head) ? " (" + cfg.apply("specialists.softTemperature")
+                            + ", " + cfg.apply("specialists.hardWeight") + ")" : "")
+                    .append(" | ").append(res.apply("cover2plus.validation_share"))
+                    .append(" | ").append(res.apply("generalist.validation_accuracy"));
+            for (String corr : List.of("none", "log_oversampling", "prior_shift", "fitted")) {
+                b.append(" | ").append(res.apply("ensemble." + corr + ".validation_accuracy"));
+            }
+            b.append(" | ").append(res.apply("specialists.correction.chosen"))
+                    .append(" | ").append(res.apply("control.validation_accuracy"))
+                    .append(" | ").append(res.apply("unspecialised.validation_accuracy")).append(" |\n");
+        }
+        b.append("\nEach row is one run (`./dk run ").append(experiment)
+                .append(" --scale <scale> --set …`, its config in the run directory); the chosen correction is the one ")
+                .append("whose ensemble is most accurate on validation (`specialists.correctionOnValidation`).\n");
+        return b.toString();
     }
 
     private static String join(int[] a) {

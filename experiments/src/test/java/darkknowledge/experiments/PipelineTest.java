@@ -61,6 +61,8 @@ class PipelineTest {
                 "studentNet=conv", "studentConv.channels=8,16", "studentConv.dense=64", "studentConv.epochs=2"));
         Presets.specialists(darkknowledge.pipeline.SpecialistDataset.GLYPHS, Scale.TINY)
                 .forEach((k, v) -> sets.add(k + "=" + v));
+        // The pipeline distils the ensemble under the configured correction (it refuses the choice on validation).
+        sets.add("specialists.correctionOnValidation=false");
         Runner.Outcome o = Runner.run(p, Runner.resolve(p, Scale.TINY, null, sets), runs,
                 new DataStore(DataStore.defaultCacheDir()), false);
         var prov = RunRecord.readProperties(o.dir().resolve(RunRecord.PROVENANCE));

@@ -262,6 +262,44 @@ public final class Classifier {
     }
 
     /**
+     * A copy of this net, every parameter included, whose output layer computes the raw logits
+     * (identity activation) and is trained with {@code lossOnLogits} instead of its own loss; the
+     * update rule and its settings are kept, its state and counts start afresh. How a §6.1
+     * specialist starts: the generalist itself, to be trained with a soft-target loss.
+     */
+    public Classifier withLossOnLogits(ILossFunction lossOnLogits) {
+        synchronized (Classifier.class) {  // as withNewHead: configuration cloning and init on many threads
+            org.deeplearning4j.nn.conf.MultiLayerConfiguration conf = net.getLayerWiseConfigurations().clone();
+            int last = conf.getConfs().size() - 1;
+            var out = (org.deeplearning4j.nn.conf.layers.BaseOutputLayer) conf.getConf(last).getLayer();
+            out.setLossFn(lossOnLogits);
+            out.setActivationFn(new org.nd4j.linalg.activations.impl.ActivationIdentity());
+            conf.setIterationCount(0);
+            conf.setEpochCount(0);
+            for (int i = 0; i <= last; i++) {
+                conf.getConf(i).setIterationCount(0);
+                conf.getConf(i).setEpochCount(0);
+            }
+            MultiLayerNetwork fresh = new MultiLayerNetwork(conf);
+            fresh.init();
+            fresh.setParams(net.params().dup());
+            return new Classifier(fresh);
+        }
+    }
+
+    /** A copy with {@code delta} added to the output bias of every class in {@code columns}. */
+    public Classifier withBiasShift(int[] columns, double delta) {
+        Classifier c = copy();
+        int last = net.getnLayers() - 1;
+        INDArray b = c.net.getLayer(last).getParam("b").dup();
+        for (int column : columns) {
+            b.putScalar(column, b.getDouble(column) + delta);
+        }
+        c.net.getLayer(last).setParam("b", b);
+        return c;
+    }
+
+    /**
      * The same MLP from DL4J's own parts: DenseLayer, OutputLayer, ND4J's Adam (what {@link ReluDense}
      * and {@link FusedAdam} replace); the bench's reference for what the replacements gain.
      */

@@ -6,6 +6,7 @@ import darkknowledge.core.engine.TaskContext;
 import darkknowledge.core.engine.TaskInputException;
 import darkknowledge.generalist.Classifier;
 import darkknowledge.specialists.Specialist;
+import darkknowledge.specialists.SpecialistConfig;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,7 +49,12 @@ public record EnsembleTargetsTask(int from, int to, Model generalist, List<Speci
     }
 
     /** A specialist as saved by its stage. */
-    public record SpecialistModel(Model model, int[] subset, double dustbinShift) implements Serializable {
+    public record SpecialistModel(Model model, int[] subset, double dustbinShift, SpecialistConfig.Head head)
+            implements Serializable {
+        /** A specialist with §5.2's dustbin head. */
+        public SpecialistModel(Model model, int[] subset, double dustbinShift) {
+            this(model, subset, dustbinShift, SpecialistConfig.Head.DUSTBIN);
+        }
     }
 
     /** What the driver collects: where the slice is and the hash of its bytes. */
@@ -69,7 +75,7 @@ public record EnsembleTargetsTask(int from, int to, Model generalist, List<Speci
         }
         List<Specialist> specs = new ArrayList<>();
         for (SpecialistModel m : specialists) {
-            specs.add(new Specialist(m.subset(), m.model().load(ctx), m.dustbinShift()));
+            specs.add(new Specialist(m.subset(), m.model().load(ctx), m.dustbinShift(), m.head()));
         }
         INDArray x = s.trainX().get(NDArrayIndex.interval(from, to), NDArrayIndex.all());
         double[][] q = SpecialistStages.ensemble(generalist.load(ctx), specs, ensemble).combine(x).q();

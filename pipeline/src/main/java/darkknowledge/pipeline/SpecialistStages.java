@@ -224,34 +224,106 @@ public final class SpecialistStages {
                 new KlCombiner(cfg.tolerance(), cfg.maxIterations()));
     }
 
+    /** The ensemble's headline: the dustbin correction it uses, and its test predictions under it. */
+    public record Headline(DustbinCorrection correction, int[] predictions) {
+    }
+
     /**
-     * Test predictions of the ensemble under each dustbin correction ({@code ensemble.<correction>.*}
-     * figures); returns the predictions under {@code headline}, whose solver figures are recorded too.
+     * The ensemble under each dustbin correction ({@code ensemble.<correction>.*} figures: test
+     * accuracy, and validation accuracy when there is a validation split); the fitted correction
+     * only when every specialist has a fitted shift. The headline correction is
+     * {@code spec.correction()}, or with {@code spec.correctionOnValidation()} the one whose
+     * ensemble is most accurate on the validation split (the first of the most accurate, in
+     * {@link DustbinCorrection} order), recorded as {@code specialists.correction.chosen}; its solver
+     * figures are recorded too.
      */
-    public static int[] ensembleUnderEachCorrection(SortedMap<String, String> result, Classifier generalist,
-                                                    List<Specialists.Trained> trained, EnsembleConfig cfg,
-                                                    DustbinCorrection headline, RunData s) {
-        int[] labels = s.test().labels();
-        int[] headlinePredictions = null;
+    public static Headline ensembleUnderEachCorrection(SortedMap<String, String> result, Classifier generalist,
+                                                       List<Specialists.Trained> trained, EnsembleConfig cfg,
+                                                       SpecialistConfig spec, RunData s) {
+        if (spec.correctionOnValidation() && !s.hasValidation()) {
+            throw new IllegalArgumentException("specialists.correctionOnValidation=true needs a validation split "
+                    + "(data.validationSize > 0)");
+        }
+        boolean fitted = trained.stream().noneMatch(t -> Double.isNaN(t.fittedShift()));
+        List<DustbinCorrection> corrections = new ArrayList<>();
         for (DustbinCorrection corr : DustbinCorrection.values()) {
+            if (corr != DustbinCorrection.FITTED || fitted) {
+                corrections.add(corr);
+            }
+        }
+        DustbinCorrection headline = spec.correction();
+        if (!corrections.contains(headline)) {
+            throw new IllegalArgumentException("specialists.correction=fitted: specialists trained before the fitted "
+                    + "correction existed have no fitted shift");
+        }
+        double bestValidation = -1;
+        java.util.Map<DustbinCorrection, List<Specialist>> shifted = new java.util.EnumMap<>(DustbinCorrection.class);
+        for (DustbinCorrection corr : corrections) {
             List<Specialist> specs = new ArrayList<>();
             for (Specialists.Trained t : trained) {
                 specs.add(t.specialist().withDustbinShift(t.shift(corr)));
             }
+            shifted.put(corr, specs);
+            if (s.hasValidation()) {
+                int[] val = ensemble(generalist, specs, cfg).combine(s.validationX()).predictions();
+                int[] valLabels = s.validation().labels();
+                int right = correct(val, valLabels, null);
+                result.put("ensemble." + key(corr) + ".validation_accuracy", pct(right, valLabels.length));
+                if (spec.correctionOnValidation() && right > bestValidation) {
+                    bestValidation = right;
+                    headline = corr;
+                }
+            }
+        }
+        result.put("specialists.correction.chosen", key(headline));
+        int[] labels = s.test().labels();
+        int[] headlinePredictions = null;
+        for (DustbinCorrection corr : corrections) {
             long t0 = System.nanoTime();
-            SpecialistEnsemble.Combined comb = ensemble(generalist, specs, cfg).combine(s.testX());
+            SpecialistEnsemble.Combined comb = ensemble(generalist, shifted.get(corr), cfg).combine(s.testX());
             double seconds = (System.nanoTime() - t0) / 1e9;
             int[] pred = comb.predictions();
-            String key = "ensemble." + corr.name().toLowerCase(Locale.ROOT);
+            String key = "ensemble." + key(corr);
             result.put(key + ".test_accuracy", pct(correct(pred, labels, null), labels.length));
             result.put(key + ".unconverged", Integer.toString(comb.unconverged()));
             if (corr == headline) {
                 headlinePredictions = pred;
                 result.put("ensemble.max_solver_iterations", Integer.toString(comb.maxIterations()));
                 result.put("ensemble.seconds_per_1000_examples", Models.fmt(1000 * seconds / labels.length));
+                if (s.hasValidation()) {
+                    result.put("ensemble.validation_accuracy", result.get("ensemble." + key(corr) + ".validation_accuracy"));
+                }
             }
         }
-        return headlinePredictions;
+        return new Headline(headline, headlinePredictions);
+    }
+
+    private static String key(DustbinCorrection c) {
+        return c.name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The unspecialised ensemble, a control for specialisation: the arithmetic mean of the
+     * distributions of the generalist and of {@code tuned}, a copy of it fine-tuned on all classes for
+     * the specialists' extra example-passes (what §5.4's combination gives when one extra model
+     * covers every class). Its predictions on {@code x}.
+     */
+    public static int[] unspecialised(Classifier generalist, Classifier tuned, INDArray x) {
+        INDArray p = Transforms.softmax(generalist.logits(x).castTo(DataType.DOUBLE), true)
+                .addi(Transforms.softmax(tuned.logits(x).castTo(DataType.DOUBLE), true));
+        return Classifier.argmaxRows(p);
+    }
+
+    /**
+     * Share (%) of {@code labels} whose class {@code partition} covers at least {@code min} times:
+     * with {@code min = 2}, the examples that can show Table 4's trend.
+     */
+    public static String coveredShare(ClassPartition partition, int[] labels, int min) {
+        int n = 0;
+        for (int y : labels) {
+            n += partition.coverage(y) >= min ? 1 : 0;
+        }
+        return pct(n, labels.length);
     }
 
     /**

@@ -97,7 +97,8 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
     /** What the driver collects: small figures, the model stays on shared storage. */
     public record Done(int index, String sha256, double dustbinShift, double subsetPrior, double subsetShare,
                        int trainExamples, int bestEpoch, int bestValidationErrors, int epochsRun, double trainSeconds,
-                       String executor, List<Trainer.EpochReport> history) implements Serializable {
+                       String executor, List<Trainer.EpochReport> history, SpecialistConfig.Head head,
+                       double fittedShift) implements Serializable {
 
         SortedMap<String, String> toProperties() {
             SortedMap<String, String> p = new TreeMap<>();
@@ -111,6 +112,8 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
             p.put("epochs_run", Integer.toString(epochsRun));
             p.put("train_seconds", Double.toString(trainSeconds));
             p.put("executor", executor);
+            p.put("head", head.name().toLowerCase(java.util.Locale.ROOT));
+            p.put("fitted_shift", Double.toString(fittedShift));
             Trainer.EpochReport.putHistory(p, history);
             return p;
         }
@@ -120,7 +123,10 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
                     Double.parseDouble(p.get("subset_prior")), Double.parseDouble(p.get("subset_share")),
                     Integer.parseInt(p.get("train_examples")), Integer.parseInt(p.get("best_epoch")),
                     Integer.parseInt(p.get("best_validation_errors")), Integer.parseInt(p.get("epochs_run")),
-                    Double.parseDouble(p.get("train_seconds")), p.get("executor"), Trainer.EpochReport.history(p::get));
+                    Double.parseDouble(p.get("train_seconds")), p.get("executor"), Trainer.EpochReport.history(p::get),
+                    // Records written before §6.1 and the fitted correction: a dustbin head, no fitted shift.
+                    SpecialistConfig.Head.valueOf(p.getOrDefault("head", "dustbin").toUpperCase(java.util.Locale.ROOT)),
+                    Double.parseDouble(p.getOrDefault("fitted_shift", "NaN")));
         }
 
         /** The trained specialist, loaded from {@code dir} and checked against its recorded hash. */
@@ -131,9 +137,9 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
                 throw new IllegalStateException(file + ": expected parameters with SHA-256 " + sha256 + ", found "
                         + model.fingerprint());
             }
-            return new Specialists.Trained(index, new Specialist(subset, model, dustbinShift),
+            return new Specialists.Trained(index, new Specialist(subset, model, dustbinShift, head),
                     new Trainer.Outcome(bestEpoch, bestValidationErrors, epochsRun, trainSeconds, List.of()),
-                    subsetPrior, subsetShare, trainExamples);
+                    subsetPrior, subsetShare, trainExamples, fittedShift);
         }
     }
 
@@ -169,7 +175,8 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
         }
         SortedMap<String, String> p = RunRecord.readProperties(done);
         boolean same = java.util.Arrays.toString(subset).equals(p.get("subset"))
-                && generalistSha256.equals(p.get("generalist_sha256"));
+                && generalistSha256.equals(p.get("generalist_sha256"))
+                && cfg.head().name().toLowerCase(java.util.Locale.ROOT).equals(p.getOrDefault("head", "dustbin"));
         return same ? Done.of(index, p) : null;
     }
 
@@ -211,7 +218,7 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
         Done result = new Done(index, model.fingerprint(), t.specialist().dustbinShift(), t.subsetPrior(),
                 t.subsetShare(), t.trainExamples(), t.outcome().bestEpoch(), t.outcome().bestValidationErrors(),
                 t.outcome().epochsRun(), t.outcome().trainSeconds(), ctx.executorId() + "@" + ctx.host(),
-                t.outcome().history());
+                t.outcome().history(), cfg.head(), t.fittedShift());
         // Written last: its presence says the model beside it is complete.
         SortedMap<String, String> record = result.toProperties();
         record.put("subset", java.util.Arrays.toString(subset));

@@ -215,12 +215,101 @@ class SpecialistStagesTest {
     }
 
     @Test
+    void theHeadlineCorrectionChosenOnValidationIsTheMostAccurateThere(@TempDir Path root) {
+        Setup u = setup(root, new TinyRuns.Recorder());
+        List<Specialists.Trained> trained = u.trainSpecialists(u.ctx(), u.planted());
+        SortedMap<String, String> result = new TreeMap<>();
+        SpecialistStages.Headline h = SpecialistStages.ensembleUnderEachCorrection(result, u.generalist().model(),
+                trained, ENSEMBLE, SPECIALISTS.withCorrection(DustbinCorrection.PRIOR_SHIFT, true), u.s());
+        double best = -1;
+        DustbinCorrection expected = null;
+        for (DustbinCorrection c : DustbinCorrection.values()) {
+            double acc = Double.parseDouble(result.get("ensemble." + c.name().toLowerCase(java.util.Locale.ROOT)
+                    + ".validation_accuracy"));
+            if (acc > best) {
+                best = acc;
+                expected = c;
+            }
+        }
+        assertEquals(expected, h.correction());
+        assertEquals(expected.name().toLowerCase(java.util.Locale.ROOT), result.get("specialists.correction.chosen"));
+        assertEquals(result.get("ensemble." + expected.name().toLowerCase(java.util.Locale.ROOT) + ".validation_accuracy"),
+                result.get("ensemble.validation_accuracy"));
+        for (Specialists.Trained t : trained) {
+            assertTrue(Double.isFinite(t.fittedShift()) && Math.abs(t.fittedShift()) < 30,
+                    "a fitted shift inside its bounds: " + t.fittedShift());
+        }
+    }
+
+    @Test
+    void fullHeadSpecialistsKeepEveryClassAndFoldIntoSubsetPlusDustbin(@TempDir Path root) {
+        Setup u = setup(root, new TinyRuns.Recorder());
+        SpecialistConfig full = SPECIALISTS.withFullHead(2, 1);
+        List<Specialists.Trained> trained = SpecialistStages.trainSpecialists(u.ctx(), EngineConfig.local(1),
+                u.generalist().model(), u.ctx().modelPath("generalist"), GENERALIST, u.planted(), full, u.s(),
+                u.recipe(), u.ctx().seeds().derive("specialists"), u.ctx().record().dir());
+        INDArray x = u.s().testX();
+        double[][] pg = Transforms.softmax(u.generalist().model().logits(x).castTo(DataType.DOUBLE), true)
+                .toDoubleMatrix();
+        boolean moved = false;
+        for (Specialists.Trained t : trained) {
+            Specialist sp = t.specialist();
+            assertEquals(SpecialistConfig.Head.FULL, sp.head());
+            assertEquals(6, sp.model().numClasses(), "a full softmax over every class");
+            int[] subset = sp.subset();
+            double[][] p = sp.withDustbinShift(0).probabilities(x);
+            for (int i = 0; i < p.length; i++) {
+                assertEquals(subset.length + 1, p[i].length);
+                assertEquals(1, Arrays.stream(p[i]).sum(), 1e-9, "folded into subset + dustbin");
+                double[] g = pg[i];
+                double gSubset = Arrays.stream(subset).mapToDouble(c -> g[c]).sum();
+                moved |= Math.abs(p[i][subset.length] - (1 - gSubset)) > 1e-3;
+            }
+            // The dustbin correction moves the folded dustbin logit by exactly the shift.
+            double[][] shifted = sp.withDustbinShift(0.7).probabilities(x.getRows(0));
+            double[][] plain = sp.withDustbinShift(0).probabilities(x.getRows(0));
+            assertEquals(Math.log(plain[0][subset.length] / plain[0][0]) + 0.7,
+                    Math.log(shifted[0][subset.length] / shifted[0][0]), 1e-4);
+        }
+        assertTrue(moved, "training moved the specialists away from the generalist they started as");
+        // Saved and loaded again (the done records say which head), the models are the same.
+        List<Specialists.Trained> reused = SpecialistStages.trainSpecialists(u.ctx(), EngineConfig.local(1),
+                u.generalist().model(), u.ctx().modelPath("generalist"), GENERALIST, u.planted(), full, u.s(),
+                u.recipe(), u.ctx().seeds().derive("specialists"), u.ctx().record().dir());
+        for (int m = 0; m < trained.size(); m++) {
+            assertEquals(SpecialistConfig.Head.FULL, reused.get(m).specialist().head());
+            assertEquals(trained.get(m).specialist().model().fingerprint(), reused.get(m).specialist().model().fingerprint());
+            assertEquals(trained.get(m).fittedShift(), reused.get(m).fittedShift());
+        }
+    }
+
+    @Test
+    void theUnspecialisedEnsembleAveragesTheTwoDistributions(@TempDir Path root) {
+        Setup u = setup(root, new TinyRuns.Recorder());
+        var tuned = u.generalist().model().withBiasShift(0, 3.0);
+        INDArray x = u.s().testX();
+        int[] pred = SpecialistStages.unspecialised(u.generalist().model(), tuned, x);
+        double[][] a = Transforms.softmax(u.generalist().model().logits(x).castTo(DataType.DOUBLE), true).toDoubleMatrix();
+        double[][] b = Transforms.softmax(tuned.logits(x).castTo(DataType.DOUBLE), true).toDoubleMatrix();
+        for (int i = 0; i < pred.length; i++) {
+            int best = 0;
+            for (int c = 1; c < 6; c++) {
+                if (a[i][c] + b[i][c] > a[i][best] + b[i][best]) {
+                    best = c;
+                }
+            }
+            assertEquals(best, pred[i], "example " + i);
+        }
+    }
+
+    @Test
     void theEnsembleIsScoredUnderEveryDustbinCorrectionAndTheHeadlineOnesPredictionsReturned(@TempDir Path root) {
         Setup u = setup(root, new TinyRuns.Recorder());
         List<Specialists.Trained> trained = u.trainSpecialists(u.ctx(), u.planted());
         SortedMap<String, String> result = new TreeMap<>();
         int[] headline = SpecialistStages.ensembleUnderEachCorrection(result, u.generalist().model(), trained, ENSEMBLE,
-                DustbinCorrection.LOG_OVERSAMPLING, u.s());
+                SPECIALISTS.withCorrection(DustbinCorrection.LOG_OVERSAMPLING, false), u.s()).predictions();
+        assertEquals("log_oversampling", result.get("specialists.correction.chosen"));
         int[] labels = u.s().test().labels();
         for (DustbinCorrection c : DustbinCorrection.values()) {
             String key = "ensemble." + c.name().toLowerCase(java.util.Locale.ROOT);

@@ -15,30 +15,49 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * mean weight vector of the other classes and bias {@code mean(b_others) + log(K − |S|)}: were the
  * other classes' logits equal, its logit would be their log-sum-exp, so the specialist starts out
  * predicting (approximately) what the generalist predicts, grouped.
+ *
+ * <p>With §6.1's full head ({@link SpecialistConfig.Head#FULL}) the model keeps a softmax over all K
+ * classes (it starts as the generalist itself); for §5.4 its distribution is folded into the
+ * subset's classes plus a dustbin holding its mass on the others:
+ * {@code p^m = (p_{S_1}, …, p_{S_|S|}, Σ_{c∉S} p_c)}. Its dustbin correction moves every non-special
+ * logit by the same amount, which moves the folded dustbin logit by exactly that amount.
  */
 public final class Specialist {
     private final int[] subset;
     private final Classifier model;
     private final double dustbinShift;
+    private final SpecialistConfig.Head head;
 
+    /** A specialist with §5.2's dustbin head. */
     public Specialist(int[] subset, Classifier model, double dustbinShift) {
-        if (model.numClasses() != subset.length + 1) {
+        this(subset, model, dustbinShift, SpecialistConfig.Head.DUSTBIN);
+    }
+
+    public Specialist(int[] subset, Classifier model, double dustbinShift, SpecialistConfig.Head head) {
+        if (head == SpecialistConfig.Head.DUSTBIN && model.numClasses() != subset.length + 1) {
             throw new IllegalArgumentException("a specialist of " + subset.length + " classes needs "
                     + (subset.length + 1) + " outputs, the model has " + model.numClasses());
+        }
+        if (head == SpecialistConfig.Head.FULL) {
+            checkSubset(subset, model.numClasses());
         }
         this.subset = subset.clone();
         this.model = model;
         this.dustbinShift = dustbinShift;
+        this.head = head;
     }
 
     /**
-     * A specialist for {@code subset} initialised from {@code generalist} (§5.2): the generalist's
-     * whole body and, for each class of the subset, its output weights and bias; the dustbin's
-     * weights are the mean of the other classes' and its bias their mean plus {@code log |others|},
-     * so the dustbin starts with the mass of the classes it stands for. Any architecture.
+     * §6.1: a full-softmax specialist for {@code subset}: the generalist itself (every parameter),
+     * its output layer giving raw logits to {@code lossOnLogits} (the soft-target loss it trains with).
      */
-    public static Specialist initialise(Classifier generalist, int[] subset, long seed) {
-        int k = generalist.numClasses();
+    public static Specialist initialiseFull(Classifier generalist, int[] subset,
+                                            org.nd4j.linalg.lossfunctions.ILossFunction lossOnLogits) {
+        checkSubset(subset, generalist.numClasses());
+        return new Specialist(subset, generalist.withLossOnLogits(lossOnLogits), 0, SpecialistConfig.Head.FULL);
+    }
+
+    private static boolean[] checkSubset(int[] subset, int k) {
         if (subset.length == 0 || subset.length >= k) {
             throw new IllegalArgumentException("a subset must hold 1.." + (k - 1) + " classes, got " + subset.length);
         }
@@ -50,6 +69,22 @@ public final class Specialist {
             }
             in[c] = true;
         }
+        return in;
+    }
+
+    public SpecialistConfig.Head head() {
+        return head;
+    }
+
+    /**
+     * A specialist for {@code subset} initialised from {@code generalist} (§5.2): the generalist's
+     * whole body and, for each class of the subset, its output weights and bias; the dustbin's
+     * weights are the mean of the other classes' and its bias their mean plus {@code log |others|},
+     * so the dustbin starts with the mass of the classes it stands for. Any architecture.
+     */
+    public static Specialist initialise(Classifier generalist, int[] subset, long seed) {
+        int k = generalist.numClasses();
+        boolean[] in = checkSubset(subset, k);
         Classifier spec = generalist.withNewHead(subset.length + 1, seed);
         float[][] gw = generalist.headWeights();
         float[] gb = generalist.headBias();
@@ -83,7 +118,19 @@ public final class Specialist {
      * of the current one, baked into the output bias. This specialist is left unchanged.
      */
     public Specialist withDustbinShift(double shift) {
+        if (head == SpecialistConfig.Head.FULL) {
+            return new Specialist(subset, model.withBiasShift(others(), shift - dustbinShift), shift, head);
+        }
         return new Specialist(subset, model.withBiasShift(subset.length, shift - dustbinShift), shift);
+    }
+
+    /** The classes outside the subset (a full head's non-special outputs). */
+    private int[] others() {
+        boolean[] in = new boolean[model.numClasses()];
+        for (int c : subset) {
+            in[c] = true;
+        }
+        return java.util.stream.IntStream.range(0, in.length).filter(c -> !in[c]).toArray();
     }
 
     public int[] subset() {
@@ -105,7 +152,31 @@ public final class Specialist {
      */
     public double[][] probabilities(INDArray x) {
         INDArray z = model.logits(x).castTo(DataType.DOUBLE);
-        return softmaxRows(z.toDoubleMatrix());
+        double[][] p = softmaxRows(z.toDoubleMatrix());
+        return head == SpecialistConfig.Head.FULL ? fold(p, subset) : p;
+    }
+
+    /**
+     * A full distribution over K classes folded into subset + dustbin:
+     * {@code (p_{S_1}, …, p_{S_|S|}, Σ_{c∉S} p_c)} (§6.1 read into §5.4).
+     */
+    static double[][] fold(double[][] p, int[] subset) {
+        double[][] out = new double[p.length][subset.length + 1];
+        boolean[] in = new boolean[p.length == 0 ? 0 : p[0].length];
+        for (int c : subset) {
+            in[c] = true;
+        }
+        for (int i = 0; i < p.length; i++) {
+            for (int j = 0; j < subset.length; j++) {
+                out[i][j] = p[i][subset[j]];
+            }
+            double rest = 0;
+            for (int c = 0; c < in.length; c++) {
+                rest += in[c] ? 0 : p[i][c];
+            }
+            out[i][subset.length] = rest;
+        }
+        return out;
     }
 
     static double[][] softmaxRows(double[][] z) {

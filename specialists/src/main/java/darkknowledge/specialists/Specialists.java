@@ -1,6 +1,8 @@
 package darkknowledge.specialists;
 
 import darkknowledge.core.Seeds;
+import darkknowledge.distill.DistillationLoss;
+import darkknowledge.distill.TemperatureSoftmax;
 import darkknowledge.generalist.Classifier;
 import darkknowledge.generalist.Schedule;
 import darkknowledge.generalist.TrainingSchedule;
@@ -25,6 +27,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * indices 0..|S_m|−1 or the dustbin |S_m|. Its validation set is built the same way from the
  * validation split, so early stopping sees the distribution it trains on. After training the dustbin
  * logit is corrected ({@link DustbinCorrection}) with π = the subset's share of the training split.
+ * With §6.1's full head the same examples are used, with the targets of {@link #fullHeadTargets}.
  */
 public final class Specialists {
     private Specialists() {
@@ -34,17 +37,71 @@ public final class Specialists {
     public record Task(int[] rows, int[] labels) {
     }
 
-    /** A trained specialist and its training record. */
     /**
+     * A trained specialist and its training record.
+     *
      * @param subsetPrior  π, the subset's share of the training split
      * @param subsetShare  the subset's actual share of this specialist's training examples
+     * @param fittedShift  the dustbin shift fitted on the validation split ({@link #fitDustbinShift})
      */
     public record Trained(int index, Specialist specialist, Trainer.Outcome outcome, double subsetPrior,
-                          double subsetShare, int trainExamples) {
+                          double subsetShare, int trainExamples, double fittedShift) {
         /** The dustbin shift {@code correction} prescribes for this specialist. */
         public double shift(DustbinCorrection correction) {
-            return correction.dustbinShift(subsetPrior, subsetShare);
+            return correction.dustbinShift(subsetPrior, subsetShare, fittedShift);
         }
+    }
+
+    /** Bounds of a fitted dustbin shift: a validation split with no dustbin (or no subset) example. */
+    static final double MAX_FITTED_SHIFT = 30;
+
+    /**
+     * {@link DustbinCorrection#FITTED}: the shift {@code δ} of the dustbin logit that maximises the
+     * posterior of the grouped validation labels (subset class or dustbin) under the specialist's
+     * folded distribution, with a standard normal prior on {@code δ} (no correction unless the data
+     * ask for one: a specialist sees only the few validation examples routed to it). With {@code d_i}
+     * the dustbin probability of example i before the shift, the shifted one is
+     * {@code σ(logit(d_i) + δ)}, and the log-posterior
+     * {@code Σ_{i∈dustbin} (log d_i + δ) + Σ_{i∈subset} log p_{i,y_i} − Σ_i log(1 − d_i + d_i e^δ) − δ²/2}
+     * is concave in δ with derivative {@code n_dustbin − Σ_i σ(logit(d_i) + δ) − δ}: at the optimum
+     * the mean predicted dustbin mass nearly equals the dustbin's share of the examples. Found by
+     * bisection on that decreasing function, within ±{@value #MAX_FITTED_SHIFT}.
+     *
+     * @param dustbin   {@code d_i}, each example's dustbin probability before the shift
+     * @param isDustbin whether example i's true class is outside the subset
+     */
+    public static double fitDustbinShift(double[] dustbin, boolean[] isDustbin) {
+        return fitDustbinShift(dustbin, isDustbin, 1);
+    }
+
+    /** {@link #fitDustbinShift(double[], boolean[])} with a normal prior of precision {@code priorPrecision} (0: none). */
+    static double fitDustbinShift(double[] dustbin, boolean[] isDustbin, double priorPrecision) {
+        if (dustbin.length != isDustbin.length) {
+            throw new IllegalArgumentException("fitting a dustbin shift needs one label per probability, got "
+                    + dustbin.length + " probabilities and " + isDustbin.length + " labels");
+        }
+        int n = 0;
+        double[] logit = new double[dustbin.length];
+        for (int i = 0; i < dustbin.length; i++) {
+            n += isDustbin[i] ? 1 : 0;
+            double d = Math.min(1 - 1e-15, Math.max(1e-300, dustbin[i]));
+            logit[i] = Math.log(d) - Math.log1p(-d);
+        }
+        double lo = -MAX_FITTED_SHIFT;
+        double hi = MAX_FITTED_SHIFT;
+        for (int it = 0; it < 100 && hi - lo > 1e-9; it++) {
+            double mid = 0.5 * (lo + hi);
+            double mass = 0;
+            for (double l : logit) {
+                mass += 1 / (1 + Math.exp(-(l + mid)));
+            }
+            if (mass + priorPrecision * mid < n) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return 0.5 * (lo + hi);
     }
 
     /** Label of each class for a specialist of {@code subset}: its index in the subset, or the dustbin |S|. */
@@ -162,18 +219,76 @@ public final class Specialists {
         long seed = seeds.derive("specialist", m);
         Task t = task(trainLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-data", m));
         Task v = task(valLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-validation", m));
-        Specialist s = Specialist.initialise(generalist, subset, seed);
         INDArray x = trainX.getRows(t.rows());
-        INDArray y = oneHot(t.labels(), subset.length + 1);
+        INDArray valRows = valX.getRows(v.rows());
         String name = "specialist" + m;
+        Specialist s;
+        INDArray y;
+        Trainer.Validation validation;
+        if (cfg.head() == SpecialistConfig.Head.FULL) {
+            s = Specialist.initialiseFull(generalist, subset,
+                    new DistillationLoss(cfg.softTemperature(), cfg.hardWeight()));
+            y = fullHeadTargets(generalist, x, labelsOf(trainLabels, t.rows()), subset, cfg.softTemperature());
+            validation = new Trainer.Validation(valRows, labelsOf(valLabels, v.rows()));
+        } else {
+            s = Specialist.initialise(generalist, subset, seed);
+            y = oneHot(t.labels(), subset.length + 1);
+            validation = new Trainer.Validation(valRows, v.labels());
+        }
         Trainer.Outcome o = Trainer.fit(name, s.model(), new Trainer.TrainingData(x, y, imageWidth, imageHeight),
-                new Trainer.Validation(valX.getRows(v.rows()), v.labels()), training, seed, listener, checkpoints);
+                validation, training, seed, listener, checkpoints);
         int[] map = labelMap(k, subset);
         long inSubset = Arrays.stream(trainLabels).filter(c -> map[c] != subset.length).count();
         double prior = (double) inSubset / trainLabels.length;
         double share = (double) (t.rows().length - count(t.labels(), subset.length)) / t.rows().length;
-        return new Trained(m, s.withDustbinShift(cfg.correction().dustbinShift(prior, share)), o, prior, share,
-                t.rows().length);
+        // The fitted correction sees the validation examples §5.4 routes to this specialist: those whose
+        // top class under the generalist is in its subset (the paper's n = 1).
+        int[] top = generalist.predict(valX);
+        int[] routed = java.util.stream.IntStream.range(0, valLabels.length)
+                .filter(i -> map[top[i]] != subset.length).toArray();
+        double fitted = 0;
+        if (routed.length > 0) {
+            double[][] pv = s.probabilities(valX.getRows(routed));
+            double[] dustbin = new double[routed.length];
+            boolean[] isDustbin = new boolean[routed.length];
+            for (int i = 0; i < routed.length; i++) {
+                dustbin[i] = pv[i][subset.length];
+                isDustbin[i] = map[valLabels[routed[i]]] == subset.length;
+            }
+            fitted = fitDustbinShift(dustbin, isDustbin);
+        }
+        return new Trained(m, s.withDustbinShift(cfg.correction().dustbinShift(prior, share, fitted)), o, prior, share,
+                t.rows().length, fitted);
+    }
+
+    /**
+     * §6.1's targets for a full-head specialist, in {@link DistillationLoss}'s layout {@code [p | y]}:
+     * an example of a special class gets its hard target (one-hot y, soft row 0), an example of any
+     * other class the generalist's soft targets {@code p = softmax(z^g / T)} (hard row 0), so that
+     * the specialist learns its subset from the labels and keeps the generalist's knowledge of the
+     * rest: "training it with soft targets for the non-special classes" (Hinton et al. 2015, §6.1).
+     */
+    static INDArray fullHeadTargets(Classifier generalist, INDArray x, int[] labels, int[] subset, double temperature) {
+        int k = generalist.numClasses();
+        boolean[] special = new boolean[k];
+        for (int c : subset) {
+            special[c] = true;
+        }
+        INDArray soft = TemperatureSoftmax.soften(generalist.logits(x), temperature).castTo(
+                org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        INDArray hard = oneHot(labels, k);
+        for (int i = 0; i < labels.length; i++) {
+            (special[labels[i]] ? soft : hard).getRow(i).assign(0);
+        }
+        return DistillationLoss.labels(soft, hard);
+    }
+
+    private static int[] labelsOf(int[] labels, int[] rows) {
+        int[] out = new int[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            out[i] = labels[rows[i]];
+        }
+        return out;
     }
 
     /** The listener, called by one training thread at a time. */

@@ -106,4 +106,42 @@ class SpecialistTest {
         assertTrue(ensErrors < genErrors, "specialists on planted groups beat a narrow generalist: " + ensErrors
                 + " vs " + genErrors);
     }
+
+    @Test
+    void fittedDustbinShiftMatchesTheMeanDustbinMassToTheDustbinShare() {
+        // Every example with dustbin probability 0.2, 70% of them dustbin examples: the shift that
+        // makes σ(logit(0.2) + δ) = 0.7 is logit(0.7) − logit(0.2).
+        double[] d = new double[100];
+        boolean[] isDustbin = new boolean[100];
+        java.util.Arrays.fill(d, 0.2);
+        for (int i = 0; i < 70; i++) {
+            isDustbin[i] = true;
+        }
+        double expected = Math.log(0.7 / 0.3) - Math.log(0.2 / 0.8);
+        assertEquals(expected, Specialists.fitDustbinShift(d, isDustbin, 0), 1e-7);
+        assertEquals(expected, DustbinCorrection.FITTED.dustbinShift(0.1, 0.5, expected));
+        assertThrows(IllegalArgumentException.class, () -> DustbinCorrection.FITTED.dustbinShift(0.1, 0.5));
+        // Unequal probabilities: the optimum equates the mean shifted dustbin mass and the share.
+        double[] mixed = new double[100];
+        for (int i = 0; i < 100; i++) {
+            mixed[i] = 0.05 + 0.9 * i / 99.0;
+        }
+        double delta = Specialists.fitDustbinShift(mixed, isDustbin, 0);
+        double mass = 0;
+        for (double p : mixed) {
+            mass += 1 / (1 + Math.exp(-(Math.log(p / (1 - p)) + delta)));
+        }
+        assertEquals(70, mass, 1e-6);
+        // No dustbin example at all: without a prior the shift goes to its lower bound, not to minus
+        // infinity; the unit normal prior keeps it where n_dustbin − Σ σ(logit(d_i) + δ) = δ.
+        assertEquals(-Specialists.MAX_FITTED_SHIFT, Specialists.fitDustbinShift(mixed, new boolean[100], 0), 1e-6);
+        double map = Specialists.fitDustbinShift(mixed, new boolean[100]);
+        double massAtMap = 0;
+        for (double p : mixed) {
+            massAtMap += 1 / (1 + Math.exp(-(Math.log(p / (1 - p)) + map)));
+        }
+        assertEquals(-map, massAtMap, 1e-6);
+        assertTrue(map > -Specialists.MAX_FITTED_SHIFT && map < 0, "a finite negative shift: " + map);
+        assertEquals(0, Specialists.fitDustbinShift(new double[0], new boolean[0]), 1e-6, "no example: no shift");
+    }
 }
