@@ -28,8 +28,8 @@ final class ConvBench {
         List<Row> rows = new ArrayList<>();
         boolean tiny = scale == Scale.TINY;
         ConvConfig cfg = tiny ? ConvConfig.small(1).withBatchSize(16) : ConvConfig.small(1);
-        boolean convsDone = false;
-        for (int classes : tiny ? List.of(20) : List.of(500, 3755)) {
+        List<Integer> classCounts = tiny ? List.of(20) : List.of(500, 3755);
+        for (int classes : classCounts) {
             ConvBenchmark.Result r = ConvBenchmark.measure(cfg, classes, Bench.ROUNDS, tiny ? 1 : 4, seed, ceiling);
             String net = "glyph conv net, " + classes + " classes, batch " + cfg.batchSize();
             String library = String.join("/", new java.util.TreeSet<>(r.ceilingLibrary()));
@@ -49,7 +49,7 @@ final class ConvBench {
             rows.add(new Row(net + ", stock DL4J layers", ConvBenchmark.median(r.nets().get("DL4J")), "examples/s",
                     vsDl4j.median(), "of our dnnl's examples/s", "DL4J's ConvolutionLayer and SubsamplingLayer (NCHW), "
                     + "our Adam; ratio " + vsDl4j.range()));
-            if (!convsDone) {
+            if (classes == classCounts.get(0)) {  // the convolutions alone do not depend on the classes: once
                 for (String backend : List.of("dnnl", "im2col")) {
                     List<Double> e = r.convs().get(backend);
                     Spread ofCeiling = Spread.ofRatios(rates(e, r::convGflops), toArray(r.ceiling()));
@@ -58,7 +58,6 @@ final class ConvBench {
                             + "poolings under a dense layer of 8 units, 10 classes, batch " + cfg.batchSize()
                             + "; training step; ratio " + ofCeiling.range()));
                 }
-                convsDone = true;
             }
         }
         return rows;

@@ -100,7 +100,6 @@ final class TrainingBench {
         int rounds = Bench.ROUNDS;
         double[] fp32 = new double[rounds];
         double[] bf16 = new double[rounds];
-        double[] trainingBlas = new double[rounds];
         double[] openblas = new double[rounds];
         List<String> fastest = new java.util.ArrayList<>();
         double[] nd4j = new double[rounds];
@@ -123,7 +122,6 @@ final class TrainingBench {
         for (int r = 0; r < rounds; r++) {
             GemmCeiling.Round raw = ceiling.measure(step);
             fp32[r] = GemmCeiling.gflops(raw.best());
-            trainingBlas[r] = GemmCeiling.gflops(kernelsOnOpenblas ? raw.openblas() : raw.mkl());
             openblas[r] = GemmCeiling.gflops(raw.openblas());
             mklRate[r] = GemmCeiling.gflops(raw.mkl());
             fastest.add(raw.bestName(ceiling));
@@ -198,7 +196,7 @@ final class TrainingBench {
                 String.format(Locale.ROOT, "%.1f GFLOP/s effective, %.2f s/epoch of %d (medians); ratio %s; "
                         + "of ND4J mmul %s; of %s sgemm %s", Spread.of(effective).median(), seconds.median(), n,
                         ofCeiling.range(), Spread.ofRatios(effective, nd4j).describe(), rawTraining,
-                        Spread.ofRatios(effective, trainingBlas).describe())));
+                        Spread.ofRatios(effective, kernelsOnOpenblas ? openblas : mklRate).describe())));
         if (model16 != null) {
             Spread seconds16 = Spread.of(ours16);
             Spread vsFp32 = Spread.ofRatios(ours16, ours);

@@ -33,35 +33,21 @@ public final class Cpu {
      * (another OS), so a run still goes on there and says what it could not tell.
      */
     public static SortedMap<String, String> info(Path cpuinfo) {
-        String model = "unknown";
-        Set<String> flags = null;
-        Map<String, String> numbers = new java.util.HashMap<>();
-        if (Files.isReadable(cpuinfo)) {
-            try {
-                for (String line : Files.readAllLines(cpuinfo, StandardCharsets.UTF_8)) {
-                    int colon = line.indexOf(':');
-                    if (colon < 0) {
-                        continue;
-                    }
-                    String key = line.substring(0, colon).strip();
-                    String value = line.substring(colon + 1).strip();
-                    if (key.equals("model name") && model.equals("unknown")) {
-                        model = value;
-                    } else if ((key.equals("cpu family") || key.equals("model")) && !numbers.containsKey(key)) {
-                        numbers.put(key, value);
-                    } else if (key.equals("flags") && flags == null) {
-                        flags = Set.of(value.split("\\s+"));
-                    }
-                }
-            } catch (IOException e) {
-                model = "unreadable: " + e.getMessage();
-            }
+        String model;
+        Map<String, String> first;
+        try {
+            first = firstValues(cpuinfo);
+            model = first.getOrDefault("model name", "unknown");
+        } catch (IOException e) {
+            first = Map.of();
+            model = "unreadable: " + e.getMessage();
         }
+        Set<String> flags = first.containsKey("flags") ? Set.of(first.get("flags").split("\\s+")) : null;
         SortedMap<String, String> cpu = new TreeMap<>();
         cpu.put("cpu.model", model);
         // "26/2": family and model numbers, which tell CPU generations apart where the name does not
         // ("AMD EPYC" is a Zen 3 on one machine and a Zen 5 on another)
-        cpu.put("cpu.family", numbers.getOrDefault("cpu family", "unknown") + "/" + numbers.getOrDefault("model", "unknown"));
+        cpu.put("cpu.family", first.getOrDefault("cpu family", "unknown") + "/" + first.getOrDefault("model", "unknown"));
         for (String f : FLAGS) {
             cpu.put("cpu.flag." + f, flags == null ? "unknown" : String.valueOf(flags.contains(f)));
         }
@@ -82,19 +68,33 @@ public final class Cpu {
         List<String> keys = List.of("vendor_id", "cpu family", "model", "model name", "stepping", "flags");
         StringBuilder id = new StringBuilder();
         try {
-            for (String line : Files.readAllLines(cpuinfo, StandardCharsets.UTF_8)) {
-                if (line.isBlank()) {
-                    break;  // the first processor only
+            firstValues(cpuinfo).forEach((key, value) -> {
+                if (keys.contains(key)) {
+                    id.append(key).append('=').append(value).append('\n');
                 }
-                int colon = line.indexOf(':');
-                if (colon > 0 && keys.contains(line.substring(0, colon).strip())) {
-                    id.append(line.substring(0, colon).strip()).append('=').append(line.substring(colon + 1).strip()).append('\n');
-                }
-            }
+            });
         } catch (IOException e) {
             return "unknown (" + e.getMessage() + ")";
         }
         return id.isEmpty() ? "unknown" : id.toString();
+    }
+
+    /**
+     * The first value of each "key : value" line of {@code cpuinfo} (so the first processor's), in the
+     * file's order; empty when the file is missing (another OS).
+     */
+    private static Map<String, String> firstValues(Path cpuinfo) throws IOException {
+        Map<String, String> values = new java.util.LinkedHashMap<>();
+        if (!Files.isReadable(cpuinfo)) {
+            return values;
+        }
+        for (String line : Files.readAllLines(cpuinfo, StandardCharsets.UTF_8)) {
+            int colon = line.indexOf(':');
+            if (colon > 0) {
+                values.putIfAbsent(line.substring(0, colon).strip(), line.substring(colon + 1).strip());
+            }
+        }
+        return values;
     }
 
     /** {@link #info} of this machine. */

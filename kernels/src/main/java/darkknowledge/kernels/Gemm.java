@@ -54,6 +54,8 @@ public final class Gemm {
     }
 
     private static volatile Decision decision;
+    /** Why no library can be decided on here, once {@link #decision()} has found out; null otherwise. */
+    private static String undecidable;
     /**
      * Whether this thread's OpenMP teams sleep at once ({@link IntelOpenMp#sleepAtOnce}): while it
      * multiplies with a library that has a thread pool of its own; back to the runtime's default when
@@ -94,9 +96,23 @@ public final class Gemm {
         return decision().library();
     }
 
-    private static synchronized Decision decision() {
+    /** The decision in force, made by the first call; a failure to decide is kept and thrown again. */
+    private static Decision decision() {
+        Decision d = decision;
+        return d != null ? d : decideOnce();
+    }
+
+    private static synchronized Decision decideOnce() {
         if (decision == null) {
-            decision = decide(configured(), cacheDir());
+            if (undecidable != null) {
+                throw new UnsupportedOperationException(undecidable);
+            }
+            try {
+                decision = decide(configured(), cacheDir());
+            } catch (UnsupportedOperationException e) {
+                undecidable = e.getMessage();
+                throw e;
+            }
         }
         return decision;
     }
@@ -108,6 +124,7 @@ public final class Gemm {
      */
     public static synchronized Decision use(Choice choice) {
         Decision before = decision;
+        undecidable = null;
         decision = choice == null ? null : decide(choice, cacheDir());
         return before;
     }
@@ -130,8 +147,7 @@ public final class Gemm {
     /** fp32 {@code C = op(A)·op(B) + β·C} on the chosen library, row-major, each matrix with its leading dimension. */
     static void sgemm(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
             int ldb, float beta, MemorySegment c, int ldc) {
-        Decision d = decision;
-        Cblas l = (d != null ? d : decision()).library();
+        Cblas l = decision().library();
         if (l.ownPool() != QUIET_OPENMP.get()) {
             IntelOpenMp.sleepAtOnce(l.ownPool());
             QUIET_OPENMP.set(l.ownPool());

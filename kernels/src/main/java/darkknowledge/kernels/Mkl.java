@@ -22,11 +22,11 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Why not ND4J's {@code mmul}: the bench measured its products at 0.68 of the same MKL's
  * {@code cblas_sgemm} on a training step's shapes (166 against 285 GFLOP/s, 784-800-800-10, batch
- * 128, results/bench.csv of 2026-12-01), the difference being its op machinery (an op context,
+ * 128, the Xeon bench of 2026-12-01 in results/bench-cpus/), the difference being its op machinery (an op context,
  * shape checks and result arrays per call). In a whole training epoch the direct fp32 calls measured
  * 0.97 of the ND4J path (0.91–1.10, four alternated JVM pairs): within the noise, the products there
- * running on operands that have left the cache. {@link ReluDense} multiplies through here when MKL
- * is loaded, and through ND4J otherwise; its bf16 products exist only here.
+ * running on operands that have left the cache. {@link ReluDense}'s fp32 products run here when
+ * {@link Gemm} chooses MKL ({@link #library()}); its bf16 products exist only here.
  *
  * <p>The library is the one the process has mapped (read from {@code /proc/self/maps}), so these
  * calls run on exactly the MKL, version and threads ND4J's own products do.
@@ -48,7 +48,7 @@ final class Mkl {
         return unavailable;
     }
 
-    /** Whether {@link #sgemm} runs here (cached after the first call). */
+    /** Whether MKL's products can be called here (cached after the first call). */
     static boolean available() {
         return library != null || unavailable() == null;
     }
@@ -149,12 +149,6 @@ final class Mkl {
         } catch (Throwable t) {
             return "unknown (" + t + ")";
         }
-    }
-
-    /** fp32 {@code C = op(A)·op(B) + β·C}, row-major, each matrix with its leading dimension. */
-    static void sgemm(boolean transA, boolean transB, int m, int n, int k, MemorySegment a, int lda, MemorySegment b,
-            int ldb, float beta, MemorySegment c, int ldc) {
-        library().sgemm(transA, transB, m, n, k, a, lda, b, ldb, beta, c, ldc);
     }
 
     /** The same with bf16 A and B (two bytes per element, {@link Bf16#round}) and fp32 accumulation. */
