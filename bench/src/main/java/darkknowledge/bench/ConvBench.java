@@ -45,6 +45,10 @@ final class ConvBench {
             rows.add(new Row(net + ", dnnl vs im2col", speedup.median(), "ratio", Double.NaN, "",
                     "examples/s of conv.backend=dnnl over conv.backend=im2col, the same net and minibatches; ratio "
                     + speedup.range() + "; goal >= 3"));
+            Spread head = Spread.ofRatios(toArray(r.nets().get("dnnl")), toArray(r.nets().get("dnnl, DL4J head")));
+            rows.add(new Row(net + ", output layer GemmOutput vs DL4J's", head.median(), "ratio", Double.NaN, "",
+                    "examples/s of the dnnl net with its GemmOutput head (products on " + darkknowledge.kernels.Gemm.name()
+                    + ", z once per step) over the same net with DL4J's OutputLayer; ratio " + head.range()));
             Spread vsDl4j = Spread.ofRatios(toArray(r.nets().get("dnnl")), toArray(r.nets().get("DL4J")));
             rows.add(new Row(net + ", stock DL4J layers", ConvBenchmark.median(r.nets().get("DL4J")), "examples/s",
                     vsDl4j.median(), "of our dnnl's examples/s", "DL4J's ConvolutionLayer and SubsamplingLayer (NCHW), "

@@ -5,6 +5,7 @@ import darkknowledge.generalist.ConvConfig;
 import darkknowledge.kernels.Cpu;
 import darkknowledge.kernels.DnnlConv;
 import darkknowledge.kernels.FusedAdam;
+import darkknowledge.kernels.GemmOutput;
 import darkknowledge.kernels.Im2colConv;
 import darkknowledge.kernels.NativeLibraries;
 import java.util.ArrayList;
@@ -66,7 +67,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  */
 public final class ConvBenchmark {
     /** The implementations timed on the whole net, in the order of the first round. */
-    static final List<String> NETS = List.of("DL4J", "im2col", "dnnl");
+    static final List<String> NETS = List.of("DL4J", "im2col", "dnnl", "dnnl, DL4J head");
     /**
      * The backends timed on the convolutions alone; {@code dnnl-nhwc}: oneDNN on plain NHWC tensors
      * throughout ({@code -Ddarkknowledge.dnnl.layout=nhwc} while its primitives are built).
@@ -134,6 +135,8 @@ public final class ConvBenchmark {
         timed.add(new Timed("im2col", Classifier.create(cfg, classes, null, seed).network(), x, y, ours, false));
         timed.add(new Timed("dnnl", Classifier.create(cfg.withBackend(ConvConfig.Backend.DNNL), classes, null, seed)
                 .network(), x, y, ours, false));
+        timed.add(new Timed("dnnl, DL4J head", withDl4jHead(Classifier.create(cfg.withBackend(ConvConfig.Backend.DNNL),
+                classes, null, seed).network()), x, y, ours, false));
         timed.add(new Timed("im2col", Classifier.create(convOnly, convOnlyClasses, null, seed).network(), x, yConv,
                 ours, true));
         timed.add(new Timed("dnnl", Classifier.create(convOnly.withBackend(ConvConfig.Backend.DNNL), convOnlyClasses,
@@ -210,6 +213,16 @@ public final class ConvBenchmark {
         }
         return new Result(cfg, classes, convOnly, convOnlyClasses, nets, convs, cpuNets, cpuConvs, ceil, ceilLib, gm,
                 cg, gn);
+    }
+
+    /** {@code net} with its {@link GemmOutput} replaced by DL4J's own output layer, same parameters. */
+    static MultiLayerNetwork withDl4jHead(MultiLayerNetwork net) {
+        var conf = net.getLayerWiseConfigurations().clone();
+        int last = conf.getConfs().size() - 1;
+        conf.getConf(last).setLayer(((GemmOutput) conf.getConf(last).getLayer()).stock());
+        MultiLayerNetwork stock = new MultiLayerNetwork(conf);
+        stock.init(net.params().dup(), true);
+        return stock;
     }
 
     /** One-hot labels spread over {@code classes}. */

@@ -7,6 +7,7 @@ import darkknowledge.kernels.DnnlMaxPool;
 import darkknowledge.kernels.Im2colConv;
 import darkknowledge.kernels.FusedMaxNorm;
 import darkknowledge.kernels.FusedAdam;
+import darkknowledge.kernels.GemmOutput;
 import darkknowledge.core.AtomicFiles;
 import darkknowledge.core.Sha256;
 import java.io.IOException;
@@ -55,7 +56,9 @@ public final class Classifier {
      * Builds a freshly initialised net (He initialisation, float32, workspaces on). Adam is
      * {@link FusedAdam}: ND4J's update, one pass over memory; hidden layers are {@link ReluDense}:
      * DL4J's dense layer without the recomputation of {@code z} in the backward pass, its products
-     * in {@code cfg.precision()} (bf16: bfloat16 operands, fp32 accumulation, fp32 master weights).
+     * in {@code cfg.precision()} (bf16: bfloat16 operands, fp32 accumulation, fp32 master weights);
+     * the output layer is {@link GemmOutput}: DL4J's, its products on the faster BLAS and its
+     * {@code z} computed once per step (fp32).
      *
      * @param lossOnLogits null for softmax cross-entropy with one-hot labels; otherwise a loss whose
      *                     input is the raw logits (identity output activation)
@@ -91,7 +94,7 @@ public final class Classifier {
         if (cfg.maxNorm() > 0) {
             out.constrainWeights(new FusedMaxNorm(cfg.maxNorm(), 0));
         }
-        list.layer(out.build());
+        list.layer(GemmOutput.of(out.build()));
         MultiLayerConfiguration conf = list.build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
@@ -149,7 +152,7 @@ public final class Classifier {
         if (cfg.dropout() > 0) {
             out.dropOut(1 - cfg.dropout());
         }
-        list.layer(out.build());
+        list.layer(GemmOutput.of(out.build()));
         MultiLayerNetwork net = new MultiLayerNetwork(list.build());
         net.init();
         return new Classifier(net);

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -22,32 +20,6 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class ReluDenseTest {
 
-    /** The same net with every {@code ReluDense} replaced by DL4J's own dense layer. */
-    private static MultiLayerNetwork withDl4jDense(MultiLayerNetwork ours) {
-        MultiLayerConfiguration conf = ours.getLayerWiseConfigurations().clone();
-        for (int i = 0; i < conf.getConfs().size(); i++) {
-            if (conf.getConf(i).getLayer() instanceof ReluDense r) {
-                DenseLayer plain = new DenseLayer();
-                for (Class<?> c = DenseLayer.class; c != Object.class; c = c.getSuperclass()) {
-                    for (var f : c.getDeclaredFields()) {
-                        if (!java.lang.reflect.Modifier.isStatic(f.getModifiers())) {
-                            f.setAccessible(true);
-                            try {
-                                f.set(plain, f.get(r));
-                            } catch (IllegalAccessException e) {
-                                throw new AssertionError(e);
-                            }
-                        }
-                    }
-                }
-                conf.getConf(i).setLayer(plain);
-            }
-        }
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init(ours.params().dup(), true);
-        return net;
-    }
-
     private static void assertSameGradients(MlpConfig cfg) {
         assertSameGradients(cfg, 20, 33);
     }
@@ -56,7 +28,7 @@ class ReluDenseTest {
         Classifier c = Classifier.create(cfg, inputs, 4, null, 7);
         MultiLayerNetwork ours = c.network();
         assertInstanceOf(ReluDense.class, ours.getLayerWiseConfigurations().getConf(0).getLayer());
-        MultiLayerNetwork theirs = withDl4jDense(ours);
+        MultiLayerNetwork theirs = Dl4jTwin.of(ours, true, false);
         assertInstanceOf(org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class, theirs.getLayer(0));
         Nd4j.getRandom().setSeed(11);
         INDArray x = Nd4j.randn(DataType.FLOAT, rows, inputs);
