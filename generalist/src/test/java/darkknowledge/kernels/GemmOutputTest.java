@@ -34,23 +34,11 @@ class GemmOutputTest {
         assertInstanceOf(GemmOutput.class, ours.getLayerWiseConfigurations().getConf(last).getLayer());
         MultiLayerNetwork theirs = Dl4jTwin.of(ours, false, true);
         assertInstanceOf(org.deeplearning4j.nn.layers.OutputLayer.class, theirs.getLayer(last));
-        Nd4j.getRandom().setSeed(11);
-        INDArray x = Nd4j.randn(DataType.FLOAT, rows, inputs);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, rows, classes);
-        for (int i = 0; i < rows; i++) {
-            y.putScalar(i, (i * 7) % classes, 1);
-        }
+        INDArray[] xy = Dl4jTwin.batch(rows, inputs, classes, 7);
+        INDArray x = xy[0];
+        INDArray y = xy[1];
         int steps = 3;
-        for (int step = 0; step < steps; step++) {
-            Nd4j.getRandom().setSeed(100 + step);
-            ours.fit(x, y);
-            Nd4j.getRandom().setSeed(100 + step);
-            theirs.fit(x, y);
-            assertEquals(theirs.score(), ours.score(), 1e-6 * Math.abs(theirs.score()), "score at step " + step);
-            INDArray diff = theirs.params().sub(ours.params());
-            double worst = Math.max(diff.maxNumber().doubleValue(), -diff.minNumber().doubleValue());
-            assertTrue(worst <= 1e-5, "parameters after step " + step + " differ by up to " + worst);
-        }
+        Dl4jTwin.assertTrainAlike(ours, theirs, x, y, steps);
         GemmOutput.Impl out = (GemmOutput.Impl) ours.getLayer(last);
         assertEquals(steps, out.directBackwardPasses(), "backward passes through Gemm");
         assertEquals(steps, out.keptScores(), "scores from the backward pass's loss");

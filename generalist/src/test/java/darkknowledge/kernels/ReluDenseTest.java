@@ -30,22 +30,8 @@ class ReluDenseTest {
         assertInstanceOf(ReluDense.class, ours.getLayerWiseConfigurations().getConf(0).getLayer());
         MultiLayerNetwork theirs = Dl4jTwin.of(ours, true, false);
         assertInstanceOf(org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer.class, theirs.getLayer(0));
-        Nd4j.getRandom().setSeed(11);
-        INDArray x = Nd4j.randn(DataType.FLOAT, rows, inputs);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, rows, 4);
-        for (int i = 0; i < rows; i++) {
-            y.putScalar(i, i % 4, 1);
-        }
-        for (int step = 0; step < 3; step++) {
-            Nd4j.getRandom().setSeed(100 + step);
-            ours.fit(x, y);
-            Nd4j.getRandom().setSeed(100 + step);
-            theirs.fit(x, y);
-            assertEquals(theirs.score(), ours.score(), 1e-6 * Math.abs(theirs.score()), "score at step " + step);
-            INDArray diff = theirs.params().sub(ours.params());
-            double worst = Math.max(diff.maxNumber().doubleValue(), -diff.minNumber().doubleValue());
-            assertTrue(worst <= 1e-5, "parameters after step " + step + " differ by up to " + worst);
-        }
+        INDArray[] xy = Dl4jTwin.batch(rows, inputs, 4, 1);
+        Dl4jTwin.assertTrainAlike(ours, theirs, xy[0], xy[1], 3);
         for (int i = 0; i < cfg.hidden().size(); i++) {
             ReluDense.Impl layer = (ReluDense.Impl) ours.getLayer(i);
             assertEquals(3, layer.fastBackwardPasses(), "layer " + i + " fast path");

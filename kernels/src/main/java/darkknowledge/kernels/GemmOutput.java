@@ -1,11 +1,7 @@
 package darkknowledge.kernels;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.Collection;
-import java.util.Map;
-import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.LayerValidation;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -52,32 +48,12 @@ public class GemmOutput extends OutputLayer {
 
     /** This layer with every setting of {@code built} (an output layer from DL4J's builder). */
     public static GemmOutput of(OutputLayer built) {
-        GemmOutput g = new GemmOutput();
-        copy(built, g);
-        return g;
+        return LayerWiring.copySettings(built, new GemmOutput(), OutputLayer.class);
     }
 
     /** DL4J's own output layer with every setting of this one: the reference {@code GemmOutput} is measured against. */
     public OutputLayer stock() {
-        OutputLayer o = new OutputLayer();
-        copy(this, o);
-        return o;
-    }
-
-    private static void copy(OutputLayer from, OutputLayer to) {
-        for (Class<?> c = OutputLayer.class; c != Object.class; c = c.getSuperclass()) {
-            for (Field f : c.getDeclaredFields()) {
-                if (Modifier.isStatic(f.getModifiers())) {
-                    continue;
-                }
-                try {
-                    f.setAccessible(true);
-                    f.set(to, f.get(from));
-                } catch (ReflectiveOperationException | RuntimeException e) {
-                    throw new IllegalStateException("cannot copy output layer setting " + f.getName(), e);
-                }
-            }
-        }
+        return LayerWiring.copySettings(this, new OutputLayer(), OutputLayer.class);
     }
 
     @Override
@@ -85,15 +61,8 @@ public class GemmOutput extends OutputLayer {
             Collection<TrainingListener> listeners, int layerIndex, INDArray layerParamsView, boolean initializeParams,
             DataType networkDataType) {
         LayerValidation.assertNInNOutSet("GemmOutput", getLayerName(), layerIndex, getNIn(), getNOut());
-        Impl layer = new Impl(conf, networkDataType);
-        layer.setListeners(listeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(layerParamsView);
-        ParamInitializer init = initializer();
-        Map<String, INDArray> params = init.init(conf, layerParamsView, initializeParams);
-        layer.setParamTable(params);
-        layer.setConf(conf);
-        return layer;
+        return LayerWiring.wire(new Impl(conf, networkDataType), conf, listeners, layerIndex, layerParamsView,
+                initializer(), initializeParams);
     }
 
     /** The layer itself: DL4J's output layer with the step described above. */

@@ -2,11 +2,7 @@ package darkknowledge.kernels;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.Collection;
-import java.util.Map;
-import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.LayerValidation;
@@ -74,20 +70,7 @@ public class ReluDense extends DenseLayer {
 
     /** This layer with every setting of {@code built} (a layer from DL4J's builder), its products in {@code precision}. */
     public static ReluDense of(DenseLayer built, Precision precision) {
-        ReluDense r = new ReluDense();
-        for (Class<?> c = DenseLayer.class; c != Object.class; c = c.getSuperclass()) {
-            for (Field f : c.getDeclaredFields()) {
-                if (Modifier.isStatic(f.getModifiers())) {
-                    continue;
-                }
-                try {
-                    f.setAccessible(true);
-                    f.set(r, f.get(built));
-                } catch (ReflectiveOperationException | RuntimeException e) {
-                    throw new IllegalStateException("cannot copy dense layer setting " + f.getName(), e);
-                }
-            }
-        }
+        ReluDense r = LayerWiring.copySettings(built, new ReluDense(), DenseLayer.class);
         if (precision == Precision.BF16) {
             Bf16.require("a ReluDense layer in bf16");
         }
@@ -100,15 +83,8 @@ public class ReluDense extends DenseLayer {
             Collection<TrainingListener> listeners, int layerIndex, INDArray layerParamsView, boolean initializeParams,
             DataType networkDataType) {
         LayerValidation.assertNInNOutSet("ReluDense", getLayerName(), layerIndex, getNIn(), getNOut());
-        Impl layer = new Impl(conf, networkDataType);
-        layer.setListeners(listeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(layerParamsView);
-        ParamInitializer init = initializer();
-        Map<String, INDArray> params = init.init(conf, layerParamsView, initializeParams);
-        layer.setParamTable(params);
-        layer.setConf(conf);
-        return layer;
+        return LayerWiring.wire(new Impl(conf, networkDataType), conf, listeners, layerIndex, layerParamsView,
+                initializer(), initializeParams);
     }
 
     /** The precision of this layer's products. */
