@@ -36,6 +36,7 @@ class ReluDenseTest {
             ReluDense.Impl layer = (ReluDense.Impl) ours.getLayer(i);
             assertEquals(3, layer.fastBackwardPasses(), "layer " + i + " fast path");
             assertEquals(Mkl.available() ? 3 : 0, layer.directBackwardPasses(), "layer " + i + " products through MKL");
+            assertEquals(3, layer.fusedBackwardPasses(), "layer " + i + " δ and db in one pass");
         }
     }
 

@@ -98,6 +98,7 @@ public class ReluDense extends DenseLayer {
         private INDArray activationInput;
         private long fastBackwardPasses;
         private long directBackwardPasses;
+        private long fusedBackwardPasses;
         /** bf16 copies of the forward pass's x and W, and of δ; grown as needed. */
         private MemorySegment xb = MemorySegment.NULL;
         private MemorySegment wb = MemorySegment.NULL;
@@ -106,6 +107,8 @@ public class ReluDense extends DenseLayer {
         private MemorySegment xs;
         private MemorySegment ws;
         private INDArray productsInput;
+        /** True while {@link #activate} asks {@link #preOutputWithPreNorm} for {@code x W} alone (it adds b with the ReLU). */
+        private boolean biasWithRelu;
 
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
@@ -175,7 +178,9 @@ public class ReluDense extends DenseLayer {
             INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, new long[] {rows, nOut}, 'c');
             // Row-major: z (rows×nIn · nIn×nOut) = x · W, W stored column-major = Wᵀ row-major (nOut×nIn).
             gemm(false, true, rows, nOut, nIn, xs, nIn, ws, nIn, FusedAdam.segment(z, 4), nOut);
-            z.addiRowVector(b);
+            if (!biasWithRelu) {
+                z.addiRowVector(b);
+            }
             return new Pair<>(z, z);
         }
 
@@ -191,9 +196,49 @@ public class ReluDense extends DenseLayer {
             return s.byteSize() >= 2 * elements ? s : Arena.ofAuto().allocate(2 * elements, 64);
         }
 
+        /**
+         * {@code a = relu(x W + b)}: with the product called directly, the bias, the ReLU and (in
+         * training) the kept copy of {@code a} are one pass ({@link ReluBias#forward}); otherwise DL4J's.
+         */
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+            if (fastPathApplies()) {
+                INDArray z;
+                biasWithRelu = true;
+                try {
+                    z = preOutput(training, workspaceMgr);
+                } finally {
+                    biasWithRelu = false;
+                }
+                if (productsInput != null && productsInput == input) {
+                    INDArray b = getParamWithNoise(DefaultParamInitializer.BIAS_KEY, training, workspaceMgr);
+                    INDArray bias = FusedAdam.contiguous(b) ? b : b.dup('c');
+                    int rows = (int) z.size(0);
+                    int n = (int) z.size(1);
+                    INDArray copy = training ? workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
+                            new long[] {rows, n}, 'c') : null;
+                    ReluBias.forward(FusedAdam.segment(z, 4), FusedAdam.segment(bias, 4),
+                            copy == null ? null : FusedAdam.segment(copy, 4), rows, n);
+                    if (training) {
+                        activation = copy;
+                        activationInput = input;
+                    } else {
+                        forget();
+                    }
+                    return z;
+                }
+                // DL4J's own product (it added b): its activation, as BaseLayer.activate applies it
+                INDArray out = layerConf().getActivationFn().getActivation(z, training);
+                keep(training, out, workspaceMgr);
+                return out;
+            }
             INDArray out = super.activate(training, workspaceMgr);
+            keep(training, out, workspaceMgr);
+            return out;
+        }
+
+        /** Keeps a copy of {@code out} for the backward pass (training on the fast path), else forgets. */
+        private void keep(boolean training, INDArray out, LayerWorkspaceMgr workspaceMgr) {
             if (training && fastPathApplies()) {
                 // The next layer's dropout may scale or zero `out` in place: keep our own copy.
                 activation = workspaceMgr.dup(ArrayType.ACTIVATIONS, out);
@@ -201,7 +246,6 @@ public class ReluDense extends DenseLayer {
             } else {
                 forget();
             }
-            return out;
         }
 
         private void forget() {
@@ -220,12 +264,19 @@ public class ReluDense extends DenseLayer {
             }
             assertInputSet(true);
             fastBackwardPasses++;
-            // δ = ε ⊙ 1[a > 0], written over the copy of a (a > 0 exactly where z > 0).
+            // δ = ε ⊙ 1[a > 0], written over the copy of a (a > 0 exactly where z > 0), and db = Σ δ
             INDArray delta = a;
-            Nd4j.getExecutioner().exec(new RectifiedLinearDerivative(a, epsilon, delta, 0.0));
-            Gradient ret = new DefaultGradient();
             INDArray biasGrad = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
-            delta.sum(biasGrad, 0);
+            if (FusedAdam.dense(epsilon, 'c') && epsilon.dataType() == DataType.FLOAT && FusedAdam.dense(a, 'c')
+                    && FusedAdam.contiguous(biasGrad) && java.util.Arrays.equals(epsilon.shape(), a.shape())) {
+                ReluBias.backward(FusedAdam.segment(epsilon, 4), FusedAdam.segment(a, 4), FusedAdam.segment(biasGrad, 4),
+                        (int) a.size(0), (int) a.size(1));
+                fusedBackwardPasses++;
+            } else {
+                Nd4j.getExecutioner().exec(new RectifiedLinearDerivative(a, epsilon, delta, 0.0));
+                delta.sum(biasGrad, 0);
+            }
+            Gradient ret = new DefaultGradient();
             ret.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, biasGrad);
             INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
             ret.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
@@ -284,6 +335,11 @@ public class ReluDense extends DenseLayer {
         /** How many backward passes used the kept activation (for tests). */
         long fastBackwardPasses() {
             return fastBackwardPasses;
+        }
+
+        /** How many of those took δ and db in one pass ({@link ReluBias#backward}; for tests). */
+        long fusedBackwardPasses() {
+            return fusedBackwardPasses;
         }
 
         /** How many of those multiplied through MKL directly (for tests). */

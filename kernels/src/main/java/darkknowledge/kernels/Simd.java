@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The per-element loops of a training step that HotSpot does not vectorise by itself, written with
  * the Vector API ({@code jdk.incubator.vector}): Adam's update ({@link FusedAdam}), the fp32→bf16
  * rounding ({@link Bf16#round}) and the max-norm constraint's column norms and scaling
- * ({@link FusedMaxNorm}), and max pooling forward and backward ({@link NhwcMaxPool}). The first two,
+ * ({@link FusedMaxNorm}), max pooling forward and backward ({@link NhwcMaxPool}), and a dense
+ * ReLU layer's bias, activation and their backward pass ({@link ReluBias}). The first two,
  * the scaling and the pooling compute exactly what their scalar loops
  * compute, bit for bit (no fused multiply-adds; sqrt and division are correctly rounded in both),
  * which {@code SimdTest} checks; the sum of squares adds in 16 lanes, so it differs from the scalar
@@ -89,6 +90,41 @@ final class Simd {
                 s += x * x;
             }
             return s;
+        }
+
+        /**
+         * Row {@code r} of {@link ReluBias#forward}, columns [0, the vector bound of n): returns where
+         * the caller's scalar loop takes over.
+         */
+        static int biasRelu(MemorySegment z, MemorySegment b, MemorySegment copy, long row, int n) {
+            int upper = F.loopBound(n);
+            int j = 0;
+            for (; j < upper; j += F.length()) {
+                long at = 4 * (row + j);
+                FloatVector v = FloatVector.fromMemorySegment(F, z, at, ORDER)
+                        .add(FloatVector.fromMemorySegment(F, b, 4L * j, ORDER));
+                v = v.blend(0f, v.compare(VectorOperators.LT, 0f));
+                v.intoMemorySegment(z, at, ORDER);
+                if (copy != null) {
+                    v.intoMemorySegment(copy, at, ORDER);
+                }
+            }
+            return j;
+        }
+
+        /** Row {@code r} of {@link ReluBias#backward}, columns [0, the vector bound of n): returns where the scalar loop takes over. */
+        static int reluBackward(MemorySegment eps, MemorySegment a, MemorySegment db, long row, int n) {
+            int upper = F.loopBound(n);
+            int j = 0;
+            for (; j < upper; j += F.length()) {
+                long at = 4 * (row + j);
+                FloatVector e = FloatVector.fromMemorySegment(F, eps, at, ORDER);
+                FloatVector d = e.blend(0f, FloatVector.fromMemorySegment(F, a, at, ORDER)
+                        .compare(VectorOperators.GT, 0f).not());
+                d.intoMemorySegment(a, at, ORDER);
+                FloatVector.fromMemorySegment(F, db, 4L * j, ORDER).add(d).intoMemorySegment(db, 4L * j, ORDER);
+            }
+            return j;
         }
 
         /** Float elements [from, to) multiplied by {@code factor} in place. */
