@@ -19,7 +19,8 @@ public enum SpecialistDataset {
     SYNTHETIC,
     /**
      * {@link darkknowledge.data.Glyphs}: the 3,755 GB2312 level-1 Chinese characters rendered from
-     * real typefaces, tested on typefaces never seen in training; confusions nobody planted.
+     * real typefaces, tested on typefaces never seen in training and, as a second test set, on fresh
+     * images of the training typefaces; confusions nobody planted.
      */
     GLYPHS;
 
@@ -83,7 +84,8 @@ public enum SpecialistDataset {
             case GLYPHS -> {
                 GlyphSet set = Glyphs.load(store, glyphs);
                 provenance.putAll("data.glyphs.", set.provenance());
-                yield new Loaded(RunData.of(provenance, runDir, set.trainSet(), set.testSet(), dataCfg), null);
+                yield new Loaded(RunData.of(provenance, runDir, set.trainSet(), set.testSet(), set.seenTestSet(), dataCfg),
+                        null);
             }
         };
     }
