@@ -160,6 +160,7 @@ public final class Glyphs {
     /** What the set depends on: generator version, config and every used font file's hash. */
     private static SortedMap<String, String> inputs(Fonts fonts, GlyphsConfig config) {
         SortedMap<String, String> in = new TreeMap<>(Configs.write("config", config));
+        in.remove("config.freshEachEpoch");  // how nets are fed the set, not what is in it
         in.put("set.generator", GENERATOR);
         in.put("set.oversample", String.valueOf(GlyphRenderer.OVERSAMPLE));
         in.put("set.em_fraction", String.valueOf(GlyphRenderer.EM_FRACTION));

@@ -30,13 +30,17 @@ import java.util.List;
  *                               (positive thickens, negative thins)
  * @param blur                   Gaussian blur σ in output pixels, from {@code [0, blur]}
  * @param noise                  additive Gaussian noise σ (intensity 0..1), from {@code [0, noise]}
+ * @param freshEachEpoch         online augmentation: every net (generalist, specialists, controls) sees its
+ *                               training images under distortions drawn anew each epoch, from its own seed
+ *                               and the epoch ({@link GlyphDistortions}), instead of the set's fixed images;
+ *                               the set itself (validation, both test sets) is unchanged
  * @param seed                   the data set's own seed (class subset and distortions); independent of the
  *                               run's seed so that runs over several seeds share one data set
  */
 public record GlyphsConfig(int classes, int imageSize, List<Typeface> trainFaces, List<Typeface> testFaces,
                            int trainImagesPerFace, int testImagesPerFace, int seenTestImagesPerFace, double scale,
                            double rotation, double shear, double translation, double stroke, double blur, double noise,
-                           long seed) implements java.io.Serializable {
+                           boolean freshEachEpoch, long seed) implements java.io.Serializable {
 
     public GlyphsConfig {
         Check.inRange("classes", classes, 2, Glyphs.LEVEL1_SIZE);
@@ -69,7 +73,7 @@ public record GlyphsConfig(int classes, int imageSize, List<Typeface> trainFaces
                 List.of(Typeface.NOTO_SANS, Typeface.NOTO_SANS_BOLD, Typeface.NOTO_SERIF, Typeface.NOTO_SERIF_BOLD,
                         Typeface.AR_PL_UKAI, Typeface.AR_PL_SUNGTI, Typeface.WQY_MICROHEI, Typeface.DROID_SANS),
                 List.of(Typeface.AR_PL_UMING, Typeface.AR_PL_KAITI, Typeface.WQY_ZENHEI),
-                4, 2, 1, 0.12, 8, 0.15, 0.06, 0.4, 0.6, 0.05, 1);
+                4, 2, 1, 0.12, 8, 0.15, 0.06, 0.4, 0.6, 0.05, false, 1);
     }
 
     /**
@@ -84,40 +88,46 @@ public record GlyphsConfig(int classes, int imageSize, List<Typeface> trainFaces
 
     public GlyphsConfig withClasses(int c) {
         return new GlyphsConfig(c, imageSize, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace,
-                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, seed);
+                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, freshEachEpoch, seed);
     }
 
     public GlyphsConfig withImageSize(int size) {
         return new GlyphsConfig(classes, size, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace,
-                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, seed);
+                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, freshEachEpoch, seed);
     }
 
     public GlyphsConfig withFaces(List<Typeface> train, List<Typeface> test) {
         return new GlyphsConfig(classes, imageSize, train, test, trainImagesPerFace, testImagesPerFace,
-                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, seed);
+                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, freshEachEpoch, seed);
     }
 
     public GlyphsConfig withImagesPerFace(int train, int test) {
         return new GlyphsConfig(classes, imageSize, trainFaces, testFaces, train, test, seenTestImagesPerFace, scale,
-                rotation, shear, translation, stroke, blur, noise, seed);
+                rotation, shear, translation, stroke, blur, noise, freshEachEpoch, seed);
     }
 
     /** The same set with {@code n} seen-typeface test images per class and training face (0: none). */
     public GlyphsConfig withSeenTestImagesPerFace(int n) {
         return new GlyphsConfig(classes, imageSize, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace, n,
-                scale, rotation, shear, translation, stroke, blur, noise, seed);
+                scale, rotation, shear, translation, stroke, blur, noise, freshEachEpoch, seed);
+    }
+
+    /** The same set, its training images drawn anew every epoch ({@code fresh}) or fixed. */
+    public GlyphsConfig withFreshEachEpoch(boolean fresh) {
+        return new GlyphsConfig(classes, imageSize, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace,
+                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, fresh, seed);
     }
 
     /** The same faces and counts with every distortion strength set (all 0: the clean glyphs). */
     public GlyphsConfig withDistortion(double scale, double rotation, double shear, double translation, double stroke,
                                        double blur, double noise) {
         return new GlyphsConfig(classes, imageSize, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace,
-                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, seed);
+                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, freshEachEpoch, seed);
     }
 
     public GlyphsConfig withSeed(long s) {
         return new GlyphsConfig(classes, imageSize, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace,
-                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, s);
+                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, freshEachEpoch, s);
     }
 
     /** Training faces, then test faces: the order faces are numbered in {@link GlyphSet}. */

@@ -161,6 +161,35 @@ class GlyphsTest {
     }
 
     @Test
+    void freshDistortionsRedrawTheTrainingImagesPerSeedAndEpochOfTheSameFaceAndCharacter() {
+        GlyphsConfig c = TINY.withClasses(20).withImagesPerFace(2, 1);
+        GlyphSet s = Glyphs.load(FONTS, dir.resolve("a"), c);
+        GlyphDistortions fresh = new GlyphDistortions(FONTS, s);
+        int n = s.train().count();
+        int d = c.imageSize() * c.imageSize();
+        int[] all = java.util.stream.IntStream.range(0, n).toArray();
+        float[] e0 = fresh.render(all, 11, 0);
+        assertArrayEquals(e0, fresh.render(all, 11, 0), "a function of (seed, epoch, image)");
+        float[] some = fresh.render(new int[] {7, 3}, 11, 0);
+        assertArrayEquals(Arrays.copyOfRange(e0, 7 * d, 8 * d), Arrays.copyOfRange(some, 0, d), "whatever else is drawn");
+        assertArrayEquals(Arrays.copyOfRange(e0, 3 * d, 4 * d), Arrays.copyOfRange(some, d, 2 * d));
+        assertFalse(Arrays.equals(e0, fresh.render(all, 11, 1)), "another epoch, other images");
+        assertFalse(Arrays.equals(e0, fresh.render(all, 12, 0)), "another net, other images");
+        float[] cached = s.trainSet().features();
+        for (int i = 0; i < n; i++) {
+            assertFalse(Arrays.equals(Arrays.copyOfRange(e0, i * d, (i + 1) * d), Arrays.copyOfRange(cached, i * d,
+                    (i + 1) * d)), "image " + i + " is redrawn, not the cached one");
+        }
+        // Without distortion every draw is the clean glyph: the fresh image i is the cached image i's face and
+        // character exactly.
+        GlyphsConfig clean = c.withDistortion(0, 0, 0, 0, 0, 0, 0);
+        GlyphSet plain = Glyphs.load(FONTS, dir.resolve("b"), clean);
+        assertArrayEquals(plain.trainSet().features(), new GlyphDistortions(FONTS, plain).render(all, 5, 3));
+        var e = assertThrows(IndexOutOfBoundsException.class, () -> fresh.render(new int[] {n}, 1, 0));
+        assertTrue(e.getMessage().contains("training image " + n), e.getMessage());
+    }
+
+    @Test
     void aCachedSetOfTheOldFormatIsRejectedNamingTheFileAndTheFormatExpected() throws IOException {
         GlyphsConfig c = TINY.withClasses(10);
         GlyphSet s = Glyphs.load(FONTS, dir, c);

@@ -395,6 +395,9 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
     static String glyphsText(GlyphsConfig g) {
         java.util.SortedMap<String, String> keys = Configs.write("glyphs", g);
         keys.remove(Presets.SEEN_TEST_KEY);
+        if (!g.freshEachEpoch()) {  // the key's default: the stages trained before it existed
+            keys.remove("glyphs.freshEachEpoch");
+        }
         return Configs.toText(keys);
     }
 

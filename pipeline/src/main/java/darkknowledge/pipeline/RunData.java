@@ -16,7 +16,26 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * no validation split: {@link #hasValidation()} is false and asking for it is an error naming the key.
  */
 public record RunData(Dataset train, Dataset validation, Dataset test, INDArray trainX, INDArray trainY, INDArray validationX,
-              INDArray testX, Dataset seenTest, INDArray seenTestX) {
+              INDArray testX, Dataset seenTest, INDArray seenTestX, FreshInputs fresh) {
+
+    /**
+     * Training inputs drawn anew each epoch (online augmentation, {@code glyphs.freshEachEpoch}): the
+     * epoch inputs of the given rows of the training split. A run without it trains on the fixed images.
+     */
+    @FunctionalInterface
+    public interface FreshInputs {
+        darkknowledge.generalist.Trainer.EpochInputs of(int[] trainRows);
+    }
+
+    /** The fresh inputs of every training row, in order; null when the training images are fixed. */
+    public darkknowledge.generalist.Trainer.EpochInputs freshInputs() {
+        return fresh == null ? null : fresh.of(IntStream.range(0, train.numExamples()).toArray());
+    }
+
+    /** The fresh inputs of training rows {@code rows}; null when the training images are fixed. */
+    public darkknowledge.generalist.Trainer.EpochInputs freshInputs(int[] rows) {
+        return fresh == null ? null : fresh.of(rows.clone());
+    }
 
     /** The result-key prefix of the seen-typeface test set's figures ({@code seen.generalist.test_accuracy}). */
     public static final String SEEN_PREFIX = "seen.";
@@ -73,7 +92,7 @@ public record RunData(Dataset train, Dataset validation, Dataset test, INDArray 
     public RunData withTrainRows(int[] rows) {
         Dataset t = train.subset(rows);
         return new RunData(t, validation, test, trainX.getRows(rows), trainY.getRows(rows), validationX, testX, seenTest,
-                seenTestX);
+                seenTestX, fresh == null ? null : r -> fresh.of(IntStream.of(r).map(i -> rows[i]).toArray()));
     }
 
     /**
@@ -125,15 +144,16 @@ public record RunData(Dataset train, Dataset validation, Dataset test, INDArray 
     /** As {@link #of(RunContext, Dataset, Dataset, DataConfig)}, for a run in {@code runDir} recording into {@code provenance}. */
     public static RunData of(darkknowledge.core.Provenance provenance, java.nio.file.Path runDir, Dataset fullTrain,
                              Dataset fullTest, DataConfig cfg) {
-        return of(provenance, runDir, fullTrain, fullTest, null, cfg);
+        return of(provenance, runDir, fullTrain, fullTest, null, null, cfg);
     }
 
     /**
      * As {@link #of(darkknowledge.core.Provenance, java.nio.file.Path, Dataset, Dataset, DataConfig)}, with
-     * a seen-typeface test set ({@code null}: none), cut to {@code data.testLimit} as the test set is.
+     * a seen-typeface test set ({@code null}: none), cut to {@code data.testLimit} as the test set is, and
+     * fresh training inputs ({@code null}: none) whose rows index {@code fullTrain}.
      */
     public static RunData of(darkknowledge.core.Provenance provenance, java.nio.file.Path runDir, Dataset fullTrain,
-                             Dataset fullTest, Dataset fullSeenTest, DataConfig cfg) {
+                             Dataset fullTest, Dataset fullSeenTest, FreshInputs fullFresh, DataConfig cfg) {
         long seed = new darkknowledge.core.Seeds(SPLIT_MASTER_SEED).derive("split");
         Split split = darkknowledge.data.Sampling.trainValidation(fullTrain, cfg.validationSize(), seed);
         String started = provenance.entries().get(TRAIN_INDICES_KEY);
@@ -158,9 +178,12 @@ public record RunData(Dataset train, Dataset validation, Dataset test, INDArray 
             provenance.put("split.seen_test_examples", Integer.toString(seenTest.numExamples()));
         }
         Dataset validation = split.validation();
+        int[] fullRows = split.trainIndices();  // row i of the split (and of a trainLimit prefix) is fullRows[i]
+        FreshInputs fresh = fullFresh == null ? null
+                : rows -> fullFresh.of(IntStream.of(rows).map(i -> fullRows[i]).toArray());
         return new RunData(train, validation, test, train.featuresMatrix(), train.oneHot(),
                 validation.numExamples() == 0 ? null : validation.featuresMatrix(), test.featuresMatrix(), seenTest,
-                seenTest == null ? null : seenTest.featuresMatrix());
+                seenTest == null ? null : seenTest.featuresMatrix(), fresh);
     }
 
     /** The first {@code limit} examples of {@code d} (all of them for 0). */

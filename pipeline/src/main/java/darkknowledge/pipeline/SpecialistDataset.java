@@ -84,8 +84,18 @@ public enum SpecialistDataset {
             case GLYPHS -> {
                 GlyphSet set = Glyphs.load(store, glyphs);
                 provenance.putAll("data.glyphs.", set.provenance());
-                yield new Loaded(RunData.of(provenance, runDir, set.trainSet(), set.testSet(), set.seenTestSet(), dataCfg),
-                        null);
+                RunData.FreshInputs fresh = null;
+                if (glyphs.freshEachEpoch()) {
+                    darkknowledge.data.GlyphDistortions d = new darkknowledge.data.GlyphDistortions(
+                            darkknowledge.data.Fonts.of(store), set);
+                    int dim = glyphs.imageSize() * glyphs.imageSize();
+                    fresh = rows -> (epoch, seed) -> org.nd4j.linalg.factory.Nd4j.createFromArray(d.render(rows, seed,
+                            epoch)).reshape('c', rows.length, dim);
+                    provenance.put("data.glyphs.fresh_each_epoch", "training images drawn anew each epoch from "
+                            + "(net seed, epoch, image), stream glyphs.fresh");
+                }
+                yield new Loaded(RunData.of(provenance, runDir, set.trainSet(), set.testSet(), set.seenTestSet(), fresh,
+                        dataCfg), null);
             }
         };
     }

@@ -393,7 +393,7 @@ public final class SpecialistStages {
         Schedule cfg = new Schedule(epochs, generalistCfg.batchSize(), generalistCfg.jitter(), generalistCfg.patience(),
                 specialistCfg.learningRate(), generalistCfg.learningRateDecay());
         Trainer.Outcome o = Trainer.fit("control", tuned, new Trainer.TrainingData(s.trainX(), s.trainY(),
-                s.train().imageWidth(), s.train().imageHeight()), new Trainer.Validation(s.validationX(),
+                s.train().imageWidth(), s.train().imageHeight()).withFresh(s.freshInputs()), new Trainer.Validation(s.validationX(),
                 s.validation().labels()), cfg, ctx.seeds().derive("control"), ctx.progress(), at.checkpoints());
         at.completeWith("control", tuned, Models.record(o));
         ctx.provenance().put("model.control.sha256", tuned.fingerprint());
