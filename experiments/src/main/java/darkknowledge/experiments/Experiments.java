@@ -2,10 +2,13 @@ package darkknowledge.experiments;
 
 import darkknowledge.core.Claims.Claim;
 import darkknowledge.core.Claims.Target;
+import darkknowledge.core.Configs;
+import darkknowledge.core.RunRecord;
 import darkknowledge.pipeline.SpecialistDataset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /** The registry of experiments, in the order {@code ./dk list} shows them. */
 final class Experiments {
@@ -106,10 +109,10 @@ final class Experiments {
      * What each key a run of {@code e} lacks stands for: the value it had in effect there
      * ({@link Experiment#olderRunsHad}), else {@code e}'s full-scale default.
      */
-    static darkknowledge.core.RunRecord.MissingKeys missingKeys(Experiment<?> e) {
-        Map<String, String> defaults = darkknowledge.core.Configs.write("", e.defaults());
+    static RunRecord.MissingKeys missingKeys(Experiment<?> e) {
+        Map<String, String> defaults = Configs.write("", e.defaults());
         return recorded -> {
-            Map<String, String> m = new java.util.TreeMap<>(defaults);
+            Map<String, String> m = new TreeMap<>(defaults);
             m.putAll(e.olderRunsHad(recorded));
             return m;
         };

@@ -3,6 +3,8 @@ package darkknowledge.pipeline;
 import darkknowledge.data.Dataset;
 import darkknowledge.data.DataSource;
 import darkknowledge.data.Split;
+import darkknowledge.generalist.Trainer;
+import java.util.List;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -24,16 +26,16 @@ public record RunData(Dataset train, Dataset validation, Dataset test, INDArray 
      */
     @FunctionalInterface
     public interface FreshInputs {
-        darkknowledge.generalist.Trainer.EpochInputs of(int[] trainRows);
+        Trainer.EpochInputs of(int[] trainRows);
     }
 
     /** The fresh inputs of every training row, in order; null when the training images are fixed. */
-    public darkknowledge.generalist.Trainer.EpochInputs freshInputs() {
+    public Trainer.EpochInputs freshInputs() {
         return fresh == null ? null : fresh.of(IntStream.range(0, train.numExamples()).toArray());
     }
 
     /** The fresh inputs of training rows {@code rows}; null when the training images are fixed. */
-    public darkknowledge.generalist.Trainer.EpochInputs freshInputs(int[] rows) {
+    public Trainer.EpochInputs freshInputs(int[] rows) {
         return fresh == null ? null : fresh.of(rows.clone());
     }
 
@@ -56,9 +58,9 @@ public record RunData(Dataset train, Dataset validation, Dataset test, INDArray 
     }
 
     /** The test sets: the dataset's own ({@link #test()}), then the seen typefaces' where there is one. */
-    public java.util.List<TestSet> testSets() {
+    public List<TestSet> testSets() {
         TestSet main = new TestSet("", test, testX);
-        return hasSeenTest() ? java.util.List.of(main, new TestSet(SEEN_PREFIX, seenTest, seenTestX)) : java.util.List.of(main);
+        return hasSeenTest() ? List.of(main, new TestSet(SEEN_PREFIX, seenTest, seenTestX)) : List.of(main);
     }
 
     /** False when {@code data.validationSize} is 0: nothing was held out. */

@@ -2,12 +2,15 @@ package darkknowledge.pipeline;
 
 import darkknowledge.data.Dataset;
 import darkknowledge.data.DatasetSource;
+import darkknowledge.data.Fonts;
+import darkknowledge.data.GlyphDistortions;
 import darkknowledge.data.GlyphSet;
 import darkknowledge.data.Glyphs;
 import darkknowledge.data.GlyphsConfig;
 import darkknowledge.data.SyntheticClasses;
 import java.util.ArrayList;
 import java.util.List;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** The datasets the specialist experiments and the pipeline ship with. */
 public enum SpecialistDataset {
@@ -86,11 +89,10 @@ public enum SpecialistDataset {
                 provenance.putAll("data.glyphs.", set.provenance());
                 RunData.FreshInputs fresh = null;
                 if (glyphs.freshEachEpoch()) {
-                    darkknowledge.data.GlyphDistortions d = new darkknowledge.data.GlyphDistortions(
-                            darkknowledge.data.Fonts.of(store), set);
+                    GlyphDistortions d = new GlyphDistortions(Fonts.of(store), set);
                     int dim = glyphs.imageSize() * glyphs.imageSize();
-                    fresh = rows -> (epoch, seed) -> org.nd4j.linalg.factory.Nd4j.createFromArray(d.render(rows, seed,
-                            epoch)).reshape('c', rows.length, dim);
+                    fresh = rows -> (epoch, seed) -> Nd4j.createFromArray(d.render(rows, seed, epoch))
+                            .reshape('c', rows.length, dim);
                     provenance.put("data.glyphs.fresh_each_epoch", "training images drawn anew each epoch from "
                             + "(net seed, epoch, image), stream glyphs.fresh");
                 }

@@ -21,9 +21,12 @@ import darkknowledge.specialists.SpecialistConfig;
 import darkknowledge.specialists.SpecialistEnsemble;
 import darkknowledge.specialists.Specialists;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -228,7 +231,7 @@ public final class SpecialistStages {
      * The ensemble's headline: the dustbin correction it uses, and its predictions under it on each test
      * set, by the set's result-key prefix ({@link RunData.TestSet#prefix()}).
      */
-    public record Headline(DustbinCorrection correction, java.util.Map<String, int[]> predictions) {
+    public record Headline(DustbinCorrection correction, Map<String, int[]> predictions) {
         /** The headline predictions on {@code set}. */
         public int[] on(RunData.TestSet set) {
             return predictions.get(set.prefix());
@@ -287,7 +290,7 @@ public final class SpecialistStages {
         if (s.hasValidation()) {
             result.put("ensemble.validation_accuracy", result.get("ensemble." + key(headline) + ".validation_accuracy"));
         }
-        java.util.Map<String, int[]> headlinePredictions = new java.util.LinkedHashMap<>();
+        Map<String, int[]> headlinePredictions = new LinkedHashMap<>();
         for (RunData.TestSet set : s.testSets()) {
             int[] labels = set.labels();
             String p = set.prefix();
@@ -345,7 +348,7 @@ public final class SpecialistStages {
      */
     public static void report(SortedMap<String, String> result, String prefix, int[] generalist, int[] ensemble,
                               int[] labels, ClassPartition partition) {
-        java.util.Map<String, String> out = new java.util.TreeMap<>();
+        Map<String, String> out = new TreeMap<>();
         boolean[] covered = covered(partition);
         int genCorrect = correct(generalist, labels, null);
         int ensCorrect = correct(ensemble, labels, null);

@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Function;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -220,7 +221,7 @@ public final class Specialists {
                             INDArray trainX, int[] trainLabels, INDArray valX, int[] valLabels, int imageWidth,
                             int imageHeight, Seeds seeds, Trainer.Listener listener,
                             darkknowledge.generalist.Checkpoints checkpoints,
-                            java.util.function.Function<int[], Trainer.EpochInputs> fresh) {
+                            Function<int[], Trainer.EpochInputs> fresh) {
         long seed = seeds.derive("specialist", m);
         Task t = task(trainLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-data", m));
         Task v = task(valLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-validation", m));
