@@ -63,6 +63,12 @@ public final class ResultTables {
      */
     public static Generated generate(Path runsRoot, Path resultsDir, Spec spec, String command,
                                      java.util.Map<String, String> defaults) {
+        return generate(runsRoot, resultsDir, spec, command, recorded -> defaults);
+    }
+
+    /** {@link #generate(Path, Path, Spec, String, java.util.Map)} with per-run values of missing keys. */
+    public static Generated generate(Path runsRoot, Path resultsDir, Spec spec, String command,
+                                     RunRecord.MissingKeys defaults) {
         List<Run> runs = finishedRuns(runsRoot.resolve(spec.experiment()), defaults);
         Path csv = resultsDir.resolve(spec.experiment() + ".csv");
         Path md = resultsDir.resolve(spec.experiment() + ".md");
@@ -131,7 +137,7 @@ public final class ResultTables {
         }
     }
 
-    private static List<Run> finishedRuns(Path experimentDir, java.util.Map<String, String> defaults) {
+    private static List<Run> finishedRuns(Path experimentDir, RunRecord.MissingKeys defaults) {
         if (!Files.isDirectory(experimentDir)) {
             return List.of();
         }

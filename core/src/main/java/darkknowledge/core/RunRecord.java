@@ -166,9 +166,25 @@ public final class RunRecord {
      * made after a new key arrived still counts as a repeat of the earlier runs.
      */
     public static SortedMap<String, String> readConfig(Path dir, java.util.Map<String, String> defaults) {
+        return readConfig(dir, recorded -> defaults);
+    }
+
+    /**
+     * {@link #readConfig(Path, java.util.Map)} where what a missing key stands for depends on what the run
+     * recorded: {@code missing} maps the recorded config to the values of the keys it lacks (a key whose
+     * useful default is not the old behaviour, e.g. a test set that older runs did not have, gives those
+     * runs the old value, and only for the runs it concerns).
+     */
+    public static SortedMap<String, String> readConfig(Path dir, MissingKeys missing) {
         SortedMap<String, String> config = readProperties(dir.resolve(CONFIG));
-        defaults.forEach(config::putIfAbsent);
+        missing.of(java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(config))).forEach(config::putIfAbsent);
         return config;
+    }
+
+    /** The values of the keys a run's recorded config lacks, given the config it recorded. */
+    @FunctionalInterface
+    public interface MissingKeys {
+        java.util.Map<String, String> of(SortedMap<String, String> recorded);
     }
 
     /** Reads a properties file of a run; a missing file is an error naming it. */

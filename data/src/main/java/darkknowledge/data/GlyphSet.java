@@ -10,14 +10,17 @@ import java.util.SortedMap;
  *
  * @param characters the class names: class k is the character {@code characters.get(k)}
  * @param train      images of the training faces (validation is to be carved from these)
- * @param test       images of the held-out faces
+ * @param test       images of the held-out faces: the unseen-typeface test set
+ * @param seenTest   further images of the training faces, distortions from a stream no training image
+ *                   draws from: the seen-typeface (i.i.d.) test set; empty with
+ *                   {@code seenTestImagesPerFace = 0}
  * @param sha256     SHA-256 of the cached file: identifies the set's content exactly
  * @param file       the cached file
  * @param provenance how the set was made: font files and their hashes, the generator's config, the
  *                   set's hash, the JVM and time it took (keys relative; prefix them when recording)
  */
-public record GlyphSet(GlyphsConfig config, List<String> characters, Images train, Images test, String sha256,
-                       Path file, SortedMap<String, String> provenance) {
+public record GlyphSet(GlyphsConfig config, List<String> characters, Images train, Images test, Images seenTest,
+                       String sha256, Path file, SortedMap<String, String> provenance) {
 
     public GlyphSet {
         characters = List.copyOf(characters);
@@ -67,9 +70,14 @@ public record GlyphSet(GlyphsConfig config, List<String> characters, Images trai
         return dataset(train);
     }
 
-    /** The held-out faces' images as a {@link Dataset}. */
+    /** The held-out faces' images (the unseen-typeface test set) as a {@link Dataset}. */
     public Dataset testSet() {
         return dataset(test);
+    }
+
+    /** The seen-typeface test images as a {@link Dataset}; null when the config asks for none. */
+    public Dataset seenTestSet() {
+        return seenTest.count() == 0 ? null : dataset(seenTest);
     }
 
     private Dataset dataset(Images images) {

@@ -36,8 +36,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@code glyphs} data set: the 3,755 Chinese characters of GB2312 level 1 (the class set of the
  * CASIA handwriting benchmarks) rendered from real typefaces ({@link Typeface}) under seeded
- * distortions ({@link GlyphRenderer}), with the test set drawn from faces that never appear in
- * training. It is the many-class problem with natural, unplanted confusions (己/已/巳, 未/末, 土/士,
+ * distortions ({@link GlyphRenderer}), with two test sets: the <em>unseen typefaces</em>, faces that
+ * never appear in training (a domain shift), and the <em>seen typefaces</em>, the training faces under
+ * distortions drawn from a seed stream of their own (i.i.d. with the training images, the regime of
+ * JFT's test set). It is the many-class problem with natural, unplanted confusions (己/已/巳, 未/末, 土/士,
  * 日/曰) that the specialists of Hinton et al. (2015, §5) are for.
  *
  * <p>Generated once and cached as {@code <data dir>/glyphs/<key>.bin} with a sidecar
@@ -48,12 +50,22 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Image i of a face is a function of (seed, face, character, i) only, never of the thread that drew
  * it or of which other classes were chosen: a smaller set's images are those of the larger one.
+ * Training (and so validation) and unseen-face test images draw their distortions from the stream
+ * {@value #IMAGE_STREAM}, seen-typeface test images from {@value #SEEN_STREAM}: streams derived from
+ * different names ({@link Seeds#derive}), so no seen-typeface image repeats a training draw whatever
+ * {@code trainImagesPerFace} is, and its images stay the same when that count changes.
  */
 public final class Glyphs {
     /** Number of GB2312 level-1 characters. */
     public static final int LEVEL1_SIZE = 3755;
     /** Changes whenever the generator would draw different images for the same config. */
     static final String GENERATOR = "glyphs-1";
+    /** The seed stream of the training and unseen-face test images' distortions. */
+    static final String IMAGE_STREAM = "glyphs.image";
+    /** The seed stream of the seen-typeface test images' distortions: no training image draws from it. */
+    static final String SEEN_STREAM = "glyphs.seen";
+    /** The cached file's layout version: 2 has the seen-typeface test images as a third part. */
+    static final int FORMAT = 2;
     private static final byte[] MAGIC = "DKGLYPHS".getBytes(StandardCharsets.US_ASCII);
     private static final Logger LOG = LoggerFactory.getLogger(Glyphs.class);
 
@@ -120,7 +132,7 @@ public final class Glyphs {
         List<String> characters = characters(config);
         Generated g = generate(fonts, config);
         double seconds = (System.nanoTime() - start) / 1e9;
-        String sha = write(bin, config, characters, g.train, g.test);
+        String sha = write(bin, config, characters, List.of(g.train, g.test, g.seenTest));
         SortedMap<String, String> provenance = new TreeMap<>(inputs);
         provenance.put("characters", String.join("", characters));
         provenance.put("characters.sha256", darkknowledge.core.Sha256.of(String.join("", characters)));
@@ -128,12 +140,15 @@ public final class Glyphs {
         provenance.put("set.file", bin.getFileName().toString());
         provenance.put("set.train_images", String.valueOf(g.train.count()));
         provenance.put("set.test_images", String.valueOf(g.test.count()));
+        provenance.put("set.seen_test_images", String.valueOf(g.seenTest.count()));
+        provenance.put("set.seen_test_stream", SEEN_STREAM);
         provenance.put("set.generated_by_jvm", System.getProperty("java.runtime.version", "?"));
         provenance.put("set.generation_seconds", String.format(java.util.Locale.ROOT, "%.1f", seconds));
         AtomicFiles.writeString(side, Configs.toText(provenance));
-        LOG.info("glyphs: {} training + {} test images of {} classes in {} s -> {}", g.train.count(),
-                g.test.count(), characters.size(), String.format(java.util.Locale.ROOT, "%.1f", seconds), bin);
-        return new GlyphSet(config, characters, g.train, g.test, sha, bin, provenance);
+        LOG.info("glyphs: {} training + {} unseen-face test + {} seen-face test images of {} classes in {} s -> {}",
+                g.train.count(), g.test.count(), g.seenTest.count(), characters.size(),
+                String.format(java.util.Locale.ROOT, "%.1f", seconds), bin);
+        return new GlyphSet(config, characters, g.train, g.test, g.seenTest, sha, bin, provenance);
     }
 
     /** The class names of {@code config}: its chosen characters. */
@@ -145,6 +160,7 @@ public final class Glyphs {
     /** What the set depends on: generator version, config and every used font file's hash. */
     private static SortedMap<String, String> inputs(Fonts fonts, GlyphsConfig config) {
         SortedMap<String, String> in = new TreeMap<>(Configs.write("config", config));
+        in.remove("config.freshEachEpoch");  // how nets are fed the set, not what is in it
         in.put("set.generator", GENERATOR);
         in.put("set.oversample", String.valueOf(GlyphRenderer.OVERSAMPLE));
         in.put("set.em_fraction", String.valueOf(GlyphRenderer.EM_FRACTION));
@@ -159,10 +175,21 @@ public final class Glyphs {
         return in;
     }
 
-    private record Generated(GlyphSet.Images train, GlyphSet.Images test) {
+    private record Generated(GlyphSet.Images train, GlyphSet.Images test, GlyphSet.Images seenTest) {
     }
 
-    /** Renders every image; (face, class) pairs are independent tasks spread over the common pool. */
+    /**
+     * The seed of image {@code i} of class {@code level1Index} in {@code face}: from {@link #SEEN_STREAM}
+     * for a seen-typeface test image, else from {@link #IMAGE_STREAM}.
+     */
+    static long imageSeed(GlyphsConfig config, boolean seenTest, Typeface face, int level1Index, int i) {
+        return new Seeds(config.seed()).derive(seenTest ? SEEN_STREAM : IMAGE_STREAM, face.ordinal(), level1Index, i);
+    }
+
+    /**
+     * Renders every image; (face, class) pairs are independent tasks spread over the common pool. A
+     * training face's task also renders its seen-typeface test images, from their own stream.
+     */
     static Generated generate(Fonts fonts, GlyphsConfig config) {
         int[] classes = chooseClasses(config);
         List<String> all = level1();
@@ -177,7 +204,7 @@ public final class Glyphs {
         int nTrainFaces = config.trainFaces().size();
         GlyphSet.Images train = allocate(config, nTrainFaces, config.trainImagesPerFace());
         GlyphSet.Images test = allocate(config, faces.size() - nTrainFaces, config.testImagesPerFace());
-        Seeds seeds = new Seeds(config.seed());
+        GlyphSet.Images seenTest = allocate(config, nTrainFaces, config.seenTestImagesPerFace());
         ThreadLocal<GlyphRenderer> renderers = ThreadLocal.withInitial(() -> new GlyphRenderer(size));
         int k = classes.length;
         LOG.info("glyphs: rendering {} classes in {} faces at {}x{}", k, faces.size(), size, size);
@@ -185,26 +212,42 @@ public final class Glyphs {
             int f = task / k;
             int c = task % k;
             boolean isTrain = f < nTrainFaces;
-            GlyphSet.Images into = isTrain ? train : test;
-            int perFace = isTrain ? config.trainImagesPerFace() : config.testImagesPerFace();
-            int faceSlot = isTrain ? f : f - nTrainFaces;
             Typeface face = faces.get(f);
             String ch = all.get(classes[c]);
             GlyphRenderer.Outline outline = GlyphRenderer.outline(font[f], ch, face, file[f]);
             GlyphRenderer renderer = renderers.get();
-            for (int i = 0; i < perFace; i++) {
-                int row = (faceSlot * k + c) * perFace + i;
-                SplittableRandom r = new SplittableRandom(seeds.derive("glyphs.image", face.ordinal(), classes[c], i));
-                double ink = renderer.render(outline, GlyphRenderer.Distortion.draw(config, r), r, into.pixels(),
-                        row * size * size);
-                if (!(ink > 0)) {
-                    throw new DataFileException(file[f], face.faceName() + " to draw ink for " + ch, "a blank image");
-                }
-                into.labels()[row] = c;
-                into.faces()[row] = (byte) face.ordinal();
+            if (isTrain) {
+                draw(config, renderer, outline, train, config.trainImagesPerFace(), f, k, c, classes[c], face, false,
+                        file[f], ch);
+                draw(config, renderer, outline, seenTest, config.seenTestImagesPerFace(), f, k, c, classes[c], face,
+                        true, file[f], ch);
+            } else {
+                draw(config, renderer, outline, test, config.testImagesPerFace(), f - nTrainFaces, k, c, classes[c],
+                        face, false, file[f], ch);
             }
         });
-        return new Generated(train, test);
+        return new Generated(train, test, seenTest);
+    }
+
+    /**
+     * Renders the {@code perFace} images of class {@code c} (of {@code k}; {@code level1Index} in GB2312
+     * level 1) in the face at {@code faceSlot} of {@code into}.
+     */
+    private static void draw(GlyphsConfig config, GlyphRenderer renderer, GlyphRenderer.Outline outline,
+                             GlyphSet.Images into, int perFace, int faceSlot, int k, int c, int level1Index,
+                             Typeface face, boolean seenTest, Path file, String ch) {
+        int size = config.imageSize();
+        for (int i = 0; i < perFace; i++) {
+            int row = (faceSlot * k + c) * perFace + i;
+            SplittableRandom r = new SplittableRandom(imageSeed(config, seenTest, face, level1Index, i));
+            double ink = renderer.render(outline, GlyphRenderer.Distortion.draw(config, r), r, into.pixels(),
+                    row * size * size);
+            if (!(ink > 0)) {
+                throw new DataFileException(file, face.faceName() + " to draw ink for " + ch, "a blank image");
+            }
+            into.labels()[row] = c;
+            into.faces()[row] = (byte) face.ordinal();
+        }
     }
 
     private static GlyphSet.Images allocate(GlyphsConfig config, int faces, int perFace) {
@@ -214,24 +257,24 @@ public final class Glyphs {
     }
 
     /*
-     * File layout (big-endian): "DKGLYPHS", int format 1, int imageSize, int classes, int byte count and
-     * the UTF-8 class characters; then for train and test: int count, count labels (u16), count face
-     * ordinals (u8), count·imageSize² pixels (u8).
+     * File layout (big-endian): "DKGLYPHS", int format 2, int imageSize, int classes, int byte count and
+     * the UTF-8 class characters; then for train, unseen-face test and seen-face test: int count, count
+     * labels (u16), count face ordinals (u8), count·imageSize² pixels (u8). Format 1 (before the
+     * seen-typeface test set) had the first two parts only.
      */
 
-    private static String write(Path bin, GlyphsConfig config, List<String> characters, GlyphSet.Images train,
-                                GlyphSet.Images test) {
+    private static String write(Path bin, GlyphsConfig config, List<String> characters, List<GlyphSet.Images> parts) {
         MessageDigest md = sha256();
         AtomicFiles.write(bin, raw -> {
             DataOutputStream out = new DataOutputStream(new DigestOutputStream(raw, md));
             out.write(MAGIC);
-            out.writeInt(1);
+            out.writeInt(FORMAT);
             out.writeInt(config.imageSize());
             out.writeInt(characters.size());
             byte[] chars = String.join("", characters).getBytes(StandardCharsets.UTF_8);
             out.writeInt(chars.length);
             out.write(chars);
-            for (GlyphSet.Images images : List.of(train, test)) {
+            for (GlyphSet.Images images : parts) {
                 out.writeInt(images.count());
                 byte[] labels = new byte[2 * images.count()];
                 for (int i = 0; i < images.count(); i++) {
@@ -259,8 +302,15 @@ public final class Glyphs {
         try (InputStream raw = Files.newInputStream(bin);
              DataInputStream in = new DataInputStream(new BufferedInputStream(new DigestInputStream(raw, md), 1 << 16))) {
             byte[] magic = in.readNBytes(MAGIC.length);
-            if (!Arrays.equals(magic, MAGIC) || in.readInt() != 1) {
-                throw new DataFileException(bin, "a glyphs file (DKGLYPHS, format 1)", "another header");
+            if (!Arrays.equals(magic, MAGIC)) {
+                throw new DataFileException(bin, "a glyphs file (DKGLYPHS, format " + FORMAT + ")", "another header");
+            }
+            int format = in.readInt();
+            if (format != FORMAT) {
+                throw new DataFileException(bin, "a glyphs file of format " + FORMAT + " (training, unseen-face test "
+                        + "and seen-face test images)", "format " + format + (format == 1 ? " (no seen-typeface test "
+                        + "set: written before it existed)" : "") + "; delete it and its .properties to generate the "
+                        + "set again");
             }
             int fileSize = in.readInt();
             int fileClasses = in.readInt();
@@ -273,10 +323,16 @@ public final class Glyphs {
             List<String> characters = new String(chars, StandardCharsets.UTF_8).codePoints()
                     .mapToObj(Character::toString).toList();
             List<GlyphSet.Images> parts = new ArrayList<>();
-            for (int p = 0; p < 2; p++) {
+            int trainFaces = config.trainFaces().size();
+            long[] expectedCounts = {(long) trainFaces * k * config.trainImagesPerFace(),
+                (long) config.testFaces().size() * k * config.testImagesPerFace(),
+                (long) trainFaces * k * config.seenTestImagesPerFace()};
+            String[] partNames = {"training", "unseen-face test", "seen-face test"};
+            for (int p = 0; p < expectedCounts.length; p++) {
                 int n = in.readInt();
-                if (n < 0 || (long) n * size * size > Integer.MAX_VALUE) {
-                    throw new DataFileException(bin, "an image count", String.valueOf(n));
+                if (n != expectedCounts[p] || (long) n * size * size > Integer.MAX_VALUE) {
+                    throw new DataFileException(bin, expectedCounts[p] + " " + partNames[p] + " images",
+                            String.valueOf(n));
                 }
                 byte[] labelBytes = new byte[2 * n];
                 in.readFully(labelBytes);
@@ -294,7 +350,7 @@ public final class Glyphs {
                 parts.add(new GlyphSet.Images(size, pixels, labels, faces));
             }
             if (in.read() != -1) {
-                throw new DataFileException(bin, "the end of the file after the test images", "trailing bytes");
+                throw new DataFileException(bin, "the end of the file after the seen-face test images", "trailing bytes");
             }
             String found = HexFormat.of().formatHex(md.digest());
             if (!found.equals(expected)) {
@@ -305,7 +361,7 @@ public final class Glyphs {
                 throw new DataFileException(bin, "the classes " + config.classes() + " chosen by seed "
                         + config.seed(), "other characters");
             }
-            return new GlyphSet(config, characters, parts.get(0), parts.get(1), found, bin, recorded);
+            return new GlyphSet(config, characters, parts.get(0), parts.get(1), parts.get(2), found, bin, recorded);
         } catch (EOFException e) {
             throw new DataFileException(bin, "a complete glyphs file", "end of file (truncated)", e);
         } catch (IOException e) {

@@ -16,6 +16,12 @@ import java.util.List;
  * @param testFaces              held-out faces: the test set; never in {@code trainFaces}
  * @param trainImagesPerFace     images per class per training face
  * @param testImagesPerFace      images per class per test face
+ * @param seenTestImagesPerFace  images per class per <em>training</em> face in a second test set, the
+ *                               <em>seen typefaces</em>: the training faces under distortions drawn from a
+ *                               stream of their own ({@code glyphs.seen}, never used for a training or
+ *                               validation image), so that the set is i.i.d. with the training set as JFT's
+ *                               test set was (Hinton et al. 2015, §5); 0 = none (the runs made before it
+ *                               existed)
  * @param scale                  glyph size factor drawn from {@code [1 - scale, 1 + scale]}
  * @param rotation               rotation in degrees, from {@code [-rotation, rotation]}
  * @param shear                  horizontal shear {@code x += k·y}, k from {@code [-shear, shear]}
@@ -24,12 +30,17 @@ import java.util.List;
  *                               (positive thickens, negative thins)
  * @param blur                   Gaussian blur σ in output pixels, from {@code [0, blur]}
  * @param noise                  additive Gaussian noise σ (intensity 0..1), from {@code [0, noise]}
+ * @param freshEachEpoch         online augmentation: every net (generalist, specialists, controls) sees its
+ *                               training images under distortions drawn anew each epoch, from its own seed
+ *                               and the epoch ({@link GlyphDistortions}), instead of the set's fixed images;
+ *                               the set itself (validation, both test sets) is unchanged
  * @param seed                   the data set's own seed (class subset and distortions); independent of the
  *                               run's seed so that runs over several seeds share one data set
  */
 public record GlyphsConfig(int classes, int imageSize, List<Typeface> trainFaces, List<Typeface> testFaces,
-                           int trainImagesPerFace, int testImagesPerFace, double scale, double rotation, double shear,
-                           double translation, double stroke, double blur, double noise, long seed) implements java.io.Serializable {
+                           int trainImagesPerFace, int testImagesPerFace, int seenTestImagesPerFace, double scale,
+                           double rotation, double shear, double translation, double stroke, double blur, double noise,
+                           boolean freshEachEpoch, long seed) implements java.io.Serializable {
 
     public GlyphsConfig {
         Check.inRange("classes", classes, 2, Glyphs.LEVEL1_SIZE);
@@ -42,6 +53,7 @@ public record GlyphsConfig(int classes, int imageSize, List<Typeface> trainFaces
         }
         Check.positive("trainImagesPerFace", trainImagesPerFace);
         Check.positive("testImagesPerFace", testImagesPerFace);
+        Check.inRange("seenTestImagesPerFace", seenTestImagesPerFace, 0, 1000);
         Check.inHalfOpen("scale", scale, 0, 0.5);
         Check.inRange("rotation", rotation, 0, 45);
         Check.inRange("shear", shear, 0, 1);
@@ -53,19 +65,21 @@ public record GlyphsConfig(int classes, int imageSize, List<Typeface> trainFaces
 
     /**
      * The full set: 3,755 classes at 32×32; eight training faces, and one Song/Ming, one Kai and one Hei
-     * face held out for testing; 4 training and 2 test images per class and face (120,160 + 22,530).
+     * face held out for testing; 4 training and 2 test images per class and face (120,160 + 22,530), and
+     * one seen-typeface test image per class and training face (30,040).
      */
     public static GlyphsConfig defaults() {
         return new GlyphsConfig(Glyphs.LEVEL1_SIZE, 32,
                 List.of(Typeface.NOTO_SANS, Typeface.NOTO_SANS_BOLD, Typeface.NOTO_SERIF, Typeface.NOTO_SERIF_BOLD,
                         Typeface.AR_PL_UKAI, Typeface.AR_PL_SUNGTI, Typeface.WQY_MICROHEI, Typeface.DROID_SANS),
                 List.of(Typeface.AR_PL_UMING, Typeface.AR_PL_KAITI, Typeface.WQY_ZENHEI),
-                4, 2, 0.12, 8, 0.15, 0.06, 0.4, 0.6, 0.05, 1);
+                4, 2, 1, 0.12, 8, 0.15, 0.06, 0.4, 0.6, 0.05, false, 1);
     }
 
     /**
      * A set small enough for the default tests: {@code classes} classes, one Song face for training and
-     * one Kai face for testing (the two smallest packages, 4 MB), one image each.
+     * one Kai face for testing (the two smallest packages, 4 MB), one image each (and one seen-typeface
+     * test image per class).
      */
     public static GlyphsConfig tiny(int classes) {
         return defaults().withClasses(classes).withFaces(List.of(Typeface.AR_PL_SUNGTI), List.of(Typeface.AR_PL_KAITI))
@@ -73,35 +87,47 @@ public record GlyphsConfig(int classes, int imageSize, List<Typeface> trainFaces
     }
 
     public GlyphsConfig withClasses(int c) {
-        return new GlyphsConfig(c, imageSize, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace, scale,
-                rotation, shear, translation, stroke, blur, noise, seed);
+        return new GlyphsConfig(c, imageSize, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace,
+                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, freshEachEpoch, seed);
     }
 
     public GlyphsConfig withImageSize(int size) {
-        return new GlyphsConfig(classes, size, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace, scale,
-                rotation, shear, translation, stroke, blur, noise, seed);
+        return new GlyphsConfig(classes, size, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace,
+                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, freshEachEpoch, seed);
     }
 
     public GlyphsConfig withFaces(List<Typeface> train, List<Typeface> test) {
-        return new GlyphsConfig(classes, imageSize, train, test, trainImagesPerFace, testImagesPerFace, scale,
-                rotation, shear, translation, stroke, blur, noise, seed);
+        return new GlyphsConfig(classes, imageSize, train, test, trainImagesPerFace, testImagesPerFace,
+                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, freshEachEpoch, seed);
     }
 
     public GlyphsConfig withImagesPerFace(int train, int test) {
-        return new GlyphsConfig(classes, imageSize, trainFaces, testFaces, train, test, scale, rotation, shear,
-                translation, stroke, blur, noise, seed);
+        return new GlyphsConfig(classes, imageSize, trainFaces, testFaces, train, test, seenTestImagesPerFace, scale,
+                rotation, shear, translation, stroke, blur, noise, freshEachEpoch, seed);
+    }
+
+    /** The same set with {@code n} seen-typeface test images per class and training face (0: none). */
+    public GlyphsConfig withSeenTestImagesPerFace(int n) {
+        return new GlyphsConfig(classes, imageSize, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace, n,
+                scale, rotation, shear, translation, stroke, blur, noise, freshEachEpoch, seed);
+    }
+
+    /** The same set, its training images drawn anew every epoch ({@code fresh}) or fixed. */
+    public GlyphsConfig withFreshEachEpoch(boolean fresh) {
+        return new GlyphsConfig(classes, imageSize, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace,
+                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, fresh, seed);
     }
 
     /** The same faces and counts with every distortion strength set (all 0: the clean glyphs). */
     public GlyphsConfig withDistortion(double scale, double rotation, double shear, double translation, double stroke,
                                        double blur, double noise) {
-        return new GlyphsConfig(classes, imageSize, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace, scale,
-                rotation, shear, translation, stroke, blur, noise, seed);
+        return new GlyphsConfig(classes, imageSize, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace,
+                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, freshEachEpoch, seed);
     }
 
     public GlyphsConfig withSeed(long s) {
-        return new GlyphsConfig(classes, imageSize, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace, scale,
-                rotation, shear, translation, stroke, blur, noise, s);
+        return new GlyphsConfig(classes, imageSize, trainFaces, testFaces, trainImagesPerFace, testImagesPerFace,
+                seenTestImagesPerFace, scale, rotation, shear, translation, stroke, blur, noise, freshEachEpoch, s);
     }
 
     /** Training faces, then test faces: the order faces are numbered in {@link GlyphSet}. */

@@ -23,7 +23,7 @@ public final class Sampling {
         int[] train = Arrays.copyOfRange(perm, validationSize, perm.length);
         Arrays.sort(validation);
         Arrays.sort(train);
-        return new Split(full.subset(train), full.subset(validation), seed, Sha256.begin().update(train).hex());
+        return new Split(full.subset(train), full.subset(validation), seed, Sha256.begin().update(train).hex(), train);
     }
 
     /**

@@ -5,6 +5,7 @@ package darkknowledge.data;
  * use; the test set is only for reporting.
  *
  * @param trainIndicesSha256 SHA-256 of the training rows' indices into the full set, for provenance
+ * @param trainIndices       the training rows' indices into the full set, ascending
  */
-public record Split(Dataset train, Dataset validation, long seed, String trainIndicesSha256) {
+public record Split(Dataset train, Dataset validation, long seed, String trainIndicesSha256, int[] trainIndices) {
 }

@@ -80,6 +80,8 @@ class GlyphsTest {
         assertTrue(Arrays.stream(a.train().ofFace(Typeface.AR_PL_SUNGTI)).count() == 200);
         assertEquals(0, a.train().ofFace(Typeface.AR_PL_KAITI).length, "no test face in training");
         assertEquals(200, a.test().ofFace(Typeface.AR_PL_KAITI).length);
+        assertEquals(200, a.seenTest().ofFace(Typeface.AR_PL_SUNGTI).length, "seen-typeface test: a training face");
+        assertEquals(200, a.seenTestSet().numExamples());
         assertTrue(Arrays.stream(a.trainSet().classCounts()).allMatch(c -> c == 1));
         assertEquals(a.characters(), a.testSet().classNames());
         assertEquals(32, a.trainSet().imageWidth());
@@ -95,12 +97,109 @@ class GlyphsTest {
         assertEquals(a.provenance(), again.provenance());
         assertArrayEquals(a.test().pixels(), again.test().pixels());
         assertArrayEquals(a.test().labels(), again.test().labels());
+        assertArrayEquals(a.seenTest().pixels(), again.seenTest().pixels());
         try (var files = Files.list(a.file().getParent())) {
             assertEquals(2, files.count(), "the set and its sidecar, no temporary files");
         }
 
         GlyphSet other = Glyphs.load(FONTS, dir.resolve("a"), TINY.withSeed(2));
         assertNotEquals(a.file(), other.file(), "another config, another cache entry");
+    }
+
+    @Test
+    void seenTypefaceTestImagesAreOfTrainingFacesAndRepeatNoTrainingOrValidationDraw() {
+        GlyphsConfig c = TINY.withClasses(30).withImagesPerFace(3, 1).withSeenTestImagesPerFace(2);
+        GlyphSet s = Glyphs.load(FONTS, dir.resolve("a"), c);
+        GlyphSet.Images seen = s.seenTest();
+        assertEquals(30 * 2, seen.count());
+        for (int i = 0; i < seen.count(); i++) {
+            assertTrue(c.trainFaces().contains(seen.face(i)), "image " + i + " of face " + seen.face(i));
+        }
+        assertTrue(Arrays.stream(s.seenTestSet().classCounts()).allMatch(n -> n == 2), "two per class and face");
+        // Pixel level: no seen-typeface image equals any training image (validation is carved from those)
+        // or any unseen-face test image.
+        int d = c.imageSize() * c.imageSize();
+        java.util.Set<String> drawn = new HashSet<>();
+        for (GlyphSet.Images part : List.of(s.train(), s.test())) {
+            for (int i = 0; i < part.count(); i++) {
+                drawn.add(Arrays.toString(Arrays.copyOfRange(part.pixels(), i * d, (i + 1) * d)));
+            }
+        }
+        for (int i = 0; i < seen.count(); i++) {
+            assertFalse(drawn.contains(Arrays.toString(Arrays.copyOfRange(seen.pixels(), i * d, (i + 1) * d))),
+                    "seen-typeface image " + i + " repeats a training or test image");
+        }
+        // Seed level: the two streams share no seed over every face, many classes and far more images per
+        // face than any preset draws.
+        java.util.Set<Long> trainSeeds = new HashSet<>();
+        java.util.Set<Long> seenSeeds = new HashSet<>();
+        for (Typeface f : GlyphsConfig.defaults().allFaces()) {
+            for (int cls = 0; cls < Glyphs.LEVEL1_SIZE; cls += 19) {
+                for (int i = 0; i < 64; i++) {
+                    trainSeeds.add(Glyphs.imageSeed(c, false, f, cls, i));
+                    seenSeeds.add(Glyphs.imageSeed(c, true, f, cls, i));
+                }
+            }
+        }
+        int each = GlyphsConfig.defaults().allFaces().size() * ((Glyphs.LEVEL1_SIZE + 18) / 19) * 64;
+        assertEquals(each, trainSeeds.size(), "distinct draws within the training stream");
+        assertEquals(each, seenSeeds.size());
+        seenSeeds.retainAll(trainSeeds);
+        assertTrue(seenSeeds.isEmpty(), "seeds in both streams: " + seenSeeds);
+        // Its own stream: the seen-typeface images do not move when the training set grows or shrinks.
+        GlyphSet fewer = Glyphs.load(FONTS, dir.resolve("b"), c.withImagesPerFace(1, 1));
+        assertArrayEquals(seen.pixels(), fewer.seenTest().pixels());
+        for (int cls = 0; cls < 30; cls++) {  // and training image 0 of a class is the same in both
+            assertArrayEquals(Arrays.copyOfRange(s.train().pixels(), 3 * cls * d, (3 * cls + 1) * d),
+                    Arrays.copyOfRange(fewer.train().pixels(), cls * d, (cls + 1) * d), "class " + cls);
+        }
+        GlyphSet none = Glyphs.load(FONTS, dir.resolve("c"), c.withSeenTestImagesPerFace(0));
+        assertEquals(0, none.seenTest().count());
+        assertEquals(null, none.seenTestSet(), "no seen-typeface test set asked for");
+        assertArrayEquals(s.train().pixels(), none.train().pixels(), "training images independent of the seen set");
+        assertArrayEquals(s.test().pixels(), none.test().pixels());
+    }
+
+    @Test
+    void freshDistortionsRedrawTheTrainingImagesPerSeedAndEpochOfTheSameFaceAndCharacter() {
+        GlyphsConfig c = TINY.withClasses(20).withImagesPerFace(2, 1);
+        GlyphSet s = Glyphs.load(FONTS, dir.resolve("a"), c);
+        GlyphDistortions fresh = new GlyphDistortions(FONTS, s);
+        int n = s.train().count();
+        int d = c.imageSize() * c.imageSize();
+        int[] all = java.util.stream.IntStream.range(0, n).toArray();
+        float[] e0 = fresh.render(all, 11, 0);
+        assertArrayEquals(e0, fresh.render(all, 11, 0), "a function of (seed, epoch, image)");
+        float[] some = fresh.render(new int[] {7, 3}, 11, 0);
+        assertArrayEquals(Arrays.copyOfRange(e0, 7 * d, 8 * d), Arrays.copyOfRange(some, 0, d), "whatever else is drawn");
+        assertArrayEquals(Arrays.copyOfRange(e0, 3 * d, 4 * d), Arrays.copyOfRange(some, d, 2 * d));
+        assertFalse(Arrays.equals(e0, fresh.render(all, 11, 1)), "another epoch, other images");
+        assertFalse(Arrays.equals(e0, fresh.render(all, 12, 0)), "another net, other images");
+        float[] cached = s.trainSet().features();
+        for (int i = 0; i < n; i++) {
+            assertFalse(Arrays.equals(Arrays.copyOfRange(e0, i * d, (i + 1) * d), Arrays.copyOfRange(cached, i * d,
+                    (i + 1) * d)), "image " + i + " is redrawn, not the cached one");
+        }
+        // Without distortion every draw is the clean glyph: the fresh image i is the cached image i's face and
+        // character exactly.
+        GlyphsConfig clean = c.withDistortion(0, 0, 0, 0, 0, 0, 0);
+        GlyphSet plain = Glyphs.load(FONTS, dir.resolve("b"), clean);
+        assertArrayEquals(plain.trainSet().features(), new GlyphDistortions(FONTS, plain).render(all, 5, 3));
+        var e = assertThrows(IndexOutOfBoundsException.class, () -> fresh.render(new int[] {n}, 1, 0));
+        assertTrue(e.getMessage().contains("training image " + n), e.getMessage());
+    }
+
+    @Test
+    void aCachedSetOfTheOldFormatIsRejectedNamingTheFileAndTheFormatExpected() throws IOException {
+        GlyphsConfig c = TINY.withClasses(10);
+        GlyphSet s = Glyphs.load(FONTS, dir, c);
+        byte[] bytes = Files.readAllBytes(s.file());
+        bytes[8 + 3] = 1;  // the format int after the 8-byte magic
+        Files.write(s.file(), bytes);
+        var e = assertThrows(DataFileException.class, () -> Glyphs.load(FONTS, dir, c));
+        assertEquals(s.file(), e.file());
+        assertTrue(e.getMessage().contains("format 2") && e.getMessage().contains("format 1 (no seen-typeface test set")
+                && e.getMessage().contains("delete it"), e.getMessage());
     }
 
     @Test

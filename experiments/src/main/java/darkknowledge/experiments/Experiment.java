@@ -65,6 +65,17 @@ public interface Experiment<C extends Record> {
         return darkknowledge.pipeline.RunData.load(store, provenance, runDir, data).test();
     }
 
+    /**
+     * For a run recorded before some key existed, the value that key had in effect there, where it is not
+     * the key's default (the convention is that a new key's default keeps the old behaviour; a key whose
+     * useful default changes what a run computes names the old value here, so that tables and claims do
+     * not average such a run with new ones and a resumed run goes on as it started). {@code recorded} is
+     * the run's config as written; only keys it lacks are taken. None by default.
+     */
+    default Map<String, String> olderRunsHad(Map<String, String> recorded) {
+        return Map.of();
+    }
+
     /** Runs it; the returned figures go to {@code result.properties}. */
     SortedMap<String, String> run(C config, RunContext context);
 }

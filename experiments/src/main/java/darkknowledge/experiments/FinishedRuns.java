@@ -74,6 +74,11 @@ final class FinishedRuns {
 
     /** Every run under {@code experimentRuns} that finished, oldest first; empty if there are none. */
     static List<Run> all(Path experimentRuns, Map<String, String> defaults) {
+        return all(experimentRuns, recorded -> defaults);
+    }
+
+    /** {@link #all(Path, Map)} with per-run values of missing keys ({@link Experiments#missingKeys}). */
+    static List<Run> all(Path experimentRuns, RunRecord.MissingKeys defaults) {
         if (!Files.isDirectory(experimentRuns)) {
             return List.of();
         }

@@ -140,9 +140,12 @@ public final class Main implements Callable<Integer> {
             description = "Regenerate results/<experiment>.csv and .md from the run records, and the generated "
                     + "blocks (<!-- table:NAME -->) of README.md and docs/*.md.")
     static final class Tables implements Callable<Integer> {
-        /** The experiment's full-scale config as keys: what a key an older run lacks defaults to. */
-        static java.util.Map<String, String> defaults(Experiment<?> e) {
-            return darkknowledge.core.Configs.write("", e.defaults());
+        /**
+         * What a key an older run lacks stands for: the value it had there ({@link Experiment#olderRunsHad}),
+         * else the experiment's full-scale default.
+         */
+        static darkknowledge.core.RunRecord.MissingKeys defaults(Experiment<?> e) {
+            return Experiments.missingKeys(e);
         }
 
         @Option(names = "--runs-dir", paramLabel = "DIR") Path runsDir;
@@ -161,7 +164,7 @@ public final class Main implements Callable<Integer> {
                 System.out.printf("%-28s %d runs -> %s%s%n", e.name(), g.runs(), g.markdownFile(), alsoIn(in));
             }
             String summary = darkknowledge.core.Claims.markdown(runs, Experiments.claims(), "./dk tables",
-                    name -> Experiments.byName(name).map(Tables::defaults).orElse(java.util.Map.of()));
+                    name -> Experiments.byName(name).map(Tables::defaults).orElse(recorded -> java.util.Map.of()));
             darkknowledge.core.AtomicFiles.writeString(results.resolve("summary.md"), summary);
             List<Path> summaryIn = ResultTables.updateBlocks(docs, "summary", summary);
             System.out.printf("%-28s -> %s%s%n", "summary", results.resolve("summary.md"), alsoIn(summaryIn));

@@ -26,6 +26,13 @@ final class Presets {
     }
 
     /**
+     * The flat key of the seen-typeface test set's size ({@code glyphs.seenTestImagesPerFace}): one image
+     * per class and training face at full and small scale (30,040 and 4,000 images, beside 22,530 and
+     * 3,000 of the unseen faces), two in the tiny twin (200, as many as its unseen face gives).
+     */
+    static final String SEEN_TEST_KEY = "glyphs.seenTestImagesPerFace";
+
+    /**
      * The MNIST teacher of §3: 1200-1200 ReLU, dropout 0.2 on the input and 0.5 on hidden units, max-norm
      * 4, ±2 px jitter; 150 epochs at a learning rate decaying by 2% per epoch (60 epochs at 4% stopped
      * it at 89 errors).
@@ -128,6 +135,7 @@ final class Presets {
                 if (glyphs) {
                     m.put("glyphs.classes", "500");
                     m.put("glyphs.trainImagesPerFace", "4");
+                    m.put(SEEN_TEST_KEY, "1");
                     // A generalist at its plateau on validation (16 epochs, decay 0.85: the control
                     // no longer gains on it), then the levers chosen on validation in
                     // results/specialists-glyphs-ablation.md: the confused classes only (minConfusion),
@@ -166,6 +174,7 @@ final class Presets {
                     m.put("glyphs.testFaces", "ar_pl_kaiti");
                     m.put("glyphs.trainImagesPerFace", "8");
                     m.put("glyphs.testImagesPerFace", "2");
+                    m.put(SEEN_TEST_KEY, "2");
                     m.put("conv.channels", "8,16");
                     m.put("conv.dense", "64");
                     m.put("conv.epochs", "2");

@@ -118,7 +118,7 @@ public final class Runner {
                                                         boolean interactive, List<String> engineSets) {
         RunRecord record = RunRecord.open(dir);
         SortedMap<String, String> recorded = RunRecord.readProperties(dir.resolve(RunRecord.CONFIG));
-        darkknowledge.core.Settings s = darkknowledge.core.Settings.empty().overlay(recorded, dir.resolve(RunRecord.CONFIG).toString());
+        Settings s = recordedSettings(experiment, dir.resolve(RunRecord.CONFIG), recorded);
         for (String set : engineSets) {
             if (!Settings.parseAssignment(set).getKey().startsWith("engine.")) {
                 throw new darkknowledge.core.ConfigException("--resume --set " + set
@@ -160,6 +160,17 @@ public final class Runner {
         provenance.put("experiment", experiment.name()).put("config.hash", Configs.hash(recorded)).put("run.id", record.id());
         LOG.info("{}: resuming run record {}", experiment.name(), dir);
         return execute(experiment, config, record, provenance, data, interactive);
+    }
+
+    /**
+     * The settings of a recorded run's config ({@code recorded}, read from {@code file}): a key the run
+     * predates keeps the value it had then ({@link Experiment#olderRunsHad}), not today's default.
+     */
+    static Settings recordedSettings(Experiment<?> experiment, Path file, SortedMap<String, String> recorded) {
+        Map<String, String> had = new java.util.TreeMap<>(experiment.olderRunsHad(recorded));
+        had.keySet().removeAll(recorded.keySet());
+        return Settings.empty().overlay(had, "the value " + file + " had before the key existed")
+                .overlay(recorded, file.toString());
     }
 
     /** How many times the run was resumed before. */

@@ -70,7 +70,12 @@ class PipelineTest {
         for (String k : List.of("generalist.test_accuracy", "ensemble.test_accuracy", "student_ensemble.test_accuracy",
                 "student_generalist.test_accuracy", "student_ensemble.gain_kept_pct")) {
             assertTrue(o.result().containsKey(k), k + " in " + o.result().keySet());
+            assertTrue(o.result().containsKey(RunData.SEEN_PREFIX + k), "the seen typefaces' " + k);
         }
+        // Two test sets: the unseen face (100 classes x 2) and the training face's seen-typeface images (x 2).
+        assertEquals("200", o.result().get("test_examples"));
+        assertEquals("200", o.result().get(RunData.SEEN_PREFIX + "test_examples"));
+        assertEquals("200", prov.get("split.seen_test_examples"));
         // The students are conv nets: their saved configuration holds our conv layer.
         Path student = Path.of(prov.get("stage.student-ensemble")).resolve("student_ensemble.zip");
         try (var zip = new java.util.zip.ZipFile(student.toFile())) {

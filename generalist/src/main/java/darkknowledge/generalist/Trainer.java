@@ -25,13 +25,34 @@ public final class Trainer {
      * What the net learns from: inputs and the matching rows of the targets (one-hot labels, or
      * wider rows such as {@code [soft targets | one-hot]} for a distillation loss). Image size is
      * used only by input jitter. {@code relabel} (null = none) rewrites each minibatch's targets
-     * from its features as the net is about to see them, after jitter.
+     * from its features as the net is about to see them, after jitter. {@code fresh} (null = none)
+     * replaces {@code features} with inputs drawn anew for each epoch (online augmentation).
      */
     public record TrainingData(INDArray features, INDArray targets, int imageWidth, int imageHeight,
-                               Relabel relabel) {
+                               Relabel relabel, EpochInputs fresh) {
         public TrainingData(INDArray features, INDArray targets, int imageWidth, int imageHeight) {
-            this(features, targets, imageWidth, imageHeight, null);
+            this(features, targets, imageWidth, imageHeight, null, null);
         }
+
+        public TrainingData(INDArray features, INDArray targets, int imageWidth, int imageHeight, Relabel relabel) {
+            this(features, targets, imageWidth, imageHeight, relabel, null);
+        }
+
+        /** The same data with inputs drawn anew each epoch by {@code inputs} (null: the fixed features). */
+        public TrainingData withFresh(EpochInputs inputs) {
+            return new TrainingData(features, targets, imageWidth, imageHeight, relabel, inputs);
+        }
+    }
+
+    /**
+     * Inputs drawn anew for each epoch (online augmentation): epoch {@code e}'s features of the same
+     * rows, in the same order as {@link TrainingData#features()}, a function of {@code (seed, e)} alone
+     * ({@code seed} is the training's own), so that a run is reproducible and a resumed training sees
+     * the very images an uninterrupted one would have.
+     */
+    @FunctionalInterface
+    public interface EpochInputs {
+        INDArray features(int epoch, long seed);
     }
 
     /**
@@ -129,10 +150,7 @@ public final class Trainer {
                     + " (early stopping) needs a validation split; got none");
         }
         MultiLayerNetwork net = model.network();
-        Minibatches batches = new Minibatches(data.features(), data.targets(), cfg.batchSize(), seed);
-        if (cfg.jitter() > 0) {
-            batches = batches.withAugmentation(new Jitter(data.imageWidth(), data.imageHeight(), cfg.jitter()));
-        }
+        Minibatches batches = batches(data, data.features(), cfg, seed);
         List<EpochReport> history = new ArrayList<>();
         INDArray best = null;
         int bestEpoch = -1;
@@ -160,6 +178,14 @@ public final class Trainer {
             net.setLearningRate(lr);
             org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(seeds.derive("dropout", epoch));
             long t0 = System.nanoTime();
+            if (data.fresh() != null) {  // the epoch's own images; its batch order is the same function of (seed, epoch)
+                INDArray x = data.fresh().features(epoch, seed);
+                if (x.rows() != n || x.columns() != data.features().columns()) {
+                    throw new IllegalStateException(name + ": epoch " + epoch + "'s fresh inputs are " + x.rows() + "x"
+                            + x.columns() + ", expected " + n + "x" + data.features().columns());
+                }
+                batches = batches(data, x, cfg, seed);
+            }
             batches.startEpoch(epoch);
             double lossSum = 0;
             long seen = 0;
@@ -207,5 +233,12 @@ public final class Trainer {
         }
         net.setParams(best);
         return new Outcome(bestEpoch, bestErrors, history.size(), totalSeconds, List.copyOf(history));
+    }
+
+    /** Minibatches over {@code features} and {@code data}'s targets, jittered if {@code cfg} says so. */
+    private static Minibatches batches(TrainingData data, INDArray features, TrainingSchedule cfg, long seed) {
+        Minibatches batches = new Minibatches(features, data.targets(), cfg.batchSize(), seed);
+        return cfg.jitter() > 0 ? batches.withAugmentation(new Jitter(data.imageWidth(), data.imageHeight(),
+                cfg.jitter())) : batches;
     }
 }

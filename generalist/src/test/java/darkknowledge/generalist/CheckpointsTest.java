@@ -63,6 +63,49 @@ class CheckpointsTest {
         }
     }
 
+    /**
+     * Online augmentation: each epoch's inputs come from (seed, epoch) alone, so a resumed training asks
+     * for exactly the epochs it has left and ends where an uninterrupted one does, and the fresh inputs
+     * change what is learnt.
+     */
+    @Test
+    void freshInputsAreDrawnPerEpochFromTheSeedAndAResumedTrainingSeesTheSameOnes() {
+        INDArray[] d = data();
+        var val = new Trainer.Validation(d[0], d[2].toIntVector());
+        java.util.List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Trainer.EpochInputs fresh = (epoch, seed) -> {
+            asked.add(epoch + "@" + seed);
+            Nd4j.getRandom().setSeed(seed * 31 + epoch);
+            return d[0].add(Nd4j.randn(DataType.FLOAT, 300, 12).muli(0.1));
+        };
+        var train = new Trainer.TrainingData(d[0], d[1], 0, 0).withFresh(fresh);
+        Classifier straight = Classifier.create(cfg(), 12, 3, null, 7);
+        Trainer.fit("net", straight, train, val, cfg(), 11, r -> { });
+        assertEquals(List.of("0@11", "1@11", "2@11", "3@11", "4@11"), List.copyOf(asked), "one draw per epoch");
+        Classifier fixed = Classifier.create(cfg(), 12, 3, null, 7);
+        Trainer.fit("net", fixed, new Trainer.TrainingData(d[0], d[1], 0, 0), val, cfg(), 11, r -> { });
+        assertTrue(!fixed.fingerprint().equals(straight.fingerprint()), "the fresh inputs were trained on");
+
+        asked.clear();
+        Checkpoints ck = new Checkpoints(dir);
+        assertThrows(IllegalStateException.class, () -> Trainer.fit("net", Classifier.create(cfg(), 12, 3, null, 7),
+                train, val, cfg(), 11, r -> {
+                    if (r.epoch() == 1) {
+                        throw new IllegalStateException("killed after epoch 2");
+                    }
+                }, ck));
+        asked.clear();
+        Classifier resumed = Classifier.create(cfg(), 12, 3, null, 99);
+        Trainer.fit("net", resumed, train, val, cfg(), 11, r -> { }, ck);
+        assertEquals(List.of("2@11", "3@11", "4@11"), List.copyOf(asked), "only the epochs left");
+        assertEquals(straight.fingerprint(), resumed.fingerprint(), "identical parameters after resuming");
+
+        var wrong = new Trainer.TrainingData(d[0], d[1], 0, 0).withFresh((epoch, seed) -> d[0].getRows(0, 1));
+        var e = assertThrows(IllegalStateException.class, () -> Trainer.fit("net", Classifier.create(cfg(), 12, 3, null,
+                7), wrong, val, cfg(), 11, r -> { }));
+        assertTrue(e.getMessage().contains("expected 300x12"), e.getMessage());
+    }
+
     @Test
     void aCheckpointWhoseDataIsMissingOrCorruptIsAnErrorNamingIt() throws Exception {
         INDArray[] d = data();

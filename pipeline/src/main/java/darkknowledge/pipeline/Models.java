@@ -36,7 +36,7 @@ public final class Models {
     public static Trained trainOnLabels(RunContext ctx, Store.Entry at, String name, TrainingSchedule cfg,
                                         RunData s) {
         Trainer.TrainingData data = new Trainer.TrainingData(s.trainX(), s.trainY(), s.train().imageWidth(),
-                s.train().imageHeight());
+                s.train().imageHeight()).withFresh(s.freshInputs());
         return trainOrLoad(ctx, at, name, cfg, null, data, s);
     }
 

@@ -2,12 +2,15 @@ package darkknowledge.pipeline;
 
 import darkknowledge.data.Dataset;
 import darkknowledge.data.DatasetSource;
+import darkknowledge.data.Fonts;
+import darkknowledge.data.GlyphDistortions;
 import darkknowledge.data.GlyphSet;
 import darkknowledge.data.Glyphs;
 import darkknowledge.data.GlyphsConfig;
 import darkknowledge.data.SyntheticClasses;
 import java.util.ArrayList;
 import java.util.List;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** The datasets the specialist experiments and the pipeline ship with. */
 public enum SpecialistDataset {
@@ -19,7 +22,8 @@ public enum SpecialistDataset {
     SYNTHETIC,
     /**
      * {@link darkknowledge.data.Glyphs}: the 3,755 GB2312 level-1 Chinese characters rendered from
-     * real typefaces, tested on typefaces never seen in training; confusions nobody planted.
+     * real typefaces, tested on typefaces never seen in training and, as a second test set, on fresh
+     * images of the training typefaces; confusions nobody planted.
      */
     GLYPHS;
 
@@ -83,7 +87,17 @@ public enum SpecialistDataset {
             case GLYPHS -> {
                 GlyphSet set = Glyphs.load(store, glyphs);
                 provenance.putAll("data.glyphs.", set.provenance());
-                yield new Loaded(RunData.of(provenance, runDir, set.trainSet(), set.testSet(), dataCfg), null);
+                RunData.FreshInputs fresh = null;
+                if (glyphs.freshEachEpoch()) {
+                    GlyphDistortions d = new GlyphDistortions(Fonts.of(store), set);
+                    int dim = glyphs.imageSize() * glyphs.imageSize();
+                    fresh = rows -> (epoch, seed) -> Nd4j.createFromArray(d.render(rows, seed, epoch))
+                            .reshape('c', rows.length, dim);
+                    provenance.put("data.glyphs.fresh_each_epoch", "training images drawn anew each epoch from "
+                            + "(net seed, epoch, image), stream glyphs.fresh");
+                }
+                yield new Loaded(RunData.of(provenance, runDir, set.trainSet(), set.testSet(), set.seenTestSet(), fresh,
+                        dataCfg), null);
             }
         };
     }

@@ -21,9 +21,12 @@ import darkknowledge.specialists.SpecialistConfig;
 import darkknowledge.specialists.SpecialistEnsemble;
 import darkknowledge.specialists.Specialists;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.stream.IntStream;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -224,13 +227,21 @@ public final class SpecialistStages {
                 new KlCombiner(cfg.tolerance(), cfg.maxIterations()));
     }
 
-    /** The ensemble's headline: the dustbin correction it uses, and its test predictions under it. */
-    public record Headline(DustbinCorrection correction, int[] predictions) {
+    /**
+     * The ensemble's headline: the dustbin correction it uses, and its predictions under it on each test
+     * set, by the set's result-key prefix ({@link RunData.TestSet#prefix()}).
+     */
+    public record Headline(DustbinCorrection correction, Map<String, int[]> predictions) {
+        /** The headline predictions on {@code set}. */
+        public int[] on(RunData.TestSet set) {
+            return predictions.get(set.prefix());
+        }
     }
 
     /**
-     * The ensemble under each dustbin correction ({@code ensemble.<correction>.*} figures: test
-     * accuracy, and validation accuracy when there is a validation split); the fitted correction
+     * The ensemble under each dustbin correction ({@code ensemble.<correction>.*} figures: accuracy on
+     * each test set, under the set's prefix ({@link RunData#testSets()}), and validation accuracy when
+     * there is a validation split); the fitted correction
      * only when every specialist has a fitted shift. The headline correction is
      * {@code spec.correction()}, or with {@code spec.correctionOnValidation()} the one whose
      * ensemble is most accurate on the validation split (the first of the most accurate, in
@@ -276,22 +287,25 @@ public final class SpecialistStages {
             }
         }
         result.put("specialists.correction.chosen", key(headline));
-        int[] labels = s.test().labels();
-        int[] headlinePredictions = null;
-        for (DustbinCorrection corr : corrections) {
-            long t0 = System.nanoTime();
-            SpecialistEnsemble.Combined comb = ensemble(generalist, shifted.get(corr), cfg).combine(s.testX());
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            int[] pred = comb.predictions();
-            String key = "ensemble." + key(corr);
-            result.put(key + ".test_accuracy", pct(correct(pred, labels, null), labels.length));
-            result.put(key + ".unconverged", Integer.toString(comb.unconverged()));
-            if (corr == headline) {
-                headlinePredictions = pred;
-                result.put("ensemble.max_solver_iterations", Integer.toString(comb.maxIterations()));
-                result.put("ensemble.seconds_per_1000_examples", Models.fmt(1000 * seconds / labels.length));
-                if (s.hasValidation()) {
-                    result.put("ensemble.validation_accuracy", result.get("ensemble." + key(corr) + ".validation_accuracy"));
+        if (s.hasValidation()) {
+            result.put("ensemble.validation_accuracy", result.get("ensemble." + key(headline) + ".validation_accuracy"));
+        }
+        Map<String, int[]> headlinePredictions = new LinkedHashMap<>();
+        for (RunData.TestSet set : s.testSets()) {
+            int[] labels = set.labels();
+            String p = set.prefix();
+            for (DustbinCorrection corr : corrections) {
+                long t0 = System.nanoTime();
+                SpecialistEnsemble.Combined comb = ensemble(generalist, shifted.get(corr), cfg).combine(set.x());
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                int[] pred = comb.predictions();
+                String key = p + "ensemble." + key(corr);
+                result.put(key + ".test_accuracy", pct(correct(pred, labels, null), labels.length));
+                result.put(key + ".unconverged", Integer.toString(comb.unconverged()));
+                if (corr == headline) {
+                    headlinePredictions.put(p, pred);
+                    result.put(p + "ensemble.max_solver_iterations", Integer.toString(comb.maxIterations()));
+                    result.put(p + "ensemble.seconds_per_1000_examples", Models.fmt(1000 * seconds / labels.length));
                 }
             }
         }
@@ -329,21 +343,23 @@ public final class SpecialistStages {
     /**
      * Table 3 and 4 figures of {@code ensemble} against {@code generalist} on {@code labels}: accuracy
      * overall and on the classes some specialist covers, the relative gain, and by the number of
-     * specialists covering the true class (0, 1, 2, 3, 4 or more) the examples and relative change.
+     * specialists covering the true class (0, 1, 2, 3, 4 or more) the examples and relative change;
+     * every key prefixed {@code prefix} (a test set's, {@link RunData.TestSet#prefix()}).
      */
-    public static void report(SortedMap<String, String> result, int[] generalist, int[] ensemble, int[] labels,
-                              ClassPartition partition) {
+    public static void report(SortedMap<String, String> result, String prefix, int[] generalist, int[] ensemble,
+                              int[] labels, ClassPartition partition) {
+        Map<String, String> out = new TreeMap<>();
         boolean[] covered = covered(partition);
         int genCorrect = correct(generalist, labels, null);
         int ensCorrect = correct(ensemble, labels, null);
-        result.put("test_examples", Integer.toString(labels.length));
-        GENERALIST_TEST_ACCURACY.put(result, pct(genCorrect, labels.length));
-        ENSEMBLE_TEST_ACCURACY.put(result, pct(ensCorrect, labels.length));
-        ENSEMBLE_RELATIVE_GAIN_PCT.put(result, Models.fmt(100.0 * (ensCorrect - genCorrect) / genCorrect));
+        out.put("test_examples", Integer.toString(labels.length));
+        GENERALIST_TEST_ACCURACY.put(out, pct(genCorrect, labels.length));
+        ENSEMBLE_TEST_ACCURACY.put(out, pct(ensCorrect, labels.length));
+        ENSEMBLE_RELATIVE_GAIN_PCT.put(out, Models.fmt(100.0 * (ensCorrect - genCorrect) / genCorrect));
         int onSpecialist = (int) IntStream.of(labels).filter(y -> covered[y]).count();
-        GENERALIST_SPECIALIST_CLASSES_ACCURACY.put(result, pct(correct(generalist, labels, covered), onSpecialist));
-        ENSEMBLE_SPECIALIST_CLASSES_ACCURACY.put(result, pct(correct(ensemble, labels, covered), onSpecialist));
-        result.put("specialist_classes.test_examples", Integer.toString(onSpecialist));
+        GENERALIST_SPECIALIST_CLASSES_ACCURACY.put(out, pct(correct(generalist, labels, covered), onSpecialist));
+        ENSEMBLE_SPECIALIST_CLASSES_ACCURACY.put(out, pct(correct(ensemble, labels, covered), onSpecialist));
+        out.put("specialist_classes.test_examples", Integer.toString(onSpecialist));
         for (int cov = 0; cov <= 4; cov++) {
             int examples = 0;
             int g = 0;
@@ -355,10 +371,11 @@ public final class SpecialistStages {
                     e += ensemble[i] == labels[i] ? 1 : 0;
                 }
             }
-            coverExamples(cov).put(result, examples);
-            result.put("cover" + cov + ".delta_correct", Integer.toString(e - g));
-            coverRelativeChange(cov).put(result, g == 0 ? "NaN" : Models.fmt(100.0 * (e - g) / g));
+            coverExamples(cov).put(out, examples);
+            out.put("cover" + cov + ".delta_correct", Integer.toString(e - g));
+            coverRelativeChange(cov).put(out, g == 0 ? "NaN" : Models.fmt(100.0 * (e - g) / g));
         }
+        out.forEach((k, v) -> result.put(prefix + k, v));
     }
 
     /**
@@ -379,7 +396,7 @@ public final class SpecialistStages {
         Schedule cfg = new Schedule(epochs, generalistCfg.batchSize(), generalistCfg.jitter(), generalistCfg.patience(),
                 specialistCfg.learningRate(), generalistCfg.learningRateDecay());
         Trainer.Outcome o = Trainer.fit("control", tuned, new Trainer.TrainingData(s.trainX(), s.trainY(),
-                s.train().imageWidth(), s.train().imageHeight()), new Trainer.Validation(s.validationX(),
+                s.train().imageWidth(), s.train().imageHeight()).withFresh(s.freshInputs()), new Trainer.Validation(s.validationX(),
                 s.validation().labels()), cfg, ctx.seeds().derive("control"), ctx.progress(), at.checkpoints());
         at.completeWith("control", tuned, Models.record(o));
         ctx.provenance().put("model.control.sha256", tuned.fingerprint());

@@ -212,7 +212,8 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
         Trainer.Listener l = listener != null ? listener : logging();
         Specialists.Trained t = Specialists.trainOne(index, g, training, subset, cfg, g.numClasses(), s.trainX(),
                 s.train().labels(), s.validationX(), s.validation().labels(), s.train().imageWidth(),
-                s.train().imageHeight(), new Seeds(seed), l, new Checkpoints(out.resolve("checkpoints")));
+                s.train().imageHeight(), new Seeds(seed), l, new Checkpoints(out.resolve("checkpoints")),
+                s.fresh() == null ? null : s::freshInputs);
         Classifier model = t.specialist().model();
         model.save(out.resolve(name(index) + ".zip"));
         Done result = new Done(index, model.fingerprint(), t.specialist().dustbinShift(), t.subsetPrior(),

@@ -307,8 +307,10 @@ class SpecialistStagesTest {
         Setup u = setup(root, new TinyRuns.Recorder());
         List<Specialists.Trained> trained = u.trainSpecialists(u.ctx(), u.planted());
         SortedMap<String, String> result = new TreeMap<>();
-        int[] headline = SpecialistStages.ensembleUnderEachCorrection(result, u.generalist().model(), trained, ENSEMBLE,
-                SPECIALISTS.withCorrection(DustbinCorrection.LOG_OVERSAMPLING, false), u.s()).predictions();
+        SpecialistStages.Headline h = SpecialistStages.ensembleUnderEachCorrection(result, u.generalist().model(),
+                trained, ENSEMBLE, SPECIALISTS.withCorrection(DustbinCorrection.LOG_OVERSAMPLING, false), u.s());
+        assertEquals(List.of(""), List.copyOf(h.predictions().keySet()), "synthetic data: one test set");
+        int[] headline = h.on(u.s().testSets().getFirst());
         assertEquals("log_oversampling", result.get("specialists.correction.chosen"));
         int[] labels = u.s().test().labels();
         for (DustbinCorrection c : DustbinCorrection.values()) {
@@ -359,7 +361,7 @@ class SpecialistStagesTest {
         int[] generalist = {0, 1, 1, 0, 2, 2, 3, 0};
         int[] ensemble = {0, 0, 1, 1, 2, 1, 3, 0};
         SortedMap<String, String> r = new TreeMap<>();
-        SpecialistStages.report(r, generalist, ensemble, labels, partition);
+        SpecialistStages.report(r, "", generalist, ensemble, labels, partition);
         Map<String, String> expected = new TreeMap<>(Map.ofEntries(
                 Map.entry("test_examples", "8"),
                 Map.entry("generalist.test_accuracy", "62.50"),
@@ -379,6 +381,10 @@ class SpecialistStagesTest {
                 Map.entry("cover4.examples", "0"), Map.entry("cover4.delta_correct", "0"),
                 Map.entry("cover4.relative_change_pct", "NaN")));
         assertEquals(expected, r);
+        // A second test set's figures: the same, under its prefix, beside the first set's.
+        SpecialistStages.report(r, RunData.SEEN_PREFIX, generalist, ensemble, labels, partition);
+        expected.forEach((k, v) -> assertEquals(v, r.get(RunData.SEEN_PREFIX + k), k));
+        assertEquals(2 * expected.size(), r.size());
     }
 
     @Test

@@ -15,8 +15,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Function;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Trains the specialists of a class partition (§5.2), independently and in parallel.
@@ -178,7 +180,7 @@ public final class Specialists {
             for (int m = 0; m < subsets.size(); m++) {
                 int index = m;
                 futures.add(pool.submit(() -> trainOne(index, generalist, training, subsets.get(index), cfg, k, trainX,
-                        trainLabels, valX, valLabels, imageWidth, imageHeight, seeds, shared, checkpoints)));
+                        trainLabels, valX, valLabels, imageWidth, imageHeight, seeds, shared, checkpoints, null)));
             }
             List<Trained> out = new ArrayList<>();
             for (Future<Trained> f : futures) {
@@ -211,11 +213,15 @@ public final class Specialists {
      * Trains specialist {@code m} of {@code subset} from {@code generalist}: its data drawn with the
      * seeds {@code seeds.derive("specialist-data", m)} (and {@code -validation}), its weights with
      * {@code seeds.derive("specialist", m)}; the unit of work an engine runs for one specialist.
+     * {@code fresh} (null = none) gives the epoch inputs of rows of {@code trainX} drawn anew each
+     * epoch (online augmentation); a §6.1 specialist's soft targets then come from the generalist on
+     * each minibatch as it is fed, not once on fixed images.
      */
     public static Trained trainOne(int m, Classifier generalist, TrainingSchedule training, int[] subset, SpecialistConfig cfg, int k,
                             INDArray trainX, int[] trainLabels, INDArray valX, int[] valLabels, int imageWidth,
                             int imageHeight, Seeds seeds, Trainer.Listener listener,
-                            darkknowledge.generalist.Checkpoints checkpoints) {
+                            darkknowledge.generalist.Checkpoints checkpoints,
+                            Function<int[], Trainer.EpochInputs> fresh) {
         long seed = seeds.derive("specialist", m);
         Task t = task(trainLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-data", m));
         Task v = task(valLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-validation", m));
@@ -235,8 +241,21 @@ public final class Specialists {
             y = oneHot(t.labels(), subset.length + 1);
             validation = new Trainer.Validation(valRows, v.labels());
         }
-        Trainer.Outcome o = Trainer.fit(name, s.model(), new Trainer.TrainingData(x, y, imageWidth, imageHeight),
-                validation, training, seed, listener, checkpoints);
+        Trainer.Relabel relabel = null;
+        if (fresh != null && cfg.head() == SpecialistConfig.Head.FULL) {
+            // [soft | hard]: a row whose hard half is empty (not a special class) takes the generalist's
+            // soft targets on the very image it is fed.
+            relabel = (features, targets) -> {
+                INDArray soft = TemperatureSoftmax.soften(generalist.logits(features), cfg.softTemperature())
+                        .castTo(targets.dataType());
+                INDArray hard = targets.get(NDArrayIndex.all(), NDArrayIndex.interval(k, 2 * k));
+                INDArray notSpecial = hard.sum(true, 1).rsubi(1);
+                targets.get(NDArrayIndex.all(), NDArrayIndex.interval(0, k)).assign(soft.muliColumnVector(notSpecial));
+            };
+        }
+        Trainer.TrainingData data = new Trainer.TrainingData(x, y, imageWidth, imageHeight, relabel,
+                fresh == null ? null : fresh.apply(t.rows()));
+        Trainer.Outcome o = Trainer.fit(name, s.model(), data, validation, training, seed, listener, checkpoints);
         int[] map = labelMap(k, subset);
         long inSubset = Arrays.stream(trainLabels).filter(c -> map[c] != subset.length).count();
         double prior = (double) inSubset / trainLabels.length;
