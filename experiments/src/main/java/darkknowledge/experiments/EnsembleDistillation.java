@@ -161,6 +161,8 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
             case TINY -> {
                 Map<String, String> m = new TreeMap<>(Presets.tiny("member", "student"));
                 m.put("ensemble.members", "2");
+                // both students, so that the twin writes every figure of the table
+                m.put("ensemble.average", "both");
                 yield m;
             }
         };
