@@ -136,7 +136,7 @@ public final class Claims {
                         + (s.getN() > 1 ? " ± " + String.format(Locale.ROOT, fmt, s.getStandardDeviation()) : "");
                 verdict = c.target().verdict(s.getMean());
                 if (interval != null) {
-                    ours += ", 95% " + interval.text(c.decimals());
+                    ours += ", 95% " + interval.text(c.decimals()) + " (" + interval.method() + ")";
                     verdict = c.target().verdict(interval);
                 }
             }

@@ -89,7 +89,7 @@ public final class GainKept {
         double t = new TDistribution(shares.length - 1).inverseCumulativeProbability(0.5 + LEVEL / 2);
         double half = t * s.getStandardDeviation() / Math.sqrt(shares.length);
         return new Interval(s.getMean(), s.getMean() - half, s.getMean() + half, shares.length,
-                "t over seeds (this test set)");
+                "t over seeds, this test set");
     }
 
     /**
@@ -137,7 +137,7 @@ public final class GainKept {
         double lo = finite[(int) Math.floor((1 - LEVEL) / 2 * (kept - 1))];
         double hi = finite[(int) Math.ceil((1 + LEVEL) / 2 * (kept - 1))];
         return new Interval(mean, lo, hi, runs.size(), runs.size() == 1
-                ? "bootstrap over test examples (one seed: no seed variance)"
+                ? "bootstrap over test examples, one seed"
                 : "bootstrap over seeds × test examples");
     }
 
@@ -147,51 +147,78 @@ public final class GainKept {
      * with both models, else the t interval over the runs' {@code shares}; null when neither applies.
      */
     public static Interval of(List<Path> dirs, double[] shares, String ensemble, String student) {
-        List<TestPredictions> predictions = new ArrayList<>();
-        for (Path d : dirs) {
-            Path f = d.resolve(TestPredictions.FILE);
-            if (!Files.isRegularFile(f)) {
-                return overSeeds(shares);
-            }
-            TestPredictions p = TestPredictions.read(f);
-            if (!p.predicted().containsKey(ensemble) || !p.predicted().containsKey(student)) {
-                return overSeeds(shares);
-            }
-            predictions.add(p);
+        if (dirs.isEmpty()) {
+            return null;
         }
-        return predictions.isEmpty() ? null : pairedBootstrap(predictions, ensemble, student, RESAMPLES, BOOTSTRAP_SEED);
+        if (!dirs.stream().allMatch(d -> hasPredictions(d, ensemble, student))) {
+            return overSeeds(shares);
+        }
+        return pairedBootstrap(dirs.stream().map(d -> TestPredictions.read(d.resolve(TestPredictions.FILE))).toList(),
+                ensemble, student, RESAMPLES, BOOTSTRAP_SEED);
+    }
+
+    /** Which interval a table row shows. */
+    public enum Method {
+        /** {@link #pairedBootstrap}: seeds × test examples; "–" unless every run left its predictions. */
+        PAIRED_BOOTSTRAP,
+        /** {@link #overSeeds}: the training variance on this test set; "–" for fewer than two runs. */
+        SEEDS
     }
 
     /**
-     * The table row of the 95% interval of the share that {@code student} keeps of {@code ensemble}'s
-     * gain (the runs' shares under {@code <student>.gain_kept_pct}): {@code [lo, hi] (±half): method}.
+     * A table row: the 95% interval of the share that {@code student} keeps of {@code ensemble}'s gain
+     * (the runs' shares under {@code <student>.gain_kept_pct}) by {@code method}, shown as
+     * {@code [lo, hi] (±half)}.
      */
-    public record Row(String label, String paper, String ensemble, String student) implements ResultTables.ColumnRow {
+    public record Row(String label, String paper, String ensemble, String student, Method method)
+            implements ResultTables.ColumnRow {
         @Override
         public String value(List<ResultTables.ColumnRun> runs) {
-            Interval i = interval(runs, ensemble, student);
-            return i == null ? "–" : i.text(1) + " (±" + String.format(Locale.ROOT, "%.1f", i.halfWidth()) + "): "
-                    + i.method();
+            Shares s = Shares.of(runs, student);
+            Interval i = null;
+            if (!s.dirs().isEmpty()) {
+                i = method == Method.SEEDS ? overSeeds(s.values())
+                        : s.dirs().stream().allMatch(d -> hasPredictions(d, ensemble, student))
+                        ? pairedBootstrap(s.dirs().stream().map(d -> TestPredictions.read(d.resolve(TestPredictions.FILE)))
+                                .toList(), ensemble, student, RESAMPLES, BOOTSTRAP_SEED) : null;
+            }
+            return i == null ? "–" : i.text(1) + " (±" + String.format(Locale.ROOT, "%.1f", i.halfWidth()) + ")";
         }
+    }
+
+    /** The runs with a numeric share of a student: their directories and shares, in the same order. */
+    private record Shares(List<Path> dirs, double[] values) {
+        static Shares of(List<ResultTables.ColumnRun> runs, String student) {
+            List<Path> dirs = new ArrayList<>();
+            List<Double> shares = new ArrayList<>();
+            for (ResultTables.ColumnRun r : runs) {
+                String v = r.result().get(student + ".gain_kept_pct");
+                if (v != null && !v.isBlank() && !v.equals("NaN")) {
+                    try {
+                        shares.add(Double.parseDouble(v));
+                        dirs.add(r.dir());
+                    } catch (NumberFormatException e) {
+                        // a non-numeric figure: not a share
+                    }
+                }
+            }
+            return new Shares(dirs, shares.stream().mapToDouble(Double::doubleValue).toArray());
+        }
+    }
+
+    private static boolean hasPredictions(Path dir, String ensemble, String student) {
+        Path f = dir.resolve(TestPredictions.FILE);
+        if (!Files.isRegularFile(f)) {
+            return false;
+        }
+        TestPredictions p = TestPredictions.read(f);
+        return p.predicted().containsKey(ensemble) && p.predicted().containsKey(student);
     }
 
     /** {@link #of} over the runs with a numeric share of {@code student}; null when there is none. */
     public static Interval interval(List<ResultTables.ColumnRun> runs, String ensemble, String student) {
-        List<Path> dirs = new ArrayList<>();
-        List<Double> shares = new ArrayList<>();
-        for (ResultTables.ColumnRun r : runs) {
-            String v = r.result().get(student + ".gain_kept_pct");
-            if (v != null && !v.isBlank() && !v.equals("NaN")) {
-                try {
-                    shares.add(Double.parseDouble(v));
-                    dirs.add(r.dir());
-                } catch (NumberFormatException e) {
-                    // a non-numeric figure: not a share
-                }
-            }
-        }
-        return dirs.isEmpty() ? null : of(dirs, shares.stream().mapToDouble(Double::doubleValue).toArray(), ensemble,
-                student);
+        Shares s = Shares.of(runs, student);
+        return s.dirs().isEmpty() ? null : of(s.dirs(), s.values(), ensemble, student);
     }
 
     /** A run's per-example errors: members' mean, ensemble, student. */
