@@ -39,9 +39,27 @@ public final class Claims {
      * @param paper      the paper's figure, as printed
      * @param decimals   decimals shown
      * @param target     what counts as reproduced
+     * @param interval   a 95% interval of the mean from the answering runs, or null; when given, the
+     *                   verdict comes from it: met when it lies inside the target, missed when
+     *                   outside, unresolved when it straddles a bound
      */
     public record Claim(String claim, String experiment, Map<String, String> where, String metric, String paper,
-                        int decimals, Target target) {
+                        int decimals, Target target, IntervalOf interval) {
+        public Claim(String claim, String experiment, Map<String, String> where, String metric, String paper,
+                     int decimals, Target target) {
+            this(claim, experiment, where, metric, paper, decimals, target, null);
+        }
+
+        /** This claim judged by {@code interval} instead of the mean alone. */
+        public Claim withInterval(IntervalOf interval) {
+            return new Claim(claim, experiment, where, metric, paper, decimals, target, interval);
+        }
+    }
+
+    /** A 95% interval of a claim's figure from its answering runs (one per seed). */
+    @FunctionalInterface
+    public interface IntervalOf {
+        GainKept.Interval of(List<ResultTables.ColumnRun> runs);
     }
 
     /** A target on the mean of a metric: at most, at least, within a range, or none (reported only). */
@@ -60,6 +78,10 @@ public final class Claims {
 
         public static Target none() {
             return new Target(Double.NaN, Double.NaN, "–");
+        }
+
+        String verdict(GainKept.Interval i) {
+            return Double.isNaN(lo) ? "reported" : i.verdict(lo, hi);
         }
 
         String verdict(double mean) {
@@ -93,13 +115,16 @@ public final class Claims {
             List<Run> runs = answering(runsRoot.resolve(c.experiment()), c.where(), defaults.apply(c.experiment()));
             DescriptiveStatistics s = new DescriptiveStatistics();
             List<String> ids = new ArrayList<>();
+            List<ResultTables.ColumnRun> answered = new ArrayList<>();
             for (Run r : runs) {
                 String v = r.result().get(c.metric());
                 if (v != null && !v.isBlank() && !v.equals("NaN")) {
                     s.addValue(Double.parseDouble(v));
                     ids.add("`" + r.id().substring(0, 15) + "`");
+                    answered.add(new ResultTables.ColumnRun(r.dir(), r.config(), r.result()));
                 }
             }
+            GainKept.Interval interval = c.interval() == null || answered.isEmpty() ? null : c.interval().of(answered);
             String ours;
             String verdict;
             if (s.getN() == 0) {
@@ -110,6 +135,10 @@ public final class Claims {
                 ours = String.format(Locale.ROOT, fmt, s.getMean())
                         + (s.getN() > 1 ? " ± " + String.format(Locale.ROOT, fmt, s.getStandardDeviation()) : "");
                 verdict = c.target().verdict(s.getMean());
+                if (interval != null) {
+                    ours += ", 95% " + interval.text(c.decimals()) + " (" + interval.method() + ")";
+                    verdict = c.target().verdict(interval);
+                }
             }
             b.append("| ").append(c.claim()).append(" | ").append(c.paper()).append(" | ").append(c.target().text())
                     .append(" | ").append(ours).append(" | ").append(s.getN()).append(" | ").append(verdict)
@@ -119,8 +148,8 @@ public final class Claims {
         return b.toString();
     }
 
-    /** One answering run: its directory name and figures. */
-    private record Run(String id, SortedMap<String, String> result) {
+    /** One answering run: its directory name, directory, config and figures. */
+    private record Run(String id, Path dir, SortedMap<String, String> config, SortedMap<String, String> result) {
     }
 
     /**
@@ -151,7 +180,7 @@ public final class Claims {
                 variant.keySet().removeIf(k -> k.startsWith("engine."));
                 newestConfig = variant.toString();
                 bySeedOfConfig.computeIfAbsent(newestConfig, k -> new LinkedHashMap<>()).put(config.get("run.seed"),
-                        new Run(d.getFileName().toString(), RunRecord.readProperties(d.resolve(RunRecord.RESULT))));
+                        new Run(d.getFileName().toString(), d, config, RunRecord.readProperties(d.resolve(RunRecord.RESULT))));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + experimentDir, e);

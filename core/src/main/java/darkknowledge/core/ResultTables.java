@@ -40,15 +40,43 @@ public final class ResultTables {
         }
     }
 
-    /** What one experiment's table shows; {@code groupBy} are config keys (e.g. {@code run.scale}). */
-    public record Spec(String experiment, String title, List<Metric> metrics, List<String> groupBy, String notes) {
+    /**
+     * What one experiment's table shows; {@code groupBy} are config keys (e.g. {@code run.scale});
+     * {@code columnRows} follow the metrics, each computed from a column's runs together.
+     */
+    public record Spec(String experiment, String title, List<Metric> metrics, List<String> groupBy, String notes,
+                       List<ColumnRow> columnRows) {
+        public Spec {
+            columnRows = List.copyOf(columnRows);
+        }
+
+        public Spec(String experiment, String title, List<Metric> metrics, List<String> groupBy, String notes) {
+            this(experiment, title, metrics, groupBy, notes, List.of());
+        }
+    }
+
+    /** A finished run as a column row sees it: its directory, config and result. */
+    public record ColumnRun(Path dir, SortedMap<String, String> config, SortedMap<String, String> result) {
+    }
+
+    /**
+     * A row whose cell is computed from a column's runs together (an interval over seeds), not
+     * averaged from a figure of each run.
+     */
+    public interface ColumnRow {
+        String label();
+
+        String paper();
+
+        /** The cell for one column's runs (one per seed); "–" when there is nothing to show. */
+        String value(List<ColumnRun> runs);
     }
 
     /** The files written and the markdown table. */
     public record Generated(Path csv, Path markdownFile, String markdown, int runs) {
     }
 
-    private record Run(String id, SortedMap<String, String> config, SortedMap<String, String> provenance,
+    private record Run(String id, Path dir, SortedMap<String, String> config, SortedMap<String, String> provenance,
                        SortedMap<String, String> result) {
     }
 
@@ -144,7 +172,7 @@ public final class ResultTables {
         try (Stream<Path> dirs = Files.list(experimentDir)) {
             return dirs.filter(d -> Files.isRegularFile(d.resolve(RunRecord.RESULT)))
                     .sorted(Comparator.comparing(d -> d.getFileName().toString()))
-                    .map(d -> new Run(d.getFileName().toString(),
+                    .map(d -> new Run(d.getFileName().toString(), d,
                             RunRecord.readConfig(d, defaults),
                             Files.exists(d.resolve(RunRecord.PROVENANCE))
                                     ? RunRecord.readProperties(d.resolve(RunRecord.PROVENANCE)) : new java.util.TreeMap<>(),
@@ -193,6 +221,14 @@ public final class ResultTables {
             sb.append("| ").append(m.label()).append(" | ").append(m.paper()).append(" |");
             for (List<Run> rs : groups.values()) {
                 sb.append(' ').append(summary(m, rs)).append(" |");
+            }
+            sb.append('\n');
+        }
+        for (ColumnRow row : spec.columnRows()) {
+            sb.append("| ").append(row.label()).append(" | ").append(row.paper()).append(" |");
+            for (List<Run> rs : groups.values()) {
+                sb.append(' ').append(row.value(rs.stream().map(r -> new ColumnRun(r.dir(), r.config(), r.result()))
+                        .toList())).append(" |");
             }
             sb.append('\n');
         }

@@ -51,6 +51,9 @@ final class Presets {
     /** MNIST: 55,000 training and 5,000 validation images. */
     static final DataConfig MNIST_DATA = new DataConfig(5000, 0, 0, "mnist", 0);
 
+    /** Fashion-MNIST: 55,000 training and 5,000 validation images. */
+    static final DataConfig FASHION_DATA = new DataConfig(5000, 0, 0, "fashion-mnist", 0);
+
     /** §3's distillation: T = 20, hard-label term weighted 0.5. */
     static final DistillConfig MNIST_DISTILL = new DistillConfig(20, 0.5, DistillConfig.Objective.SOFT_TARGETS);
 
@@ -92,7 +95,7 @@ final class Presets {
         ConvConfig conv = ConvConfig.small(15);
         Architecture mlp = Architecture.mlp();
         return switch (dataset) {
-            case FASHION -> new Specialists(new DataConfig(5000, 0, 0, "fashion-mnist", 0), synthetic, glyphs, mlp,
+            case FASHION -> new Specialists(FASHION_DATA, synthetic, glyphs, mlp,
                     generalist, conv, fewClasses, spec, ensemble);
             case MNIST_FASHION -> new Specialists(new DataConfig(10000, 0, 0, "", 0), synthetic, glyphs, mlp, generalist,
                     conv, fewClasses.withK(8), spec, ensemble);

@@ -1,0 +1,108 @@
+package darkknowledge.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GainKeptTest {
+
+    /**
+     * A test set of {@code n} examples, 5 members: all members miss every other one of the first
+     * {@code 2·gain} examples (the mean member makes {@code gain} errors), the ensemble misses none,
+     * the student misses the first {@code missed}.
+     */
+    private static TestPredictions predictions(int n, int gain, int missed) {
+        int[] labels = new int[n];
+        int[] wrong = new int[n];
+        int[] ensemble = new int[n];
+        int[] student = new int[n];
+        for (int i = 0; i < n; i++) {
+            labels[i] = i % 10;
+            wrong[i] = i < 2 * gain ? (i % 2 == 0 ? 5 : 0) : 0;
+            ensemble[i] = labels[i];
+            student[i] = i < missed ? (labels[i] + 1) % 10 : labels[i];
+        }
+        return new TestPredictions(labels, wrong, 5).with("ensemble", ensemble).with("student", student);
+    }
+
+    @Test
+    void shareIsTheStudentsFractionOfTheGapBetweenMeanMemberAndEnsemble() {
+        // mean member: 100 errors, ensemble 0, student 25: 75% of the gain kept
+        TestPredictions p = predictions(1000, 100, 25);
+        assertEquals(100.0, p.meanMemberErrors(), 1e-12);
+        assertEquals(75.0, GainKept.share(p, "ensemble", "student"), 1e-12);
+    }
+
+    @Test
+    void aStudentThatCopiesTheEnsembleKeepsAllOfTheGainOnEveryResample() {
+        GainKept.Interval i = GainKept.pairedBootstrap(List.of(predictions(500, 40, 0), predictions(500, 30, 0)),
+                "ensemble", "student", 500, 1);
+        assertEquals(100.0, i.lo(), 1e-12);
+        assertEquals(100.0, i.hi(), 1e-12);
+        assertEquals(2, i.n());
+    }
+
+    @Test
+    void theBootstrapIntervalContainsTheMeanAndNarrowsWithALargerTestSet() {
+        GainKept.Interval small = GainKept.pairedBootstrap(List.of(predictions(1000, 50, 20)), "ensemble", "student",
+                2000, 7);
+        GainKept.Interval large = GainKept.pairedBootstrap(List.of(predictions(10000, 500, 200)), "ensemble",
+                "student", 2000, 7);
+        assertEquals(60.0, small.mean(), 1e-12);
+        assertEquals(60.0, large.mean(), 1e-12);
+        assertTrue(small.lo() < 60 && small.hi() > 60, small.toString());
+        assertTrue(large.lo() < 60 && large.hi() > 60, large.toString());
+        // ten times the examples: the binomial noise shrinks by about √10
+        assertTrue(large.halfWidth() < small.halfWidth() / 2.5, small + " vs " + large);
+    }
+
+    @Test
+    void theSeedIntervalIsTheStudentTIntervalOfTheMean() {
+        double[] shares = {40, 50, 60, 70};
+        GainKept.Interval i = GainKept.overSeeds(shares);
+        double sd = Math.sqrt((225 + 25 + 25 + 225) / 3.0);
+        double half = 3.182446305284263 * sd / 2; // t(0.975, 3)
+        assertEquals(55 - half, i.lo(), 1e-6);
+        assertEquals(55 + half, i.hi(), 1e-6);
+        assertNull(GainKept.overSeeds(new double[] {50}));
+    }
+
+    @Test
+    void theVerdictComesFromTheWholeInterval() {
+        assertEquals("**met**", new GainKept.Interval(90, 81, 99, 5, "").verdict(80, Double.POSITIVE_INFINITY));
+        assertEquals("missed", new GainKept.Interval(60, 50, 79, 5, "").verdict(80, Double.POSITIVE_INFINITY));
+        assertEquals("unresolved", new GainKept.Interval(85, 70, 100, 5, "").verdict(80, Double.POSITIVE_INFINITY));
+    }
+
+    @Test
+    void runsWithRecordedPredictionsGetTheBootstrapAndOlderRunsTheSeedInterval(@TempDir Path dir) {
+        Path a = dir.resolve("a");
+        Path b = dir.resolve("b");
+        predictions(1000, 50, 20).write(a.resolve(TestPredictions.FILE));
+        predictions(1000, 50, 30).write(b.resolve(TestPredictions.FILE));
+        GainKept.Interval both = GainKept.of(List.of(a, b), new double[] {60, 40}, "ensemble", "student");
+        assertTrue(both.method().startsWith("bootstrap over seeds"), both.method());
+        assertEquals(50.0, both.mean(), 1e-12);
+        GainKept.Interval older = GainKept.of(List.of(a, dir.resolve("old")), new double[] {60, 40}, "ensemble",
+                "student");
+        assertTrue(older.method().startsWith("t over seeds"), older.method());
+    }
+
+    @Test
+    void predictionsSurviveTheirFile(@TempDir Path dir) {
+        int[] labels = new SplittableRandom(3).ints(200, 0, 10).toArray();
+        int[] wrong = new SplittableRandom(4).ints(200, 0, 11).toArray();
+        int[] p = new SplittableRandom(5).ints(200, 0, 10).toArray();
+        TestPredictions t = new TestPredictions(labels, wrong, 10).with("student", p);
+        t.write(dir.resolve("p.csv"));
+        TestPredictions back = TestPredictions.read(dir.resolve("p.csv"));
+        assertTrue(java.util.Arrays.equals(labels, back.labels()) && java.util.Arrays.equals(wrong, back.membersWrong())
+                && java.util.Arrays.equals(p, back.predicted().get("student")) && back.members() == 10);
+    }
+}
