@@ -130,8 +130,9 @@ start() {
       local home="$DIR/workers/worker-$i/home" work="$DIR/workers/worker-$i/work"
       mkdir -p "$home" "$work" "$DIR/workers/worker-$i/tmp"
       chmod 755 "$DIR/workers"; chown -R "$uid:$gid" "$DIR/workers/worker-$i"; chmod 700 "$DIR/workers/worker-$i"
-      # exec'd, not forked: the pid file names the worker's JVM
-      (cd "$work" && nohup env -i PATH=/usr/bin:/bin HOME="$home" USER="$AS_USER" LANG=C.UTF-8 JAVA_HOME="${JAVA_HOME:-}" \
+      # nohup, env and setpriv each exec the next: the pid file names the worker's JVM
+      (cd "$work" || exit 1
+       nohup env -i PATH=/usr/bin:/bin HOME="$home" USER="$AS_USER" LANG=C.UTF-8 JAVA_HOME="${JAVA_HOME:-}" \
         SPARK_HOME="$SPARK_HOME" SPARK_SCALA_VERSION=2.13 SPARK_LOCAL_IP=127.0.0.1 \
         setpriv --reuid="$uid" --regid="$gid" --clear-groups \
         "$JAVA" "${FLAGS[@]}" -Djava.io.tmpdir="$DIR/workers/worker-$i/tmp" -cp "$cp" org.apache.spark.deploy.worker.Worker \
