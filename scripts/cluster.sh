@@ -4,7 +4,7 @@
 # class path (no Spark download). `./dk cluster ...` calls this with the class path file of its build.
 #
 #   scripts/cluster.sh start  [--workers N] [--cores C] [--memory M] [--port P] [--webui-port W]
-#                             [--classpath FILE] [--dir DIR]
+#                             [--classpath FILE] [--dir DIR] [--user NAME]
 #   scripts/cluster.sh status [--dir DIR]
 #   scripts/cluster.sh stop   [--dir DIR]
 #
@@ -15,6 +15,10 @@
 # --dir (or DK_CLUSTER_DIR; default ~/.cache/dark-knowledge/cluster): SPARK_HOME, pid files, logs and the
 #   workers' directories. Run with the master at spark://127.0.0.1:P (default 7077); web UIs on
 #   127.0.0.1:W (master, default 8089) and W+i (worker i).
+# --user NAME (as root): the workers and their executors run as the unprivileged user NAME, each with a
+#   HOME and a work directory of its own under DIR/workers/, an environment holding only what Spark needs,
+#   and a SPARK_HOME whose jars are copies (not links into a Maven repository): machines that share no file
+#   system with the driver, as on a real cluster. DIR must be reachable by NAME (not under a 0700 directory).
 # Workers need SPARK_HOME = a directory with an empty RELEASE file and jars/, and SPARK_SCALA_VERSION=2.13,
 # or every executor fails with "Cannot find any build directories".
 set -euo pipefail
@@ -25,6 +29,7 @@ die() { echo "cluster: error: $*" >&2; exit 2; }
 cmd="${1:-}"; [[ -n "$cmd" ]] && shift || true
 WORKERS=2 CORES=1 MEMORY=1g PORT=7077 WEBUI=8089
 CP_FILE="${DK_CLASSPATH_FILE:-}"
+AS_USER=""
 DIR="${DK_CLUSTER_DIR:-$HOME/.cache/dark-knowledge/cluster}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -35,6 +40,7 @@ while [[ $# -gt 0 ]]; do
     --webui-port) WEBUI="${2:?--webui-port needs a number}"; shift 2 ;;
     --classpath) CP_FILE="${2:?--classpath needs a file}"; shift 2 ;;
     --dir) DIR="${2:?--dir needs a directory}"; shift 2 ;;
+    --user) AS_USER="${2:?--user needs a user name}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -87,13 +93,30 @@ start() {
   for f in "$DIR"/pids/worker-*.pid; do
     if alive "$f"; then kill "$(cat "$f")" 2>/dev/null || true; fi
   done
+  local uid="" gid=""
+  if [[ -n "$AS_USER" ]]; then
+    (( EUID == 0 )) || die "--user $AS_USER: starting workers as another user needs root"
+    uid=$(id -u "$AS_USER" 2>/dev/null) || die "--user: no such user '$AS_USER' (create it: useradd --system $AS_USER)"
+    gid=$(id -g "$AS_USER")
+    (( uid != 0 )) || die "--user: '$AS_USER' is root; name an unprivileged user"
+    command -v setpriv >/dev/null || die "--user needs setpriv (util-linux)"
+    chmod 755 "$DIR"
+  fi
   rm -rf "$SPARK_HOME"; mkdir -p "$SPARK_HOME/jars"; : >"$SPARK_HOME/RELEASE"
   local n=0 entry
   IFS=":" read -r -a entries <"$CP_FILE" || true  # one line, often without a final newline
   for entry in "${entries[@]}"; do
     [[ "$entry" == *.jar && -f "$entry" && "$entry" != */darkknowledge/* ]] || continue
-    ln -sf "$entry" "$SPARK_HOME/jars/$(basename "$entry")"; n=$((n + 1))
+    if [[ -n "$AS_USER" ]]; then
+      # a copy (a hard link where the file system allows): the workers never read the Maven repository
+      ln -f "$entry" "$SPARK_HOME/jars/$(basename "$entry")" 2>/dev/null || cp "$entry" "$SPARK_HOME/jars/"
+      chmod a+r "$SPARK_HOME/jars/$(basename "$entry")"
+    else
+      ln -sf "$entry" "$SPARK_HOME/jars/$(basename "$entry")"
+    fi
+    n=$((n + 1))
   done
+  chmod -R a+rX "$SPARK_HOME"
   ls "$SPARK_HOME"/jars/spark-core_2.13-*.jar >/dev/null 2>&1 || die "$CP_FILE has no spark-core_2.13 jar: build the class path of a module that depends on darkknowledge:spark"
   local cp="$SPARK_HOME/jars/*"
   nohup "$JAVA" "${FLAGS[@]}" -cp "$cp" org.apache.spark.deploy.master.Master \
@@ -103,18 +126,33 @@ start() {
   for _ in $(seq 1 120); do port_open "$PORT" && break; alive "$DIR/pids/master.pid" || break; sleep 0.5; done
   port_open "$PORT" || { stop >/dev/null 2>&1 || true; die "the master did not come up on 127.0.0.1:$PORT (log: $DIR/logs/master.log)"; }
   for i in $(seq 1 "$WORKERS"); do
-    mkdir -p "$DIR/work/worker-$i"
-    nohup "$JAVA" "${FLAGS[@]}" -cp "$cp" org.apache.spark.deploy.worker.Worker "spark://127.0.0.1:$PORT" \
-      --host 127.0.0.1 --cores "$CORES" --memory "$MEMORY" --webui-port $((WEBUI + i)) \
-      --work-dir "$DIR/work/worker-$i" >"$DIR/logs/worker-$i.log" 2>&1 </dev/null &
-    echo $! >"$DIR/pids/worker-$i.pid"
+    if [[ -n "$AS_USER" ]]; then
+      local home="$DIR/workers/worker-$i/home" work="$DIR/workers/worker-$i/work"
+      mkdir -p "$home" "$work" "$DIR/workers/worker-$i/tmp"
+      chmod 755 "$DIR/workers"; chown -R "$uid:$gid" "$DIR/workers/worker-$i"; chmod 700 "$DIR/workers/worker-$i"
+      # nohup, env and setpriv each exec the next: the pid file names the worker's JVM
+      (cd "$work" || exit 1
+       nohup env -i PATH=/usr/bin:/bin HOME="$home" USER="$AS_USER" LANG=C.UTF-8 JAVA_HOME="${JAVA_HOME:-}" \
+        SPARK_HOME="$SPARK_HOME" SPARK_SCALA_VERSION=2.13 SPARK_LOCAL_IP=127.0.0.1 \
+        setpriv --reuid="$uid" --regid="$gid" --clear-groups \
+        "$JAVA" "${FLAGS[@]}" -Djava.io.tmpdir="$DIR/workers/worker-$i/tmp" -cp "$cp" org.apache.spark.deploy.worker.Worker \
+        "spark://127.0.0.1:$PORT" --host 127.0.0.1 --cores "$CORES" --memory "$MEMORY" --webui-port $((WEBUI + i)) \
+        --work-dir "$work" >"$DIR/logs/worker-$i.log" 2>&1 </dev/null &
+       echo $! >"$DIR/pids/worker-$i.pid")
+    else
+      mkdir -p "$DIR/work/worker-$i"
+      nohup "$JAVA" "${FLAGS[@]}" -cp "$cp" org.apache.spark.deploy.worker.Worker "spark://127.0.0.1:$PORT" \
+        --host 127.0.0.1 --cores "$CORES" --memory "$MEMORY" --webui-port $((WEBUI + i)) \
+        --work-dir "$DIR/work/worker-$i" >"$DIR/logs/worker-$i.log" 2>&1 </dev/null &
+      echo $! >"$DIR/pids/worker-$i.pid"
+    fi
   done
   for _ in $(seq 1 120); do (( $(alive_workers) >= WORKERS )) && break; sleep 0.5; done
   local up; up=$(alive_workers)
   if (( up < WORKERS )); then
     echo "cluster: warning: only $up of $WORKERS workers registered within 60 s (logs: $DIR/logs/)" >&2
   fi
-  echo "cluster: started $(master_url) with $up worker(s) x $CORES core(s), $MEMORY each ($n jars in $SPARK_HOME/jars)"
+  echo "cluster: started $(master_url) with $up worker(s) x $CORES core(s), $MEMORY each ($n jars in $SPARK_HOME/jars)${AS_USER:+, workers as user $AS_USER}"
   echo "cluster: master web UI http://127.0.0.1:$WEBUI ; run with --set engine.kind=spark --set engine.master=$(master_url) --set engine.workers=$WORKERS --set engine.executorCores=$CORES"
 }
 

@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-import java.util.function.IntFunction;
 
 /**
  * The engines side by side on the same workloads: the in-process pool, Spark at {@code local[2]}, and
@@ -34,8 +33,15 @@ public final class EngineBench {
     private EngineBench() {
     }
 
+    /** The tasks of one run of a workload, their large inputs shipped through {@code engine} ({@link Engine#share}). */
+    @FunctionalInterface
+    public interface Tasks<R extends Serializable> {
+        List<? extends Task<R>> make(Engine engine, int run);
+    }
+
     /**
-     * Independent tasks to time. {@code tasks.apply(run)} gives the tasks of one run ({@code run} is 0 for
+     * Independent tasks to time. {@code tasks.make(engine, run)} gives the tasks of one run, shipping their
+     * inputs through the engine (timed apart: the shipping cost), ({@code run} is 0 for
      * the warm-up, then 1..repeats, and starts again at 0 on the next engine): a workload whose tasks skip
      * what an earlier run finished (done records) must give every call a directory of its own, e.g. from
      * a counter, never one derived from {@code run} alone.
@@ -43,7 +49,7 @@ public final class EngineBench {
      * @param identity what must agree between engines (a parameter or output hash), as results also say
      *                 where they ran
      */
-    public record Workload<R extends Serializable>(String name, IntFunction<List<? extends Task<R>>> tasks,
+    public record Workload<R extends Serializable>(String name, Tasks<R> tasks,
                                                    Function<? super R, ?> identity) {
     }
 
@@ -54,8 +60,12 @@ public final class EngineBench {
     /**
      * Wall times of one workload's timed runs on one engine, and the sum of its tasks' own run times
      * (on whichever executor) per run: busy / (wall × executors) is how well the executors were used.
+     * Apart from the wall time: the time to ship the run's inputs ({@link Tasks#make}: reading, encoding
+     * and broadcasting them), and the bytes of the results that came back (their Java serialisation:
+     * models, soft targets).
      */
-    public record Timing(String engine, String workload, List<Double> seconds, List<Double> taskSeconds) {
+    public record Timing(String engine, String workload, List<Double> seconds, List<Double> taskSeconds,
+                         List<Double> shipSeconds, List<Long> returnedBytes) {
         public Spread wall() {
             return Spread.of(seconds.stream().mapToDouble(Double::doubleValue).toArray());
         }
@@ -67,6 +77,11 @@ public final class EngineBench {
         /** Median over runs of the summed task times. */
         public double medianTaskSeconds() {
             return Spread.of(taskSeconds.stream().mapToDouble(Double::doubleValue).toArray()).median();
+        }
+
+        /** Median over runs of the time to ship the inputs. */
+        public double medianShipSeconds() {
+            return Spread.of(shipSeconds.stream().mapToDouble(Double::doubleValue).toArray()).median();
         }
     }
 
@@ -199,8 +214,12 @@ public final class EngineBench {
                                                         List<String> disagreements) {
         List<Double> seconds = new ArrayList<>();
         List<Double> busy = new ArrayList<>();
+        List<Double> ship = new ArrayList<>();
+        List<Long> returned = new ArrayList<>();
         for (int run = 0; run <= repeats; run++) {
-            List<Timed<R>> tasks = w.tasks().apply(run).stream().map(t -> new Timed<R>(t)).toList();
+            long s0 = System.nanoTime();
+            List<Timed<R>> tasks = w.tasks().make(engine, run).stream().map(t -> new Timed<R>(t)).toList();
+            double shipped = (System.nanoTime() - s0) / 1e9;
             long t0 = System.nanoTime();
             List<Timed.Result<R>> results = engine.runAll(w.name(), tasks);
             double wall = (System.nanoTime() - t0) / 1e9;
@@ -214,14 +233,17 @@ public final class EngineBench {
                 }
                 seconds.add(wall);
                 busy.add(results.stream().mapToDouble(Timed.Result::seconds).sum());
+                ship.add(shipped);
+                returned.add(results.stream().mapToLong(Timed.Result::bytes).sum());
             }
         }
-        return new Timing(name, w.name(), List.copyOf(seconds), List.copyOf(busy));
+        return new Timing(name, w.name(), List.copyOf(seconds), List.copyOf(busy), List.copyOf(ship),
+                List.copyOf(returned));
     }
 
-    /** A task that also reports how long it ran where it ran. */
+    /** A task that also reports how long it ran where it ran, and the size of its result. */
     record Timed<R extends Serializable>(Task<R> task) implements Task<Timed.Result<R>> {
-        record Result<R extends Serializable>(R result, double seconds) implements Serializable {
+        record Result<R extends Serializable>(R result, double seconds, long bytes) implements Serializable {
         }
 
         @Override
@@ -233,7 +255,12 @@ public final class EngineBench {
         public Result<R> run(TaskContext ctx) throws Exception {
             long t0 = System.nanoTime();
             R r = task.run(ctx);
-            return new Result<>(r, (System.nanoTime() - t0) / 1e9);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+                out.writeObject(r);
+            }
+            return new Result<>(r, seconds, bytes.size());
         }
     }
 }

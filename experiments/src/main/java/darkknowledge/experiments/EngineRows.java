@@ -12,6 +12,7 @@ import darkknowledge.pipeline.Models;
 import darkknowledge.pipeline.RunContext;
 import darkknowledge.pipeline.RunData;
 import darkknowledge.pipeline.SpecialistDataset;
+import darkknowledge.pipeline.Shipped;
 import darkknowledge.pipeline.SpecialistTask;
 import darkknowledge.core.Configs;
 import darkknowledge.core.engine.LocalEngine;
@@ -79,49 +80,46 @@ final class EngineRows {
             String generalistSha = generalist.model().fingerprint();
             int[][] subsets = blocks(s.train().numClasses(), size.specialists(), size.subsetSize(),
                     ctx.seeds().derive("engine-bench-subsets"));
-            SpecialistTask.Recipe recipe = new SpecialistTask.Recipe(SpecialistDataset.GLYPHS, c.data(), c.synthetic(),
-                    c.glyphs(), c.run().seed(), data.cacheDir().toAbsolutePath().toString(), s.train().sha256());
             long seed = ctx.seeds().derive("specialists");
             var schedule = Specialists.schedule(c.generalistNet(), c.specialists());
             AtomicInteger runs = new AtomicInteger();
-            java.util.function.IntFunction<List<SpecialistTask>> specialistTasks = run -> {
+            // Each run ships its inputs anew, as a stage does (a stage opens its own engine): the generalist's
+            // bytes and the run's data, broadcast on Spark; timed apart as the shipping cost.
+            EngineBench.Tasks<SpecialistTask.Output> specialistTasks = (engine, run) -> {
                 Path out = fresh(workDir.resolve("specialists/" + runs.incrementAndGet()));
-                return IntStream.range(0, subsets.length).mapToObj(m -> new SpecialistTask(m, subsets[m],
-                        generalistFile.toString(), generalistSha, recipe, schedule, c.specialists(), seed,
-                        out.toString())).toList();
+                Shipped.Model g = Shipped.model(engine, generalistFile, generalistSha);
+                Shipped.Data d = Shipped.data(engine, s);
+                return IntStream.range(0, subsets.length).mapToObj(m -> new SpecialistTask(m, subsets[m], g, d,
+                        schedule, c.specialists(), seed, out.toString())).toList();
             };
             // The ensemble whose soft targets are timed: these specialists, trained once in process.
-            List<SpecialistTask> first = specialistTasks.apply(0);
             List<EnsembleTargetsTask.SpecialistModel> members = new ArrayList<>();
             try (LocalEngine engine = new LocalEngine(2, record.dir())) {
-                for (SpecialistTask.Done d : engine.runAll("specialists", first)) {
-                    Path file = Path.of(first.get(d.index()).outputDir(), SpecialistTask.name(d.index()) + ".zip");
+                List<? extends SpecialistTask> first = specialistTasks.make(engine, 0).stream()
+                        .map(SpecialistTask.class::cast).toList();
+                engine.runAll("specialists", first, o -> {
+                    SpecialistTask t = first.get(o.done().index());
+                    SpecialistTask.Done d = t.save(o);
+                    Path file = Path.of(t.outputDir(), SpecialistTask.name(d.index()) + ".zip");
                     members.add(new EnsembleTargetsTask.SpecialistModel(
                             new EnsembleTargetsTask.Model(file.toString(), d.sha256()), subsets[d.index()], d.dustbinShift(),
                             d.head()));
-                }
+                });
             }
+            members.sort(java.util.Comparator.comparingInt(m -> java.util.Arrays.asList(subsets).indexOf(m.subset())));
             int rows = Math.min(size.transferRows(), s.train().numExamples());
+            EngineBench.Tasks<EnsembleTargetsTask.Slice> targetTasks = (engine, run) -> EnsembleTargetsTask.slices(engine,
+                    new EnsembleTargetsTask.Model(generalistFile.toString(), generalistSha), members, c.ensemble(),
+                    Shipped.data(engine, s), rows, size.slices());
             int slice = (rows + size.slices() - 1) / size.slices();
-            java.util.function.IntFunction<List<EnsembleTargetsTask>> targetTasks = run -> {
-                Path out = fresh(workDir.resolve("targets/" + runs.incrementAndGet()));
-                List<EnsembleTargetsTask> tasks = new ArrayList<>();
-                for (int from = 0; from < rows; from += slice) {
-                    tasks.add(new EnsembleTargetsTask(from, Math.min(rows, from + slice),
-                            new EnsembleTargetsTask.Model(generalistFile.toString(), generalistSha), members,
-                            c.ensemble(), recipe, out.toString()));
-                }
-                return tasks;
-            };
-            EngineBench.Workload<SpecialistTask.Done> specialists =
-                    new EngineBench.Workload<>("specialists", specialistTasks::apply, SpecialistTask.Done::sha256);
+            EngineBench.Workload<SpecialistTask.Output> specialists =
+                    new EngineBench.Workload<>("specialists", specialistTasks, o -> o.done().sha256());
             EngineBench.Workload<EnsembleTargetsTask.Slice> targets =
-                    new EngineBench.Workload<>("targets", targetTasks::apply, EnsembleTargetsTask.Slice::sha256);
+                    new EngineBench.Workload<>("targets", targetTasks, EnsembleTargetsTask.Slice::sha256);
             EngineBench.Comparison cmp = EngineBench.measure(List.of(specialists, targets),
                     List.of(EngineBench.pool(2), EngineBench.sparkLocal(2)), workDir.resolve("engines"),
                     Provenance.repoDir(), size.cluster() ? workDir.resolve("cluster") : null,
                     System.getProperty("java.class.path"), size.repeats());
-            SpecialistTask.forget(recipe);
             if (!cmp.sameResults()) {
                 // the pool and local[2] share this JVM's BLAS threads, the executors have one each: each
                 // pair must agree bit for bit (between the pairs, rounding may differ with the threads)
@@ -140,7 +138,9 @@ final class EngineRows {
             cmp.engines().forEach((e, d) -> provenance.putAll("engines." + e + ".", d));
             cmp.timings().forEach((w, byEngine) -> byEngine.forEach((e, t) ->
                     provenance.put("engines." + w + "." + e + ".seconds", t.seconds().toString())
-                            .put("engines." + w + "." + e + ".task_seconds", t.taskSeconds().toString())));
+                            .put("engines." + w + "." + e + ".task_seconds", t.taskSeconds().toString())
+                            .put("engines." + w + "." + e + ".ship_seconds", t.shipSeconds().toString())
+                            .put("engines." + w + "." + e + ".returned_bytes", t.returnedBytes().toString())));
             List<Bench.Row> out = new ArrayList<>();
             for (var w : List.of(new String[] {"specialists", "glyphs specialists", what},
                     new String[] {"targets", "glyphs soft targets", targetsWhat})) {
@@ -148,6 +148,7 @@ final class EngineRows {
                 if (size.cluster()) {
                     out.add(speedup(cmp, w[0], w[1]));
                 }
+                out.add(shipping(cmp, w[0], w[1], size.cluster() ? "standalone-2x1" : "spark-local-2"));
             }
             return out;
         } catch (IOException e) {
@@ -183,6 +184,28 @@ final class EngineRows {
                         + "tasks' own time / (wall x 2) = %.2f, and the tasks' summed time is %.2fx what it is with 1 "
                         + "(both cores busy)", one.seconds().size(), one.median(), one.wall().range(), two.median(),
                         two.wall().range(), use, perTask));
+    }
+
+    /**
+     * What moving the inputs and outputs through the engine costs on {@code engine} (no shared file
+     * system): the time to read, encode and broadcast the run's data and the models, as a share of the
+     * stage's wall time, with the bytes broadcast and the bytes of the results that came back.
+     */
+    private static Bench.Row shipping(EngineBench.Comparison c, String workload, String label, String engine) {
+        EngineBench.Timing t = c.get(workload, engine);
+        long broadcast = 0;
+        for (var e : c.engines().get(engine).entrySet()) {
+            if (e.getKey().startsWith("shared.") && e.getKey().endsWith(".bytes")) {
+                broadcast += Long.parseLong(e.getValue());
+            }
+        }
+        long returned = t.returnedBytes().isEmpty() ? 0 : t.returnedBytes().get(0);
+        return new Bench.Row(label + ", shipping inputs and outputs on " + engine, t.medianShipSeconds(), "s",
+                t.medianShipSeconds() / t.median(), "of the stage's wall time (reported)",
+                String.format(Locale.ROOT, "medians of %d runs: %.3f s to read, encode and broadcast %.1f MB "
+                        + "(data and models) against %.2f s for the stage; %.1f MB of results came back "
+                        + "(models, soft targets) inside it", t.seconds().size(), t.medianShipSeconds(),
+                        broadcast / 1e6, t.median(), returned / 1e6));
     }
 
     /** {@code count} disjoint blocks of {@code size} classes from a seeded permutation of {@code classes}. */

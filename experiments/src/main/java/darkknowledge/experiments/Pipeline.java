@@ -20,7 +20,6 @@ import darkknowledge.generalist.TrainingSchedule;
 import darkknowledge.core.engine.EngineConfig;
 import darkknowledge.pipeline.Architecture;
 import darkknowledge.pipeline.EnsembleTargetsTask;
-import darkknowledge.pipeline.SpecialistTask;
 import darkknowledge.generalist.Trainer;
 import darkknowledge.pipeline.DataConfig;
 import darkknowledge.pipeline.EnsembleConfig;
@@ -263,9 +262,8 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
                         Double.parseDouble(info.get("specialist" + m + ".dustbin_shift")), c.specialists().head()));
             }
         } else {
-            SpecialistTask.Recipe recipe = recipe(c, ctx, trainSha);
             List<Specialists.Trained> trained = SpecialistStages.trainSpecialists(ctx, c.engine(), generalist,
-                    g.model("generalist"), c.generalistNet(), partition, c.specialists(), s, recipe,
+                    g.model("generalist"), c.generalistNet(), partition, c.specialists(), s,
                     seeds.derive("specialists"), sp.dir());
             SortedMap<String, String> info = new TreeMap<>();
             double seconds = 0;
@@ -299,7 +297,7 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
             }
             q = SpecialistStages.ensembleTargets(ctx, c.engine(), new EnsembleTargetsTask.Model(
                     g.model("generalist").toAbsolutePath().toString(), generalist.fingerprint()), refs,
-                    c.ensemble(), recipe(c, ctx, trainSha), s, en.dir(), Math.max(2, 2 * c.engine().workers()));
+                    c.ensemble(), s, Math.max(2, 2 * c.engine().workers()));
             SpecialistStages.writeMatrix(targetsFile, q);
             en.complete(new TreeMap<>(Map.of("targets_seconds", Models.fmt((System.nanoTime() - t0) / 1e9),
                     "rows", Long.toString(q.rows()), "train_sha256", trainSha)));
@@ -376,12 +374,6 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         Trainer.TrainingData data = new Trainer.TrainingData(s.trainX(), targets, s.train().imageWidth(),
                 s.train().imageHeight());
         return Models.trainOrLoad(ctx, at, name, c.studentSchedule(), c.distill().loss(), data, s).model();
-    }
-
-    /** How an engine's executor rebuilds this run's data. */
-    private static SpecialistTask.Recipe recipe(Config c, RunContext ctx, String trainSha) {
-        return new SpecialistTask.Recipe(c.dataset(), c.data(), c.synthetic(), c.glyphs(), c.run().seed(),
-                ctx.data().cacheDir().toAbsolutePath().toString(), trainSha);
     }
 
     private static String text(String prefix, Record r) {

@@ -15,7 +15,6 @@ import darkknowledge.generalist.MlpConfig;
 import darkknowledge.generalist.TrainingSchedule;
 import darkknowledge.core.engine.EngineConfig;
 import darkknowledge.pipeline.Architecture;
-import darkknowledge.pipeline.SpecialistTask;
 import darkknowledge.pipeline.DataConfig;
 import darkknowledge.pipeline.EnsembleConfig;
 import darkknowledge.pipeline.Models;
@@ -235,10 +234,8 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         }
 
         // §5.2: specialists, in parallel.
-        SpecialistTask.Recipe recipe = new SpecialistTask.Recipe(variant, c.data(), c.synthetic(), c.glyphs(),
-                c.run().seed(), ctx.data().cacheDir().toAbsolutePath().toString(), s.train().sha256());
         List<Specialists.Trained> trained = SpecialistStages.trainSpecialists(ctx, c.engine(), generalist.model(),
-                ctx.modelPath("generalist"), c.generalistNet(), partition, c.specialists(), s, recipe,
+                ctx.modelPath("generalist"), c.generalistNet(), partition, c.specialists(), s,
                 ctx.seeds().derive("specialists"), ctx.record().dir());
         long extraExamplePasses = 0;
         double specialistSeconds = 0;

@@ -3,8 +3,6 @@ package darkknowledge.experiments;
 import darkknowledge.core.engine.EngineConfig;
 import darkknowledge.pipeline.DataConfig;
 import darkknowledge.pipeline.DistillTask;
-import darkknowledge.pipeline.EnsembleTargetsTask;
-import darkknowledge.pipeline.SpecialistTask;
 import java.nio.file.Path;
 import darkknowledge.pipeline.Models;
 import darkknowledge.pipeline.RunContext;
@@ -117,24 +115,19 @@ public final class TemperatureSweep implements Experiment<TemperatureSweep.Confi
         Models.report(result, teacher);
         int[] rows = TransferSet.all().select(s.train().labels(), ctx.seeds().derive("transfer"));
         if (c.engine().kind() == EngineConfig.Kind.SPARK) {
-            // Every student is independent: on a cluster they train at once, each a DistillTask that
-            // leaves its model in this run's store, where the loop below finds it. In process they
-            // train one after another, each with all the cores.
-            List<DistillTask> tasks = new ArrayList<>();
+            // Every student is independent: on a cluster they train at once, each a DistillTask whose
+            // model the driver writes into this run's store, where the loop below finds it. In process
+            // they train one after another, each with all the cores.
+            List<DistillTask.Student> students = new ArrayList<>();
             Path teacherFile = c.inputs().teacher().isBlank() ? ctx.modelPath("teacher")
                     : Path.of(c.inputs().teacher());
-            SpecialistTask.Recipe recipe = new SpecialistTask.Recipe(null, c.data(), null, null, c.run().seed(),
-                    ctx.data().cacheDir().toAbsolutePath().toString(), s.train().sha256());
             for (String net : List.of("wide", "narrow")) {
                 for (double t : c.sweep().temperatures()) {
-                    tasks.add(new DistillTask(key(net, t), net.equals("wide") ? c.wide() : c.narrow(),
-                            c.distill().withTemperature(t), new EnsembleTargetsTask.Model(
-                                    teacherFile.toAbsolutePath().toString(), teacher.model().fingerprint()),
-                            teacher.name(), recipe, c.run().seed(), ctx.record().dir().toAbsolutePath().toString(),
-                            rows, true));
+                    students.add(new DistillTask.Student(key(net, t), net.equals("wide") ? c.wide() : c.narrow(),
+                            c.distill().withTemperature(t), rows, true));
                 }
             }
-            Models.distillAll(ctx, c.engine(), tasks, s);
+            Models.distillAll(ctx, c.engine(), teacherFile.toAbsolutePath(), teacher, students, s, c.run().seed());
         }
         for (String net : List.of("wide", "narrow")) {
             MlpConfig cfg = net.equals("wide") ? c.wide() : c.narrow();

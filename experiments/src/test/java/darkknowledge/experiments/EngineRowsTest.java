@@ -27,11 +27,15 @@ class EngineRowsTest {
         Provenance p = Provenance.empty();
         Path work = dir.resolve("work");
         List<Bench.Row> rows = EngineRows.measure(Scale.TINY, new DataStore(DataStore.defaultCacheDir()), work, p);
-        assertEquals(2, rows.size(), rows.toString());
-        for (Bench.Row r : rows) {
-            assertTrue(r.measure().contains("Spark local[2] vs in-process pool"), r.measure());
+        assertEquals(4, rows.size(), rows.toString());
+        for (int i = 0; i < rows.size(); i++) {
+            Bench.Row r = rows.get(i);
+            // per workload: the engines side by side, then what shipping its inputs and outputs cost on Spark
+            assertTrue(r.measure().contains(i % 2 == 0 ? "Spark local[2] vs in-process pool"
+                    : "shipping inputs and outputs on spark-local-2"), r.measure());
             assertTrue(r.value() > 0 && Double.isFinite(r.ratio()) && r.ratio() > 0, r.toString());
         }
+        assertTrue(rows.get(1).note().contains("MB (data and models)"), rows.get(1).note());
         assertEquals("true", p.entries().get("engines.same_results"));
         assertTrue(p.entries().get("engines.workload.specialists").startsWith("2 specialists of 10 glyph classes"),
                 p.entries().toString());
@@ -46,8 +50,9 @@ class EngineRowsTest {
         Provenance p = Provenance.empty();
         List<Bench.Row> rows = EngineRows.measure(Scale.SMALL, new DataStore(DataStore.defaultCacheDir()),
                 dir.resolve("work"), p);
-        assertEquals(4, rows.size(), rows.toString());
+        assertEquals(6, rows.size(), rows.toString());
         assertTrue(rows.get(1).measure().contains("2 one-core executors vs 1"), rows.get(1).measure());
+        assertTrue(rows.get(2).measure().contains("shipping inputs and outputs on standalone-2x1"), rows.get(2).measure());
         assertTrue(rows.get(1).ratio() > 1, "two executors are faster than one: " + rows.get(1));
         assertEquals("true", p.entries().get("engines.same_results"));
         rows.forEach(r -> System.out.println(r));

@@ -178,8 +178,8 @@ final class Dnnl {
                     + "linux-x86_64) runs on Linux x86-64 only; this is " + os);
         }
         String artifact = p.getProperty("dnnl.artifact");
-        Path jar = Path.of(p.getProperty("dnnl.jar"));
-        Path openclJar = Path.of(p.getProperty("opencl.jar"));
+        Path jar = NativeLibraries.jar(p, "dnnl.jar");
+        Path openclJar = NativeLibraries.jar(p, "opencl.jar");
         for (Path j : List.of(jar, openclJar)) {
             if (!Files.isRegularFile(j)) {
                 throw new IllegalStateException("the jar " + j + " is missing (oneDNN " + artifact + " and the "

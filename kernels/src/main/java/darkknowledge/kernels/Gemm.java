@@ -129,6 +129,20 @@ public final class Gemm {
         return before;
     }
 
+    /**
+     * The choice ({@code mkl} or {@code openblas}) that makes another process multiply with the library
+     * this one decided on, deciding now if need be; null when none can run here. For processes that must
+     * round as this one does: a Spark executor gets it as {@code -Ddk.blas}, so that it neither probes
+     * again (timings differ from process to process) nor reads a cache of its own machine.
+     */
+    public static String decidedChoice() {
+        try {
+            return decision().library().name().startsWith("MKL") ? "mkl" : "openblas";
+        } catch (RuntimeException e) {  // none loads here: the other process decides for itself
+            return null;
+        }
+    }
+
     /** Puts back a decision {@link #use} returned. */
     public static synchronized void restore(Decision before) {
         decision = before;

@@ -106,6 +106,39 @@ public final class NativeLibraries {
         return p;
     }
 
+    /** Where the application jar of {@code spark-submit} keeps the native jars that are never on a class path. */
+    public static final String PACKED = "darkknowledge/natives/";
+
+    /**
+     * The jar that property {@code key} of {@code p} names: packed into the application jar (resource
+     * {@link #PACKED}{@code <file name>}, as {@code ./dk package} builds it for a cluster's workers,
+     * which have no Maven repository), copied out once to the temporary folder; else the file the
+     * build fetched into the local Maven repository (which the caller reports if it is missing).
+     */
+    static Path jar(Properties p, String key) {
+        Path jar = Path.of(p.getProperty(key));
+        String resource = PACKED + jar.getFileName();
+        // the packed copy first: an application jar never reads the path of the machine it was built on
+        try (InputStream in = NativeLibraries.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                return jar;
+            }
+            byte[] bytes = in.readAllBytes();
+            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "dk-packed-" + System.getProperty("user.name", "user")
+                    + "-" + Sha256.of(bytes).substring(0, 16));
+            Path file = dir.resolve(jar.getFileName().toString());
+            if (!Files.isRegularFile(file) || Files.size(file) != bytes.length) {
+                Files.createDirectories(dir);
+                Path tmp = Files.createTempFile(dir, "packed", ".tmp");
+                Files.write(tmp, bytes);
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot copy " + resource + " out of the application jar", e);
+        }
+    }
+
     /**
      * The directory of the temporary folder where {@code jar}'s libraries are extracted: named by
      * {@code kind}, the user, and the jar's path, size and date, so a changed jar gets a new one.

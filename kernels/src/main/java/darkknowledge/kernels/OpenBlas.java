@@ -94,7 +94,7 @@ public final class OpenBlas {
 
     static Extracted extracted(Properties p) {
         String artifact = p.getProperty("openblas.artifact");
-        Path jar = Path.of(p.getProperty("openblas.jar"));
+        Path jar = NativeLibraries.jar(p, "openblas.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException("the OpenBLAS jar (" + artifact + ", classifier linux-x86_64) is missing at "
                     + jar + ": the kernels module's build fetches it into the local repository (mvn -pl kernels package)");

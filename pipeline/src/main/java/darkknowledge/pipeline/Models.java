@@ -8,6 +8,7 @@ import darkknowledge.generalist.Classifier;
 import darkknowledge.generalist.MlpConfig;
 import darkknowledge.core.engine.EngineConfig;
 import darkknowledge.generalist.TrainingSchedule;
+import java.nio.file.Path;
 import java.util.List;
 import darkknowledge.generalist.Trainer;
 import java.util.Locale;
@@ -236,24 +237,36 @@ public final class Models {
     }
 
     /**
-     * Trains the students of a sweep ({@link DistillTask}s) on {@code engineCfg}'s engine: those not
-     * already in the run's store; afterwards {@link #distill} finds each of them there.
+     * Trains the students of a sweep on {@code engineCfg}'s engine, one {@link DistillTask} each: those
+     * not already in the run's store. The engine ships the teacher saved at {@code teacherFile} and
+     * the run's data {@code s}; each student's model and done record are written into the run's store
+     * as it finishes, where {@link #distill} then finds it.
      */
-    public static void distillAll(RunContext ctx, EngineConfig engineCfg, List<DistillTask> students, RunData s) {
-        List<DistillTask> todo = students.stream().filter(t -> !ctx.store().open(t.name()).done()).toList();
+    public static void distillAll(RunContext ctx, EngineConfig engineCfg, Path teacherFile, Trained teacher,
+                                  List<DistillTask.Student> students, RunData s, long runSeed) {
+        List<DistillTask.Student> todo = students.stream().filter(t -> !ctx.store().open(t.name()).done()).toList();
         if (todo.isEmpty()) {
             return;
         }
-        SpecialistTask.Recipe recipe = todo.get(0).data();
-        SpecialistTask.share(recipe, s);
         SpecialistTask.listenInProcess(darkknowledge.specialists.Specialists.synchronizedListener(ctx.progress()));
+        Shipped.Data data = null;
         try (darkknowledge.core.engine.Engine engine = darkknowledge.core.engine.Engines.open(engineCfg,
                 ctx.record().dir())) {
-            engine.runAll("students", todo);
+            Shipped.Model t = Shipped.model(engine, teacherFile, teacher.model().fingerprint());
+            data = Shipped.data(engine, s);
+            String runDir = ctx.record().dir().toAbsolutePath().toString();
+            List<DistillTask> tasks = new java.util.ArrayList<>();
+            for (DistillTask.Student st : todo) {
+                tasks.add(new DistillTask(st.name(), st.cfg(), st.distill(), t, teacher.name(), data, runSeed, runDir,
+                        st.transferRows(), st.labeled()));
+            }
+            engine.runAll("students", tasks, d -> DistillTask.save(ctx.store(), d));
             ctx.provenance().putAll("engine.", engine.describe());
         } finally {
             SpecialistTask.listenInProcess(null);
-            SpecialistTask.forget(recipe);
+            if (data != null) {
+                Shipped.forget(data);
+            }
         }
     }
 

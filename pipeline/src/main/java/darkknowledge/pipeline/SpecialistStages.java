@@ -97,42 +97,59 @@ public final class SpecialistStages {
     /**
      * §5.2: trains the specialists of {@code partition}, one {@link SpecialistTask} each, on the
      * engine {@code engineCfg} names (an in-process pool or a cluster; opened only if some
-     * specialist is left to train): every task reads the generalist saved at {@code generalistFile}
-     * and rebuilds the data from {@code recipe}, and writes its model and done record into
-     * {@code outputDir}. A specialist whose done record exists there for the same subset and
-     * generalist is not trained again (a resumed run). Returns every specialist, in order.
+     * specialist is left to train): the engine ships every task the generalist saved at
+     * {@code generalistFile} and the run's data {@code s} ({@link Shipped}), and each task's model
+     * comes back to be written with its done record into {@code outputDir} as soon as it finishes.
+     * A specialist whose done record exists there for the same subset and generalist is not trained
+     * again (a resumed run). Returns every specialist, in order. The bytes shipped and returned go
+     * into the provenance ({@code engine.stage.specialists.*}).
      */
     public static List<Specialists.Trained> trainSpecialists(RunContext ctx, EngineConfig engineCfg,
                                                              Classifier generalist, Path generalistFile,
                                                              TrainingSchedule generalistCfg, ClassPartition partition,
-                                                             SpecialistConfig cfg, RunData s,
-                                                             SpecialistTask.Recipe recipe, long seed, Path outputDir) {
+                                                             SpecialistConfig cfg, RunData s, long seed,
+                                                             Path outputDir) {
         Schedule training = Specialists.schedule(generalistCfg, cfg);
         int count = partition.subsets().size();
         SpecialistTask.Done[] done = new SpecialistTask.Done[count];
-        List<SpecialistTask> tasks = new ArrayList<>();
+        List<Integer> todo = new ArrayList<>();
+        String out = outputDir.toAbsolutePath().toString();
+        // what a finished specialist is checked against: the generalist's hash, not its bytes
+        Shipped.Model described = new Shipped.Model(generalist.fingerprint(), null);
         for (int m = 0; m < count; m++) {
-            SpecialistTask task = new SpecialistTask(m, partition.subset(m), generalistFile.toAbsolutePath().toString(),
-                    generalist.fingerprint(), recipe, training, cfg, seed, outputDir.toAbsolutePath().toString());
-            done[m] = task.finished();
+            done[m] = new SpecialistTask(m, partition.subset(m), described, null, training, cfg, seed, out).finished();
             if (done[m] == null) {
-                tasks.add(task);
+                todo.add(m);
             }
         }
-        if (count - tasks.size() > 0) {
-            ctx.provenance().put("specialists.reused", Integer.toString(count - tasks.size()));
+        if (count - todo.size() > 0) {
+            ctx.provenance().put("specialists.reused", Integer.toString(count - todo.size()));
         }
-        if (!tasks.isEmpty()) {
-            SpecialistTask.share(recipe, s);
+        if (!todo.isEmpty()) {
             SpecialistTask.listenInProcess(Specialists.synchronizedListener(ctx.progress()));
+            Shipped.Data data = null;
             try (Engine engine = openEngine(engineCfg, ctx)) {
-                for (SpecialistTask.Done d : engine.runAll("specialists", tasks)) {
-                    done[d.index()] = d;
+                Shipped.Model g = Shipped.model(engine, generalistFile, generalist.fingerprint());
+                data = Shipped.data(engine, s);
+                List<SpecialistTask> tasks = new ArrayList<>();
+                for (int m : todo) {
+                    tasks.add(new SpecialistTask(m, partition.subset(m), g, data, training, cfg, seed, out));
                 }
+                long[] returned = new long[1];
+                double[] inputSeconds = new double[1];
+                engine.runAll("specialists", tasks, o -> {
+                    done[o.done().index()] = tasks.get(todo.indexOf(o.done().index())).save(o);
+                    returned[0] += o.model().length;
+                    inputSeconds[0] += o.inputSeconds();
+                });
                 ctx.provenance().putAll("engine.", engine.describe());  // now with where each task ran
+                ctx.provenance().put("engine.stage.specialists.returned_bytes", Long.toString(returned[0]))
+                        .put("engine.stage.specialists.input_seconds", Models.fmt(inputSeconds[0]));
             } finally {
                 SpecialistTask.listenInProcess(null);
-                SpecialistTask.forget(recipe);
+                if (data != null) {
+                    Shipped.forget(data);
+                }
             }
         }
         List<Specialists.Trained> trained = new ArrayList<>();
@@ -158,41 +175,32 @@ public final class SpecialistStages {
 
     /**
      * §5.4 on the whole transfer set (the training split): the ensemble's distribution on every
-     * example, computed by {@code slices} {@link EnsembleTargetsTask}s on the engine {@code engineCfg} names, each
-     * writing its rows into {@code outputDir}; joined in order here, each slice checked against the
-     * hash its task reported, then the slice files are removed. Returns {@code [n, K]} floats.
+     * example, computed by {@code slices} {@link EnsembleTargetsTask}s on the engine {@code engineCfg} names (the
+     * saved generalist and specialists and the run's data shipped to them, {@link Shipped}); each
+     * slice's rows come back to the driver, checked against the hash its task reported, and are
+     * joined in order here. Returns {@code [n, K]} floats.
      */
     public static INDArray ensembleTargets(RunContext ctx, EngineConfig engineCfg, EnsembleTargetsTask.Model generalist,
                                            List<EnsembleTargetsTask.SpecialistModel> specialists, EnsembleConfig cfg,
-                                           SpecialistTask.Recipe recipe, RunData s, Path outputDir, int slices) {
-        int n = s.train().numExamples();
-        int size = Math.max(1, (n + slices - 1) / slices);
-        List<EnsembleTargetsTask> tasks = new ArrayList<>();
-        for (int from = 0; from < n; from += size) {
-            tasks.add(new EnsembleTargetsTask(from, Math.min(n, from + size), generalist, specialists, cfg, recipe,
-                    outputDir.toAbsolutePath().toString()));
-        }
-        SpecialistTask.share(recipe, s);
+                                           RunData s, int slices) {
         List<EnsembleTargetsTask.Slice> done;
+        Shipped.Data data = null;
         try (Engine engine = openEngine(engineCfg, ctx)) {
+            data = Shipped.data(engine, s);
+            List<EnsembleTargetsTask> tasks = EnsembleTargetsTask.slices(engine, generalist, specialists, cfg, data,
+                    s.train().numExamples(), slices);
             done = engine.runAll("ensemble-targets", tasks);
             ctx.provenance().putAll("engine.", engine.describe());
         } finally {
-            SpecialistTask.forget(recipe);
+            if (data != null) {
+                Shipped.forget(data);
+            }
         }
         List<INDArray> parts = new ArrayList<>();
         for (EnsembleTargetsTask.Slice slice : done) {
-            parts.add(readMatrix(Path.of(slice.file()), slice.sha256()));
+            parts.add(slice.matrix());
         }
-        INDArray q = parts.size() == 1 ? parts.get(0) : org.nd4j.linalg.factory.Nd4j.vstack(parts);
-        for (EnsembleTargetsTask.Slice slice : done) {
-            try {
-                Files.deleteIfExists(Path.of(slice.file()));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("cannot remove " + slice.file(), e);
-            }
-        }
-        return q;
+        return parts.size() == 1 ? parts.get(0) : org.nd4j.linalg.factory.Nd4j.vstack(parts);
     }
 
     /** Writes {@code m} to {@code file} in ND4J's binary format, atomically. */

@@ -2,14 +2,10 @@ package darkknowledge.pipeline;
 
 import darkknowledge.core.AtomicFiles;
 import darkknowledge.core.Configs;
-import darkknowledge.core.Provenance;
 import darkknowledge.core.RunRecord;
 import darkknowledge.core.Seeds;
 import darkknowledge.core.engine.Task;
 import darkknowledge.core.engine.TaskContext;
-import darkknowledge.core.engine.TaskInputException;
-import darkknowledge.data.DataStore;
-import darkknowledge.data.GlyphsConfig;
 import darkknowledge.generalist.Checkpoints;
 import darkknowledge.generalist.Classifier;
 import darkknowledge.generalist.Schedule;
@@ -22,79 +18,55 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One specialist of §5.2 as an engine task: "the specialists can be trained completely
- * independently" (Hinton et al. 2015, §5). A small serialisable record saying what to do and where
- * its inputs are — the generalist's saved model (checked against its SHA-256), the recipe that
- * rebuilds the run's data on any machine that sees the data directory (checked against the
- * training set's SHA-256), the subset, the schedule and the seeds — never a captured object graph.
+ * independently" (Hinton et al. 2015, §5). A small serialisable record saying what to do — the
+ * subset, the schedule and the seeds — with its large inputs as handles the engine ships
+ * ({@link Shipped}: the generalist's saved model, checked against its SHA-256, and the run's data,
+ * checked against the training set's SHA-256), never a captured object graph and never a path the
+ * executor would have to share with the driver.
  *
- * <p>Its outputs go to {@code outputDir} on storage every executor sees: the model
- * {@code specialist<m>.zip}, then, last and atomically, {@code specialist<m>.done.properties}. A
- * task whose done record exists returns it without training (a retried task whose first attempt
- * finished, or a resumed run); a task killed mid-training leaves no done record, and its retry
- * resumes from {@code checkpoints/}. The same specialist trained by any engine has the same
- * parameters (the seeds and data are the task's; one thread per executor is bit-identical).
+ * <p>Its output comes back to the driver: the model's bytes and its figures ({@link Output}); the
+ * driver writes them into {@code outputDir} ({@link #save}): the model {@code specialist<m>.zip},
+ * then, last and atomically, {@code specialist<m>.done.properties}, as each task finishes. A
+ * specialist whose done record exists is not trained again (a resumed run, {@link #finished}). A
+ * task killed mid-training is rerun from the start, or from its checkpoints when the executor sees
+ * the run directory (in process, shared storage). The same specialist trained by any engine has the
+ * same parameters (the seeds and data are the task's; one thread per executor is bit-identical).
  *
- * @param index            m, the specialist's number
- * @param subset           S_m, the classes it covers
- * @param generalist       path of the generalist's saved model
- * @param generalistSha256 the generalist's parameter hash
- * @param data             how to rebuild the run's data
- * @param training         the specialist's schedule
- * @param cfg              the specialist config (subset share, dustbin correction)
- * @param seed             master seed of the specialists ({@code seeds.derive("specialists")})
- * @param outputDir        where its model and done record go
+ * @param index      m, the specialist's number
+ * @param subset     S_m, the classes it covers
+ * @param generalist the generalist's saved model
+ * @param data       the run's data
+ * @param training   the specialist's schedule
+ * @param cfg        the specialist config (subset share, dustbin correction)
+ * @param seed       master seed of the specialists ({@code seeds.derive("specialists")})
+ * @param outputDir  the driver's directory for its model and done record (checkpoints there too when
+ *                   the executor sees it)
  */
-public record SpecialistTask(int index, int[] subset, String generalist, String generalistSha256, Recipe data,
-                             Schedule training, SpecialistConfig cfg, long seed, String outputDir)
-        implements Task<SpecialistTask.Done> {
+public record SpecialistTask(int index, int[] subset, Shipped.Model generalist, Shipped.Data data, Schedule training,
+                             SpecialistConfig cfg, long seed, String outputDir)
+        implements Task<SpecialistTask.Output> {
     private static final Logger LOG = LoggerFactory.getLogger(SpecialistTask.class);
-
-    /** Data already built in this JVM, by recipe: the driver's own (in-process engine) or a previous task's. */
-    private static final Map<Recipe, RunData> DATA = new ConcurrentHashMap<>();
-
-    /** The run's data for {@code recipe}: the driver's, one built before in this JVM, or built now. */
-    static RunData data(Recipe recipe, TaskContext ctx) {
-        return DATA.computeIfAbsent(recipe, r -> r.build(ctx));
-    }
 
     /** Progress of in-process tasks goes to the driver's listener; on an executor, to the log. */
     private static volatile Trainer.Listener listener;
 
     /**
-     * The run's data, rebuilt the same way on any machine: a specialist dataset, or (null) the
-     * dataset {@code data.source} names.
+     * What a task sends back: its figures and its model's bytes ({@code .zip} as
+     * {@link Classifier#save} writes it), and how long it took to receive its inputs.
      *
-     * @param dataDir       the data cache every executor sees at this path
-     * @param trainSha256   the training split's SHA-256, checked on the executor
+     * @param inputSeconds time on the executor to get and decode the data and load the generalist
      */
-    public record Recipe(SpecialistDataset dataset, DataConfig data, Synthetic synthetic, GlyphsConfig glyphs,
-                         long runSeed, String dataDir, String trainSha256) implements Serializable {
-        RunData build(TaskContext ctx) {
-            Path dir = ctx.input(Path.of(dataDir));
-            RunData s = dataset == null
-                    ? RunData.load(new DataStore(dir), Provenance.empty(), ctx.scratchDir(), data)
-                    : dataset.load(data, synthetic, glyphs, new DataStore(dir), new Seeds(runSeed), Provenance.empty(),
-                    ctx.scratchDir()).data();
-            if (!s.train().sha256().equals(trainSha256)) {
-                throw new TaskInputException("stage " + ctx.stage() + " task " + ctx.taskIndex() + " on " + ctx.where()
-                        + ": the training set rebuilt from " + dir.toAbsolutePath() + " has SHA-256 "
-                        + s.train().sha256() + ", the driver's has " + trainSha256
-                        + " (another version of the data files on this machine?)");
-            }
-            return s;
-        }
+    public record Output(Done done, byte[] model, double inputSeconds) implements Serializable {
     }
 
-    /** What the driver collects: small figures, the model stays on shared storage. */
+    /** A specialist's figures, as its done record keeps them. */
     public record Done(int index, String sha256, double dustbinShift, double subsetPrior, double subsetShare,
                        int trainExamples, int bestEpoch, int bestValidationErrors, int epochsRun, double trainSeconds,
                        String executor, List<Trainer.EpochReport> history, SpecialistConfig.Head head,
@@ -153,29 +125,19 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
         return dir.resolve(name(m) + ".done.properties");
     }
 
-    /** Lets in-process tasks build on the driver's data instead of loading it again. */
-    static void share(Recipe recipe, RunData data) {
-        DATA.put(recipe, data);
-    }
-
-    /** Drops the driver's data once its stage is over (a long-lived JVM runs many experiments). */
-    public static void forget(Recipe recipe) {
-        DATA.remove(recipe);
-    }
-
     /**
      * This specialist's done record in {@code outputDir} if it finished for this very task (the same
      * subset and generalist), else null: a record left by another partition or generalist is not
      * reused, and is replaced when the task runs.
      */
-    Done finished() {
+    public Done finished() {
         Path done = doneFile(Path.of(outputDir), index);
         if (!Files.isRegularFile(done)) {
             return null;
         }
         SortedMap<String, String> p = RunRecord.readProperties(done);
         boolean same = java.util.Arrays.toString(subset).equals(p.get("subset"))
-                && generalistSha256.equals(p.get("generalist_sha256"))
+                && generalist.sha256().equals(p.get("generalist_sha256"))
                 && cfg.head().name().toLowerCase(java.util.Locale.ROOT).equals(p.getOrDefault("head", "dustbin"));
         return same ? Done.of(index, p) : null;
     }
@@ -194,39 +156,46 @@ public record SpecialistTask(int index, int[] subset, String generalist, String 
     }
 
     @Override
-    public Done run(TaskContext ctx) {
-        Path out = ctx.input(Path.of(outputDir));
-        Path done = doneFile(out, index);
-        Done before = finished();
-        if (before != null) {
-            return before;
-        }
-        Path genFile = ctx.input(Path.of(generalist));
-        Classifier g = Classifier.load(genFile);
-        if (!g.fingerprint().equals(generalistSha256)) {
-            throw new TaskInputException("stage " + ctx.stage() + " task " + ctx.taskIndex() + " on " + ctx.where()
-                    + ": the generalist " + genFile + " has SHA-256 " + g.fingerprint() + ", expected "
-                    + generalistSha256);
-        }
-        RunData s = data(data, ctx);
+    public Output run(TaskContext ctx) {
+        long t0 = System.nanoTime();
+        Classifier g = generalist.load(ctx);
+        RunData s = data.get(ctx);
+        double inputSeconds = (System.nanoTime() - t0) / 1e9;
         Trainer.Listener l = listener != null ? listener : logging();
+        Path out = Path.of(outputDir);
+        // Checkpoints where a rerun elsewhere finds them (the run directory, if this executor sees it),
+        // else in this executor's scratch space.
+        Path checkpoints = ctx.seesRunDir() && Files.isDirectory(out) && Files.isWritable(out)
+                ? out.resolve("checkpoints") : ctx.scratchDir().resolve("checkpoints");
         Specialists.Trained t = Specialists.trainOne(index, g, training, subset, cfg, g.numClasses(), s.trainX(),
                 s.train().labels(), s.validationX(), s.validation().labels(), s.train().imageWidth(),
-                s.train().imageHeight(), new Seeds(seed), l, new Checkpoints(out.resolve("checkpoints")),
+                s.train().imageHeight(), new Seeds(seed), l, new Checkpoints(checkpoints),
                 s.fresh() == null ? null : s::freshInputs);
         Classifier model = t.specialist().model();
-        model.save(out.resolve(name(index) + ".zip"));
         Done result = new Done(index, model.fingerprint(), t.specialist().dustbinShift(), t.subsetPrior(),
                 t.subsetShare(), t.trainExamples(), t.outcome().bestEpoch(), t.outcome().bestValidationErrors(),
                 t.outcome().epochsRun(), t.outcome().trainSeconds(), ctx.executorId() + "@" + ctx.host(),
                 t.outcome().history(), cfg.head(), t.fittedShift());
-        // Written last: its presence says the model beside it is complete.
-        SortedMap<String, String> record = result.toProperties();
+        byte[] bytes = Shipped.bytes(model, ctx.scratchDir(), name(index));
+        new Checkpoints(checkpoints).clear(name(index));
+        return new Output(result, bytes, inputSeconds);
+    }
+
+    /**
+     * On the driver, as {@code o} arrives: writes the model into {@code outputDir}, then, last, its
+     * done record (whose presence says the model beside it is complete), each atomically; removes
+     * checkpoints an earlier attempt left there. Returns the figures.
+     */
+    public Done save(Output o) {
+        Path out = Path.of(outputDir);
+        Path zip = out.resolve(name(index) + ".zip");
+        AtomicFiles.write(zip, w -> w.write(o.model()));
+        SortedMap<String, String> record = o.done().toProperties();
         record.put("subset", java.util.Arrays.toString(subset));
-        record.put("generalist_sha256", generalistSha256);
-        AtomicFiles.writeString(done, Configs.toText(record));
+        record.put("generalist_sha256", generalist.sha256());
+        AtomicFiles.writeString(doneFile(out, index), Configs.toText(record));
         new Checkpoints(out.resolve("checkpoints")).clear(name(index));
-        return result;
+        return o.done();
     }
 
     private static Trainer.Listener logging() {

@@ -43,11 +43,10 @@ class SpecialistStagesTest {
             true);
 
     /** A run with its data, a trained generalist saved in its store, and the planted groups as the partition. */
-    private record Setup(RunContext ctx, RunData s, Models.Trained generalist, ClassPartition planted,
-                         SpecialistTask.Recipe recipe) {
+    private record Setup(RunContext ctx, RunData s, Models.Trained generalist, ClassPartition planted) {
         List<Specialists.Trained> trainSpecialists(RunContext in, ClassPartition partition) {
             return SpecialistStages.trainSpecialists(in, EngineConfig.local(1), generalist.model(),
-                    in.modelPath("generalist"), GENERALIST, partition, SPECIALISTS, s, recipe,
+                    in.modelPath("generalist"), GENERALIST, partition, SPECIALISTS, s,
                     in.seeds().derive("specialists"), in.record().dir());
         }
     }
@@ -63,9 +62,7 @@ class SpecialistStagesTest {
             groups.get(groupOf[c]).add(c);
         }
         ClassPartition planted = new ClassPartition(groups, 6, "planted", Double.NaN);
-        SpecialistTask.Recipe recipe = new SpecialistTask.Recipe(SpecialistDataset.SYNTHETIC, TinyRuns.DATA,
-                TinyRuns.SYNTHETIC, null, 1, ctx.data().cacheDir().toString(), s.train().sha256());
-        return new Setup(ctx, s, generalist, planted, recipe);
+        return new Setup(ctx, s, generalist, planted);
     }
 
     @Test
@@ -181,7 +178,7 @@ class SpecialistStagesTest {
     }
 
     @Test
-    void ensembleTargetsInSlicesJoinInOrderToTheWholeEnsembleAndLeaveNoSliceFiles(@TempDir Path root) throws Exception {
+    void ensembleTargetsInSlicesJoinInOrderToTheWholeEnsembleAndLeaveNoFiles(@TempDir Path root) throws Exception {
         Setup u = setup(root, new TinyRuns.Recorder());
         List<Specialists.Trained> trained = u.trainSpecialists(u.ctx(), u.planted());
         Path dir = u.ctx().record().dir();
@@ -195,9 +192,12 @@ class SpecialistStagesTest {
         }
         EnsembleTargetsTask.Model generalist = new EnsembleTargetsTask.Model(u.ctx().modelPath("generalist").toString(),
                 u.generalist().model().fingerprint());
-        Path out = Files.createDirectories(root.resolve("targets"));
+        List<Path> before;
+        try (Stream<Path> files = Files.list(dir)) {
+            before = files.sorted().toList();
+        }
         INDArray q = SpecialistStages.ensembleTargets(u.ctx(), EngineConfig.local(1), generalist, models, ENSEMBLE,
-                u.recipe(), u.s(), out, 3);
+                u.s(), 3);
 
         double[][] whole = SpecialistStages.ensemble(u.generalist().model(), specialists, ENSEMBLE)
                 .combine(u.s().trainX()).q();
@@ -209,8 +209,8 @@ class SpecialistStagesTest {
                 assertEquals(whole[i][k], joined[i][k], 1e-5, "row " + i + ", class " + k);
             }
         }
-        try (Stream<Path> left = Files.list(out)) {
-            assertEquals(List.of(), left.toList(), "the slice files are removed");
+        try (Stream<Path> after = Files.list(dir)) {
+            assertEquals(before, after.sorted().toList(), "the slices come back in memory: no file is written");
         }
     }
 
@@ -247,7 +247,7 @@ class SpecialistStagesTest {
         SpecialistConfig full = SPECIALISTS.withFullHead(2, 1);
         List<Specialists.Trained> trained = SpecialistStages.trainSpecialists(u.ctx(), EngineConfig.local(1),
                 u.generalist().model(), u.ctx().modelPath("generalist"), GENERALIST, u.planted(), full, u.s(),
-                u.recipe(), u.ctx().seeds().derive("specialists"), u.ctx().record().dir());
+                u.ctx().seeds().derive("specialists"), u.ctx().record().dir());
         INDArray x = u.s().testX();
         double[][] pg = Transforms.softmax(u.generalist().model().logits(x).castTo(DataType.DOUBLE), true)
                 .toDoubleMatrix();
@@ -275,7 +275,7 @@ class SpecialistStagesTest {
         // Saved and loaded again (the done records say which head), the models are the same.
         List<Specialists.Trained> reused = SpecialistStages.trainSpecialists(u.ctx(), EngineConfig.local(1),
                 u.generalist().model(), u.ctx().modelPath("generalist"), GENERALIST, u.planted(), full, u.s(),
-                u.recipe(), u.ctx().seeds().derive("specialists"), u.ctx().record().dir());
+                u.ctx().seeds().derive("specialists"), u.ctx().record().dir());
         for (int m = 0; m < trained.size(); m++) {
             assertEquals(SpecialistConfig.Head.FULL, reused.get(m).specialist().head());
             assertEquals(trained.get(m).specialist().model().fingerprint(), reused.get(m).specialist().model().fingerprint());

@@ -2,6 +2,7 @@ package darkknowledge.spark;
 
 import darkknowledge.core.engine.Engine;
 import darkknowledge.core.engine.EngineConfig;
+import darkknowledge.core.engine.SharedBytes;
 import darkknowledge.core.engine.Task;
 import darkknowledge.core.engine.TaskContext;
 import darkknowledge.core.engine.TaskFailedException;
@@ -20,29 +21,39 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.spark.SimpleFutureAction;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.SparkExecutorInfo;
 import org.apache.spark.SparkFiles;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.Function;
+import org.apache.spark.broadcast.Broadcast;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs a stage's tasks on Apache Spark: the task list is parallelised with one partition per task,
- * each partition runs its task on some executor, and the driver collects the small results. Large
- * outputs go to the shared run directory by atomic rename (the task's business, through
- * {@link TaskContext#writeOutput}). A task whose executor is lost (a killed worker) is rerun
- * elsewhere, up to {@code engine.taskRetries} times ({@code spark.task.maxFailures}).
+ * each partition runs its task on some executor, and each result comes back to the driver as soon as
+ * its task finishes (the stage's {@code onEach} writes its outputs into the run directory then).
+ * Large inputs travel as broadcasts ({@link #share}); large outputs come back inside the results.
+ * Nothing requires a file system shared by the driver and the executors. A task whose executor is
+ * lost (a killed worker) is rerun elsewhere, up to {@code engine.taskRetries} times
+ * ({@code spark.task.maxFailures}).
  *
  * <p>Executors get our JVM flags (Spark's {@code --add-opens}, ND4J's native access, headless),
  * {@code OMP_NUM_THREADS = MKL_NUM_THREADS = engine.executorCores}, the driver's MKL threading layer and
- * Intel OpenMP runtime ({@code LD_PRELOAD}, see {@link darkknowledge.kernels.IntelOpenMp}), and the
- * driver's BLAS choice, so a task computes what it computes in process: with one core per executor a
- * trained model is bit-identical to one trained by {@link darkknowledge.core.engine.LocalEngine}.
- * Any {@code spark.*} system property of the driver (say {@code -Dspark.driver.host=10.0.0.5} for a
- * real cluster) overrides the defaults set here.
+ * BLAS choice; their native libraries (Intel's OpenMP runtime, oneDNN, OpenBLAS) come from their own
+ * class path ({@link darkknowledge.kernels.NativeLibraries#prepare}), never from a driver's path. So
+ * a task computes what it computes in process: with one core per executor a trained model is
+ * bit-identical to one trained by {@link darkknowledge.core.engine.LocalEngine}. Any {@code spark.*}
+ * system property of the driver overrides the defaults set here: {@code spark-submit}'s
+ * {@code --master} and {@code --jars} (then {@code engine.master} is ignored and the application's
+ * jars are Spark's business), or {@code -Dspark.driver.host=10.0.0.5} on a real cluster.
  */
 public final class SparkEngine implements Engine {
     private static final Logger LOG = LoggerFactory.getLogger(SparkEngine.class);
@@ -60,8 +71,9 @@ public final class SparkEngine implements Engine {
             "--add-modules=jdk.incubator.vector",
             "-Djava.awt.headless=true");
 
-    /** Driver system properties that change what a task computes or where it reads: passed on to executors. */
-    private static final List<String> PASSED_PROPERTIES = List.of("org.bytedeco.openblas.load", "dk.data.dir");
+    /** Driver system properties that change what a task computes: passed on to executors (never a path). */
+    private static final List<String> PASSED_PROPERTIES = List.of("org.bytedeco.openblas.load",
+            darkknowledge.kernels.Gemm.PROPERTY);
 
     private final EngineConfig config;
     private final Path runDir;
@@ -75,6 +87,12 @@ public final class SparkEngine implements Engine {
      * naming the master after {@code config.timeoutSeconds()}, never a hang.
      */
     public SparkEngine(EngineConfig config, Path runDir) {
+        String submitted = System.getProperty("spark.master");
+        if (submitted != null && !submitted.isBlank() && !submitted.equals(config.master())) {
+            LOG.info("spark.master={} (spark-submit's --master) overrides engine.master={}", submitted, config.master());
+            config = new EngineConfig(config.kind(), submitted, config.workers(), config.executorCores(),
+                    config.executorMemory(), config.taskRetries(), config.timeoutSeconds());
+        }
         this.config = config;
         this.runDir = runDir.toAbsolutePath().normalize();
         requireOpenedPackages();
@@ -92,15 +110,11 @@ public final class SparkEngine implements Engine {
         conf.setIfMissing("spark.task.maxFailures", String.valueOf(config.taskRetries() + 1));
         conf.setIfMissing("spark.executorEnv.OMP_NUM_THREADS", String.valueOf(config.executorCores()));
         conf.setIfMissing("spark.executorEnv.MKL_NUM_THREADS", String.valueOf(config.executorCores()));
-        // MKL 2025 needs Intel's OpenMP runtime global in every JVM that multiplies (IntelOpenMp): the
-        // executors preload the driver's file (same machine, or the same path on every worker)
-        String openMp = darkknowledge.kernels.IntelOpenMp.preloadPath();
-        if (openMp != null) {
-            conf.setIfMissing("spark.executorEnv.LD_PRELOAD", openMp);
-        }
+        // MKL 2025 needs Intel's OpenMP runtime global in every JVM that multiplies (IntelOpenMp): each
+        // executor loads it from its own class path before its first task (RunPartition), no driver path
         String layer = System.getenv("MKL_THREADING_LAYER");
         conf.setIfMissing("spark.executorEnv.MKL_THREADING_LAYER", layer != null ? layer : "INTEL");
-        // A task has no preferred place (its inputs are on shared storage): start it on any free slot.
+        // A task has no preferred place (its inputs are broadcast): start it on any free slot.
         conf.setIfMissing("spark.locality.wait", "0s");
         conf.setIfMissing("spark.ui.enabled", "false");
         if (config.localMaster() || loopbackMaster(config.master())) {
@@ -112,7 +126,9 @@ public final class SparkEngine implements Engine {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a directory for the application's jars", e);
         }
-        if (!config.localMaster()) {
+        if (conf.contains("spark.jars") && !conf.get("spark.jars").isBlank()) {
+            LOG.info("the application's jars are spark-submit's: {}", conf.get("spark.jars"));
+        } else if (!config.localMaster()) {
             List<String> jars = ApplicationJars.of(System.getProperty("java.class.path", ""), shipDir);
             LOG.info("shipping {} application jar(s) to the executors: {}", jars.size(), jars);
             conf.setJars(jars.toArray(new String[0]));
@@ -152,6 +168,11 @@ public final class SparkEngine implements Engine {
 
     private static String passedProperties() {
         StringBuilder sb = new StringBuilder();
+        // the library our kernels' products run on, as decided here: an executor must not probe again
+        String blas = darkknowledge.kernels.Gemm.decidedChoice();
+        if (blas != null && System.getProperty(darkknowledge.kernels.Gemm.PROPERTY) == null) {
+            sb.append(" -D").append(darkknowledge.kernels.Gemm.PROPERTY).append('=').append(blas);
+        }
         for (String key : PASSED_PROPERTIES) {
             String v = System.getProperty(key);
             if (v != null && !v.isBlank() && !v.contains(" ")) {
@@ -233,49 +254,114 @@ public final class SparkEngine implements Engine {
     record Indexed<R extends Serializable>(int index, Task<R> task) implements Serializable {
     }
 
-    /** Runs one task on an executor; what Spark serialises is this small object and the task record. */
-    static final class RunOnExecutor<R extends Serializable> implements Function<Indexed<R>, TaskOutcome<R>> {
+    /**
+     * Runs a partition's one task on an executor; what Spark serialises is this small object and the
+     * task record (whose large inputs are broadcast handles).
+     */
+    static final class RunPartition<R extends Serializable>
+            extends scala.runtime.AbstractFunction1<scala.collection.Iterator<Indexed<R>>, TaskOutcome<R>>
+            implements Serializable {
         private static final long serialVersionUID = 1L;
         private final String stage;
         private final String runDir;
         private final int cores;
 
-        RunOnExecutor(String stage, String runDir, int cores) {
+        RunPartition(String stage, String runDir, int cores) {
             this.stage = stage;
             this.runDir = runDir;
             this.cores = cores;
         }
 
         @Override
-        public TaskOutcome<R> call(Indexed<R> t) throws IOException {
+        public TaskOutcome<R> apply(scala.collection.Iterator<Indexed<R>> partition) {
+            Indexed<R> t = partition.next();
             SparkEnv env = SparkEnv.get();
             String executor = env.executorId();
             String host = env.blockManager().blockManagerId().host();
             int attempt = org.apache.spark.TaskContext.get().attemptNumber();
-            Path scratch = Files.createDirectories(Path.of(SparkFiles.getRootDirectory(), "dk-scratch", "task-" + t.index()));
-            return TaskOutcome.run(t.task(), new TaskContext(stage, t.index(), attempt, executor, host, cores, scratch,
-                    Path.of(runDir)));
+            Path scratch;
+            try {
+                scratch = Files.createDirectories(Path.of(SparkFiles.getRootDirectory(), "dk-scratch", "task-" + t.index()));
+            } catch (IOException e) {
+                throw new UncheckedIOException("executor " + executor + " (" + host + "): cannot create its scratch directory", e);
+            }
+            TaskContext ctx = new TaskContext(stage, t.index(), attempt, executor, host, cores, scratch, Path.of(runDir));
+            // the executor's own copy of Intel's OpenMP runtime (MKL's threading layer needs it global)
+            darkknowledge.kernels.NativeLibraries.prepare();
+            return TaskOutcome.run(t.task(), ctx);
+        }
+    }
+
+    /** Hands each finished task's outcome to the driver thread that waits in {@link #runAll}. */
+    private static final class Collect<R extends Serializable>
+            extends scala.runtime.AbstractFunction2<Object, TaskOutcome<R>, scala.runtime.BoxedUnit> {
+        private final BlockingQueue<TaskOutcome<R>> done;
+
+        Collect(BlockingQueue<TaskOutcome<R>> done) {
+            this.done = done;
+        }
+
+        @Override
+        public scala.runtime.BoxedUnit apply(Object partition, TaskOutcome<R> outcome) {
+            done.add(outcome);
+            return scala.runtime.BoxedUnit.UNIT;
+        }
+    }
+
+    /** The job's own result: none (the outcomes come through {@link Collect}). */
+    private static final class NoResult extends scala.runtime.AbstractFunction0<Object> {
+        @Override
+        public Object apply() {
+            return null;
         }
     }
 
     @Override
-    public <R extends Serializable> List<R> runAll(String stage, List<? extends Task<R>> tasks) {
+    public <R extends Serializable> List<R> runAll(String stage, List<? extends Task<R>> tasks,
+                                                   Consumer<? super R> onEach) {
         if (tasks.isEmpty()) {
             return List.of();
         }
         List<Indexed<R>> indexed = new ArrayList<>();
+        List<Object> partitions = new ArrayList<>();
         for (int i = 0; i < tasks.size(); i++) {
             indexed.add(new Indexed<>(i, tasks.get(i)));
+            partitions.add(i);
         }
         int cores = config.localMaster() ? 1 : config.executorCores();
+        BlockingQueue<TaskOutcome<R>> queue = new LinkedBlockingQueue<>();
+        List<TaskOutcome<R>> outcomes = new ArrayList<>();
         sc.setJobGroup("dk-" + stage, "stage " + stage + " (" + tasks.size() + " tasks)", true);
-        List<TaskOutcome<R>> outcomes;
+        SimpleFutureAction<Object> job = null;
         try {
-            outcomes = new ArrayList<>(sc.parallelize(indexed, indexed.size())
-                    .map(new RunOnExecutor<R>(stage, runDir.toString(), cores))
-                    .collect());
+            job = sc.sc().submitJob(sc.parallelize(indexed, indexed.size()).rdd(),
+                    new RunPartition<R>(stage, runDir.toString(), cores),
+                    scala.jdk.javaapi.CollectionConverters.asScala(partitions).toSeq(), new Collect<R>(queue),
+                    new NoResult());
+            while (outcomes.size() < tasks.size()) {
+                TaskOutcome<R> o = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (o != null) {
+                    outcomes.add(o);
+                    onEach.accept(o.result());
+                } else if (job.isCompleted() && queue.isEmpty()) {
+                    break;  // failed: Await below throws Spark's reason
+                }
+            }
+            scala.concurrent.Await.result(job, scala.concurrent.duration.Duration.Inf());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            if (job != null) {
+                job.cancel();
+            }
+            throw new SparkEngineException("interrupted while running stage " + stage, e);
+        } catch (RuntimeException e) {
+            // onEach failed, or Spark's own failure
+            if (job != null && !job.isCompleted()) {
+                job.cancel();
+            }
+            throw e instanceof TaskFailedException || e instanceof SparkEngineException ? e : failure(stage, e);
         } catch (Exception e) {
-            // collect() throws Scala's SparkException, checked in Java's eyes but undeclared
+            // Await.result throws Scala's SparkException, checked in Java's eyes but undeclared
             throw failure(stage, e);
         } finally {
             sc.clearJobGroup();
@@ -285,6 +371,35 @@ public final class SparkEngine implements Engine {
         List<R> results = new ArrayList<>();
         outcomes.forEach(o -> results.add(o.result()));
         return results;
+    }
+
+    /**
+     * Broadcasts {@code bytes} (made now, once): each executor fetches them on its first task that
+     * asks, from the driver or from executors that have them (Spark's torrent broadcast), and keeps
+     * them for the application's life. Their size and the time to make and broadcast them go into
+     * {@link #describe()} ({@code shared.<name>.bytes}, {@code .seconds}).
+     */
+    @Override
+    public SharedBytes share(String name, Supplier<byte[]> bytes) {
+        long t0 = System.nanoTime();
+        byte[] b = bytes.get();
+        Broadcast<byte[]> broadcast = sc.broadcast(b);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        String key = "shared." + name.replaceAll("[^A-Za-z0-9_.-]+", "_");
+        synchronized (stages) {
+            stages.put(key + ".bytes", String.valueOf(b.length));
+            stages.put(key + ".seconds", String.format(java.util.Locale.ROOT, "%.3f", seconds));
+        }
+        LOG.info("broadcast {}: {} bytes in {} s", name, b.length, String.format(java.util.Locale.ROOT, "%.2f", seconds));
+        return new Broadcasted(name, broadcast);
+    }
+
+    /** A broadcast's handle, as the tasks carry it. */
+    record Broadcasted(String name, Broadcast<byte[]> broadcast) implements SharedBytes {
+        @Override
+        public byte[] get() {
+            return broadcast.value();
+        }
     }
 
     /** The task's own failure when Spark brought it back; otherwise Spark's reason (executors lost). */

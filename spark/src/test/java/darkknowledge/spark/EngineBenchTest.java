@@ -33,7 +33,7 @@ class EngineBenchTest {
                 new SyntheticClasses.Spec(12, 3, 64, 0.6, 0.3, 400, 20, 5));
         List<TrainTask> tasks = TrainTask.sweep(data, 4, List.of(256, 256), 3);
         int repeats = Integer.getInteger("dk.bench.repeats", 3);
-        EngineBench.Workload<TrainTask.Trained> sweep = new EngineBench.Workload<>("sweep", run -> tasks,
+        EngineBench.Workload<TrainTask.Trained> sweep = new EngineBench.Workload<>("sweep", (engine, run) -> tasks,
                 TrainTask.Trained::parameterHash);
         EngineBench.Comparison c = EngineBench.measure(List.of(sweep),
                 List.of(EngineBench.pool(1), EngineBench.pool(2), EngineBench.sparkLocal(2)),

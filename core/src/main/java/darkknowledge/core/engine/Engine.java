@@ -3,6 +3,8 @@ package darkknowledge.core.engine;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * Runs the independent tasks of a stage and returns their results in task order. Implementations:
@@ -17,7 +19,27 @@ public interface Engine extends AutoCloseable {
      *
      * @param stage a short name for logs, errors and provenance ({@code specialists})
      */
-    <R extends Serializable> List<R> runAll(String stage, List<? extends Task<R>> tasks);
+    default <R extends Serializable> List<R> runAll(String stage, List<? extends Task<R>> tasks) {
+        return runAll(stage, tasks, r -> { });
+    }
+
+    /**
+     * As {@link #runAll(String, List)}, handing each result to {@code onEach} on the driver as soon as
+     * its task finishes (one at a time, in the order they finish), so that the driver can write a
+     * task's outputs into the run directory before the stage is over: a driver killed mid-stage keeps
+     * every output written so far. An exception from {@code onEach} fails the stage.
+     */
+    <R extends Serializable> List<R> runAll(String stage, List<? extends Task<R>> tasks, Consumer<? super R> onEach);
+
+    /**
+     * Makes {@code bytes} available to the tasks of this engine's stages through the returned handle
+     * (a task calls {@link SharedBytes#get()}): how a task's large inputs travel without shared
+     * storage. In process the supplier may never be called (a task that finds its input already in
+     * this JVM does not ask for the bytes); on a cluster it is called once, here.
+     *
+     * @param name what the bytes are, for logs, errors and provenance
+     */
+    SharedBytes share(String name, Supplier<byte[]> bytes);
 
     /**
      * What ran the stages, for provenance: {@code kind}, {@code master}, the executors (id, host,

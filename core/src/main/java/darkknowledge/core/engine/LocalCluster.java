@@ -36,6 +36,17 @@ public final class LocalCluster implements AutoCloseable {
      * @param repo the repository (holds scripts/cluster.sh)
      */
     public static LocalCluster start(Path repo, Path dir, String classpath, int workers, int cores, String memory) {
+        return start(repo, dir, classpath, workers, cores, memory, null);
+    }
+
+    /**
+     * As {@link #start(Path, Path, String, int, int, String)}, with the workers and their executors run
+     * as the unprivileged user {@code user} (null: this process's user), each with a home and work
+     * directory of its own and a SPARK_HOME of copied jars ({@code cluster.sh --user}): executors that
+     * share no file system with the driver. Needs root.
+     */
+    public static LocalCluster start(Path repo, Path dir, String classpath, int workers, int cores, String memory,
+                                     String user) {
         Path script = repo.resolve("scripts/cluster.sh");
         if (!Files.isRegularFile(script)) {
             throw new IllegalArgumentException("cluster script not found: " + script + " (is dk.repo the repository?)");
@@ -47,9 +58,13 @@ public final class LocalCluster implements AutoCloseable {
             int port = freePort();
             int webui = freePorts(workers + 1);
             try {
-                run(script, 300, "start", "--workers", String.valueOf(workers), "--cores", String.valueOf(cores),
-                        "--memory", memory, "--port", String.valueOf(port), "--webui-port", String.valueOf(webui),
-                        "--classpath", cp.toString(), "--dir", dir.toString());
+                List<String> args = new ArrayList<>(List.of("start", "--workers", String.valueOf(workers), "--cores",
+                        String.valueOf(cores), "--memory", memory, "--port", String.valueOf(port), "--webui-port",
+                        String.valueOf(webui), "--classpath", cp.toString(), "--dir", dir.toString()));
+                if (user != null) {
+                    args.addAll(List.of("--user", user));
+                }
+                run(script, 300, args.toArray(new String[0]));
             } catch (RuntimeException e) {
                 // a start that failed or timed out half-way may have left a master or workers running
                 try {
@@ -97,7 +112,7 @@ public final class LocalCluster implements AutoCloseable {
     /** The last {@code lines} lines of every executor's stderr, for a failure message. */
     public String executorLogTails(int lines) {
         StringBuilder sb = new StringBuilder();
-        try (var files = Files.walk(dir.resolve("work"))) {
+        try (var files = Files.walk(dir)) {
             for (Path f : files.filter(p -> p.getFileName().toString().equals("stderr")).sorted().toList()) {
                 List<String> all = Files.readAllLines(f, StandardCharsets.UTF_8);
                 sb.append("\n--- ").append(dir.relativize(f)).append('\n')

@@ -19,6 +19,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The in-process engine: a fixed pool of {@code workers} threads in this JVM, each an "executor"
@@ -57,7 +59,8 @@ public final class LocalEngine implements Engine {
     }
 
     @Override
-    public <R extends Serializable> List<R> runAll(String stage, List<? extends Task<R>> tasks) {
+    public <R extends Serializable> List<R> runAll(String stage, List<? extends Task<R>> tasks,
+                                                   Consumer<? super R> onEach) {
         ExecutorCompletionService<TaskOutcome<R>> done = new ExecutorCompletionService<>(pool);
         List<Future<TaskOutcome<R>>> futures = new ArrayList<>();
         for (int i = 0; i < tasks.size(); i++) {
@@ -72,8 +75,13 @@ public final class LocalEngine implements Engine {
         List<TaskOutcome<R>> outcomes = new ArrayList<>();
         try {
             for (int i = 0; i < tasks.size(); i++) {
-                outcomes.add(done.take().get());
+                TaskOutcome<R> o = done.take().get();
+                outcomes.add(o);
+                onEach.accept(o.result());
             }
+        } catch (RuntimeException e) {
+            futures.forEach(f -> f.cancel(true));
+            throw e;
         } catch (InterruptedException e) {
             futures.forEach(f -> f.cancel(true));
             Thread.currentThread().interrupt();
@@ -92,6 +100,44 @@ public final class LocalEngine implements Engine {
         List<R> results = new ArrayList<>();
         outcomes.forEach(o -> results.add(o.result()));
         return results;
+    }
+
+    /** In this JVM the handle holds the supplier: a task that never asks for the bytes never makes them. */
+    @Override
+    public SharedBytes share(String name, Supplier<byte[]> bytes) {
+        return new InProcess(name, bytes);
+    }
+
+    /** Bytes made on first use, once; serialised (never by this engine) as the bytes themselves. */
+    static final class InProcess implements SharedBytes {
+        private static final long serialVersionUID = 1L;
+        private final String name;
+        private transient Supplier<byte[]> supplier;
+        private byte[] bytes;
+
+        InProcess(String name, Supplier<byte[]> supplier) {
+            this.name = name;
+            this.supplier = supplier;
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public synchronized byte[] get() {
+            if (bytes == null) {
+                bytes = supplier.get();
+                supplier = null;
+            }
+            return bytes;
+        }
+
+        private Object writeReplace() {
+            get();
+            return this;
+        }
     }
 
     /** "local-1:3,local-2:2": how many of a stage's tasks each executor ran. */

@@ -14,7 +14,9 @@ import java.nio.file.Path;
  * @param host       the executor's host name
  * @param cores      cores (and BLAS threads) the executor gives one task
  * @param scratchDir a private directory of the executor for temporary files; may vanish afterwards
- * @param runDir     the run directory, on storage that the driver and every executor see
+ * @param runDir     the driver's run directory: tasks ship their outputs back to the driver, which
+ *                   writes them there; an executor that also sees it (in process, or shared storage
+ *                   such as NFS) may keep checkpoints there ({@link #seesRunDir()})
  */
 public record TaskContext(String stage, int taskIndex, int attempt, String executorId, String host, int cores,
                           Path scratchDir, Path runDir) {
@@ -40,6 +42,16 @@ public record TaskContext(String stage, int taskIndex, int attempt, String execu
                     + " cannot read its input " + path.toAbsolutePath() + ": permission denied");
         }
         return path;
+    }
+
+    /**
+     * True when this executor sees the driver's run directory at its path and may write it (in
+     * process, or a cluster on shared storage): then a task may keep its checkpoints there, so that
+     * a rerun on another executor resumes mid-training. Never required: without it checkpoints stay
+     * in {@link #scratchDir()} and a lost task starts over (with the same result).
+     */
+    public boolean seesRunDir() {
+        return Files.isDirectory(runDir) && Files.isWritable(runDir);
     }
 
     /** {@code runDir/relative}; the run directory must exist and be writable from this executor. */

@@ -11,14 +11,13 @@ public record TaskOutcome<R extends Serializable>(int taskIndex, R result, Strin
                                                   double seconds) implements Serializable {
 
     /**
-     * Runs {@code task} in {@code ctx}: the run directory is checked first, and any failure becomes a
+     * Runs {@code task} in {@code ctx}: any failure becomes a
      * {@link TaskFailedException} naming stage, task, executor and the task's own message. Both engines
      * run tasks through here, so a task fails the same way in process and on a cluster.
      */
     public static <R extends Serializable> TaskOutcome<R> run(Task<R> task, TaskContext ctx) {
         long t0 = System.nanoTime();
         try {
-            ctx.requireRunDir();
             R r = task.run(ctx);
             return new TaskOutcome<>(ctx.taskIndex(), r, ctx.executorId(), ctx.host(), ctx.attempt(),
                     (System.nanoTime() - t0) / 1e9);

@@ -8,8 +8,10 @@
  *
  * <p>The paper's specialists "can be trained completely independently" (Hinton et al. 2015, §5):
  * that independence is what lets a stage be a list of tasks. A task is a small serialisable record
- * naming what to do and where its inputs are, never a captured object graph; it writes its large
- * outputs into the shared run directory by atomic rename ({@link
- * darkknowledge.core.engine.TaskContext#writeOutput}) and returns only small results.
+ * naming what to do, never a captured object graph; its large inputs travel through the engine
+ * ({@link darkknowledge.core.engine.Engine#share}: a Spark broadcast) and its outputs come back in its
+ * result, which the driver writes into the run directory as each task finishes: nothing requires a
+ * file system shared by the driver and the executors (where there is one, {@link
+ * darkknowledge.core.engine.TaskContext#seesRunDir} lets a task keep its checkpoints there).
  */
 package darkknowledge.core.engine;
