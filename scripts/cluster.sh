@@ -89,6 +89,14 @@ start() {
   port_open "$PORT" && die "port 127.0.0.1:$PORT is in use by another process; choose --port"
   port_open "$WEBUI" && die "port 127.0.0.1:$WEBUI (master web UI) is in use; choose --webui-port"
   mkdir -p "$DIR/pids" "$DIR/logs" "$DIR/work"
+  if [[ -n "$AS_USER" ]]; then
+    # root writes logs, jars and pid files here and runs the master from it: the directory must be root's
+    # own and writable by nobody else (in /tmp another user could have made it first)
+    local owner mode
+    owner=$(stat -c %u "$DIR") mode=$(stat -c %a "$DIR")
+    [[ "$owner" == 0 && ! -L "$DIR" ]] || die "--user: $DIR must be a directory owned by root (owner uid $owner)"
+    (( (8#$mode & 8#022) == 0 )) || die "--user: $DIR must not be writable by group or others (mode $mode)"
+  fi
   # Workers left from a cluster whose master died would be unreachable once their pid files are replaced.
   for f in "$DIR"/pids/worker-*.pid; do
     if alive "$f"; then kill "$(cat "$f")" 2>/dev/null || true; fi
@@ -184,7 +192,10 @@ stop() {
     fi
     rm -f "$f"
   done
-  for pid in "${kids[@]}"; do kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true; done
+  # a left-over executor only: by now its pid may have been reused by an unrelated process
+  for pid in "${kids[@]}"; do
+    tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -q 'org\.apache\.spark' && kill -KILL "$pid" 2>/dev/null || true
+  done
   echo "cluster: stopped $stopped process(es)"
 }
 

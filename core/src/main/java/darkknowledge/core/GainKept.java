@@ -16,7 +16,10 @@ import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
  * frame classification accuracy achieved by using an ensemble of 10 models is transferred to the
  * distilled model". Per run, on the test set,
  * {@code share = 100 · (E_single − E_student) / (E_single − E_ensemble)}, where {@code E_single} is
- * the members' mean test errors. Over runs: the mean of the runs' shares.
+ * the members' mean test errors. Over runs, the table's figure is the mean of the runs' shares; the
+ * intervals' resampled figure is the pooled share,
+ * {@code 100 · Σ_runs (E_single − E_student) / Σ_runs (E_single − E_ensemble)}, which a run whose
+ * ensemble gained next to nothing on a resample cannot blow up as a ratio of its own would.
  *
  * <p>Two intervals, by what the runs recorded:
  * <ul>
@@ -30,6 +33,9 @@ import org.apache.commons.math3.stat.descriptive.DescriptiveStatistics;
  * {@code mean ± t(0.975, n−1) · sd / √n}: seed-to-seed variance as measured on this one test set
  * only.</li>
  * </ul>
+ * With few seeds the bootstrap understates the seed-to-seed spread (it resamples n runs as if they
+ * were the population, and its percentiles carry no t correction), so the verdict ({@link #of})
+ * takes the wider of the two where both exist.
  */
 public final class GainKept {
     /** Resamples of the bootstrap: the percentiles move by well under a point between seeds of it. */
@@ -95,7 +101,8 @@ public final class GainKept {
     /**
      * The two-level percentile bootstrap of the mean share over {@code runs}, each paired on its test
      * examples (all runs must share one test set); see the class comment. Null when the ensemble's
-     * gain is exactly zero on most resampled test sets (the share is then undefined).
+     * pooled gain is zero or negative on more than 2.5% of the resampled sets: the share's interval
+     * is then unbounded.
      */
     public static Interval pairedBootstrap(List<TestPredictions> runs, String ensemble, String student, int resamples,
                                            long seed) {
@@ -104,38 +111,47 @@ public final class GainKept {
         List<Paired> paired = new ArrayList<>();
         for (TestPredictions p : runs) {
             Check.that(Arrays.equals(p.labels(), runs.getFirst().labels()), "runs",
-                    "must share one test set (labels differ)");
+                    "must share one test set (the labels of run " + (paired.size() + 1) + " of " + runs.size()
+                    + " differ from the first's)");
             paired.add(new Paired(p, ensemble, student));
         }
         int examples = runs.getFirst().labels().length;
         int[] once = new int[examples];
         Arrays.fill(once, 1);
-        double mean = paired.stream().mapToDouble(r -> share(r, once)).average().orElseThrow();
+        double[] all = new double[2];
+        paired.forEach(r -> gains(r, once, all));
+        double mean = all[1] > 0 ? 100.0 * all[0] / all[1] : Double.NaN;
         SplittableRandom rng = new SplittableRandom(seed);
         double[] replicates = new double[resamples];
         int[] weights = new int[examples];
-        int kept = 0;
+        double[] sums = new double[2];
+        int noGain = 0;
         for (int b = 0; b < resamples; b++) {
             Arrays.fill(weights, 0);
             for (int i = 0; i < examples; i++) {
                 weights[rng.nextInt(examples)]++;
             }
-            double sum = 0;
+            sums[0] = 0;
+            sums[1] = 0;
             for (int k = 0; k < paired.size(); k++) {
-                sum += share(paired.get(rng.nextInt(paired.size())), weights);
+                gains(paired.get(rng.nextInt(paired.size())), weights, sums);
             }
-            double r = sum / paired.size();
-            if (Double.isFinite(r)) {
-                replicates[kept++] = r;
+            if (sums[1] <= 0) {
+                noGain++;
+                replicates[b] = Double.NaN;
+            } else {
+                replicates[b] = 100.0 * sums[0] / sums[1];
             }
         }
-        if (kept <= resamples / 2) {
-            return null; // no gain to share on most resampled test sets
+        if (noGain > (1 - LEVEL) / 2 * resamples) {
+            // the ensemble's own gain is not resolved: the share's upper end is unbounded
+            return null;
         }
-        double[] finite = Arrays.copyOf(replicates, kept);
-        Arrays.sort(finite);
-        double lo = finite[(int) Math.floor((1 - LEVEL) / 2 * (kept - 1))];
-        double hi = finite[(int) Math.ceil((1 + LEVEL) / 2 * (kept - 1))];
+        // resamples without a gain would have an unbounded share: they count as the largest
+        double[] sorted = Arrays.stream(replicates).map(r -> Double.isNaN(r) ? Double.POSITIVE_INFINITY : r)
+                .sorted().toArray();
+        double lo = sorted[(int) Math.floor((1 - LEVEL) / 2 * (resamples - 1))];
+        double hi = sorted[(int) Math.ceil((1 + LEVEL) / 2 * (resamples - 1))];
         return new Interval(mean, lo, hi, runs.size(), runs.size() == 1
                 ? "bootstrap over test examples, one seed"
                 : "bootstrap over seeds × test examples");
@@ -143,18 +159,26 @@ public final class GainKept {
 
     /**
      * The interval of the share kept by {@code student} of {@code ensemble}'s gain over the runs in
-     * {@code dirs} (one per seed): the paired bootstrap when every run left its {@link TestPredictions}
-     * with both models, else the t interval over the runs' {@code shares}; null when neither applies.
+     * {@code dirs} (one per seed): the wider of the paired bootstrap and the t interval over the runs'
+     * {@code shares} when every run left its {@link TestPredictions} with both models, else the t
+     * interval alone; null when neither applies (see the class comment).
      */
     public static Interval of(List<Path> dirs, double[] shares, String ensemble, String student) {
         if (dirs.isEmpty()) {
             return null;
         }
+        Interval seeds = overSeeds(shares);
         if (!dirs.stream().allMatch(d -> hasPredictions(d, ensemble, student))) {
-            return overSeeds(shares);
+            return seeds;
         }
-        return pairedBootstrap(dirs.stream().map(d -> TestPredictions.read(d.resolve(TestPredictions.FILE))).toList(),
-                ensemble, student, RESAMPLES, BOOTSTRAP_SEED);
+        Interval boot = pairedBootstrap(dirs.stream().map(d -> TestPredictions.read(d.resolve(TestPredictions.FILE)))
+                .toList(), ensemble, student, RESAMPLES, BOOTSTRAP_SEED);
+        if (boot == null || seeds == null) {
+            return boot;
+        }
+        return seeds.halfWidth() > boot.halfWidth()
+                ? new Interval(seeds.mean(), seeds.lo(), seeds.hi(), seeds.n(), seeds.method() + " (wider than the bootstrap)")
+                : boot;
     }
 
     /** Which interval a table row shows. */
@@ -229,8 +253,15 @@ public final class GainKept {
         }
     }
 
-    /** The share on the test set weighted by {@code weights} (how often each example was drawn). */
+    /** The share on the test set weighted by {@code weights} (how often each example was drawn); NaN without a gain. */
     private static double share(Paired r, int[] weights) {
+        double[] g = new double[2];
+        gains(r, weights, g);
+        return g[1] <= 0 ? Double.NaN : 100.0 * g[0] / g[1];
+    }
+
+    /** Adds to {@code sums} the student's ({@code E_single − E_student}) and the ensemble's gain on the weighted test set. */
+    private static void gains(Paired r, int[] weights, double[] sums) {
         double single = 0;
         double ensemble = 0;
         double student = 0;
@@ -242,7 +273,7 @@ public final class GainKept {
                 student += r.student()[i] ? w : 0;
             }
         }
-        double gain = single - ensemble;
-        return gain == 0 ? Double.NaN : 100.0 * (single - student) / gain;
+        sums[0] += single - student;
+        sums[1] += single - ensemble;
     }
 }

@@ -63,6 +63,19 @@ class GainKeptTest {
     }
 
     @Test
+    void anEnsembleWithoutAResolvedGainGivesNoInterval() {
+        // mean member 50 errors, ensemble 48: a gain of 2 errors, zero or negative on many resampled test sets
+        TestPredictions p = predictions(1000, 50, 49);
+        int[] ensemble = p.labels().clone();
+        for (int i = 200; i < 248; i++) {
+            ensemble[i] = (ensemble[i] + 1) % 10;  // 48 errors where no member errs
+        }
+        TestPredictions weak = new TestPredictions(p.labels(), p.membersWrong(), p.members())
+                .with("ensemble", ensemble).with("student", p.predicted().get("student"));
+        assertNull(GainKept.pairedBootstrap(List.of(weak), "ensemble", "student", 1000, 3));
+    }
+
+    @Test
     void theSeedIntervalIsTheStudentTIntervalOfTheMean() {
         double[] shares = {40, 50, 60, 70};
         GainKept.Interval i = GainKept.overSeeds(shares);
@@ -86,9 +99,16 @@ class GainKeptTest {
         Path b = dir.resolve("b");
         predictions(1000, 50, 20).write(a.resolve(TestPredictions.FILE));
         predictions(1000, 50, 30).write(b.resolve(TestPredictions.FILE));
+        GainKept.Interval boot = GainKept.pairedBootstrap(List.of(TestPredictions.read(a.resolve(TestPredictions.FILE)),
+                TestPredictions.read(b.resolve(TestPredictions.FILE))), "ensemble", "student", GainKept.RESAMPLES,
+                GainKept.BOOTSTRAP_SEED);
+        assertTrue(boot.method().startsWith("bootstrap over seeds"), boot.method());
+        assertEquals(50.0, boot.mean(), 1e-12);  // pooled: (30 + 20) / (50 + 50)
+        // two seeds 20 points apart: t(0.975, 1) = 12.7 makes the seed interval the wider, and the verdict's
         GainKept.Interval both = GainKept.of(List.of(a, b), new double[] {60, 40}, "ensemble", "student");
-        assertTrue(both.method().startsWith("bootstrap over seeds"), both.method());
-        assertEquals(50.0, both.mean(), 1e-12);
+        GainKept.Interval seeds = GainKept.overSeeds(new double[] {60, 40});
+        assertEquals(Math.max(boot.halfWidth(), seeds.halfWidth()), both.halfWidth(), 1e-12);
+        assertTrue(both.method().startsWith("t over seeds"), both.method());
         GainKept.Interval older = GainKept.of(List.of(a, dir.resolve("old")), new double[] {60, 40}, "ensemble",
                 "student");
         assertTrue(older.method().startsWith("t over seeds"), older.method());

@@ -142,6 +142,12 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
     /** The experiment's configuration; defaults are the full-scale setting. */
     public record Config(RunConfig run, DataConfig data, MlpConfig member, MlpConfig student, DistillConfig distill,
                          Ensemble ensemble, Sweep sweep) {
+        public Config {
+            // the sweep chooses on validation errors: without a validation split every grid point reads the same
+            darkknowledge.core.Check.that(!sweep.enabled() || data.validationSize() > 0, "sweep.temperatures",
+                    "a sweep chooses T and the hard weight on validation errors, so it needs data.validationSize > 0 "
+                    + "(got " + data.validationSize() + ")");
+        }
     }
 
     @Override
@@ -255,7 +261,8 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
             result.put(n.student() + ".hard_weight", Double.toString(distill.hardWeight()));
             result.put(n.ensemble() + ".test_errors", Integer.toString(ensembleErrors));
             result.put(n.student() + ".test_errors", Integer.toString(studentErrors));
-            result.put(n.student() + ".gain_kept_pct", single == ensembleErrors ? "NaN"
+            // no share of a gain the ensemble did not make (equal or more errors than its members)
+            result.put(n.student() + ".gain_kept_pct", single <= ensembleErrors ? "NaN"
                     : Models.fmt(100.0 * (single - studentErrors) / (single - ensembleErrors)));
             predictions = predictions.with(n.ensemble(), ensemblePredicted).with(n.student(), studentPredicted);
         }
