@@ -49,7 +49,9 @@ class SubmitClusterTest {
             "--add-opens=java.base/java.nio=ALL-UNNAMED", "--add-opens=java.base/java.util=ALL-UNNAMED",
             "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
             "--sun-misc-unsafe-memory-access=allow", "--add-modules=jdk.incubator.vector", "-Djava.awt.headless=true",
-            "-Dorg.bytedeco.openblas.load=mkl_rt");
+            "-Dorg.bytedeco.openblas.load=mkl_rt",
+            // ND4J's arrays live off the heap: without JavaCPP's caps (as ./dk sets them) a driver's RSS grows unbounded
+            "-Dorg.bytedeco.javacpp.maxbytes=4G", "-Dorg.bytedeco.javacpp.maxphysicalbytes=8G");
 
     private static Path jar() {
         Path jar = Provenance.repoDir().resolve("submit/target/dark-knowledge-submit.jar");
@@ -75,14 +77,15 @@ class SubmitClusterTest {
             throw new IllegalStateException("cannot isolate the workers: " + why);
         }
         WorkerUser.ensure();
-        Path jar = jar();
         String spark = stockSpark();
         Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
+        // submitted from a directory the workers cannot read: they get the jar from the driver (or over HTTP)
+        Path jar = Files.copy(jar(), Files.createDirectories(root.resolve("app")).resolve("dark-knowledge-submit.jar"));
         DataStore data = new DataStore(DataStore.defaultCacheDir());
         Path clusterDir = WorkerUser.clusterDir("submit");
         try (LocalCluster cluster = LocalCluster.start(Provenance.repoDir(), clusterDir, spark, 2, 1, "2g",
                 WorkerUser.NAME)) {
-            for (Path p : List.of(root, data.cacheDir(), Path.of(System.getProperty("user.home")), jar.getParent())) {
+            for (Path p : List.of(root, data.cacheDir(), Path.of(System.getProperty("user.home")))) {
                 assertFalse(WorkerUser.canSee(p.resolve(".")), WorkerUser.NAME + " can see " + p);
             }
             try {
