@@ -37,7 +37,9 @@ class SharedNothingClusterTest {
         Assumptions.assumeTrue(why == null, () -> "not run: " + why);
         WorkerUser.ensure();
         Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
-        DataStore data = new DataStore(DataStore.defaultCacheDir());
+        // a data cache of the test's own, inside the 0700 directory: whatever DK_DATA_DIR the driver's user set
+        // (a directory under /tmp, say), the worker cannot read this one (the synthetic classes need no files)
+        DataStore data = new DataStore(root.resolve("data"));
         // the cluster starts (JVMs, copied jars) while the in-process run trains
         CompletableFuture<LocalCluster> starting = CompletableFuture.supplyAsync(() -> LocalCluster.start(
                 Provenance.repoDir(), WorkerUser.clusterDir("twin"), System.getProperty("java.class.path"), 1, 1, "1g",
