@@ -1,6 +1,5 @@
 package darkknowledge.kernels;
 
-import darkknowledge.core.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -11,9 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.net.URL;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * Intel's OpenMP runtime ({@code libiomp5}) made global before ND4J multiplies through MKL 2025.
@@ -127,17 +124,7 @@ public final class IntelOpenMp {
             try (InputStream in = url.openStream()) {
                 bytes = in.readAllBytes();
             }
-            String hash = Sha256.of(bytes).substring(0, 16);
-            Path dir = Path.of(System.getProperty("java.io.tmpdir"),
-                    "dk-native-" + System.getProperty("user.name", "user") + "-" + hash);
-            Path file = dir.resolve("libiomp5.so");
-            if (!Files.isRegularFile(file) || !java.util.Arrays.equals(Files.readAllBytes(file), bytes)) {
-                Files.createDirectories(dir);
-                Path tmp = Files.createTempFile(dir, "libiomp5", ".tmp");
-                Files.write(tmp, bytes);
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            }
-            return file;
+            return NativeLibraries.written(bytes, "native", "libiomp5.so");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot extract " + url + " to load it", e);
         }

@@ -123,20 +123,30 @@ public final class NativeLibraries {
             if (in == null) {
                 return jar;
             }
-            byte[] bytes = in.readAllBytes();
-            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "dk-packed-" + System.getProperty("user.name", "user")
-                    + "-" + Sha256.of(bytes).substring(0, 16));
-            Path file = dir.resolve(jar.getFileName().toString());
-            if (!Files.isRegularFile(file) || Files.size(file) != bytes.length) {
-                Files.createDirectories(dir);
-                Path tmp = Files.createTempFile(dir, "packed", ".tmp");
-                Files.write(tmp, bytes);
-                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            }
-            return file;
+            return written(in.readAllBytes(), "packed", jar.getFileName().toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot copy " + resource + " out of the application jar", e);
         }
+    }
+
+    /**
+     * {@code bytes} as the file {@code name} in a directory of the temporary folder named by
+     * {@code kind}, the user and the bytes' hash, written (atomically) unless a file there already
+     * holds exactly these bytes: a file planted or left half-written under that name is replaced,
+     * never loaded.
+     */
+    static Path written(byte[] bytes, String kind, String name) throws IOException {
+        Path dir = Path.of(System.getProperty("java.io.tmpdir"), "dk-" + kind + "-" + System.getProperty("user.name", "user")
+                + "-" + Sha256.of(bytes).substring(0, 16));
+        Path file = dir.resolve(name);
+        if (!Files.isRegularFile(file) || Files.size(file) != bytes.length
+                || !java.util.Arrays.equals(Files.readAllBytes(file), bytes)) {
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, name, ".tmp");
+            Files.write(tmp, bytes);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+        return file;
     }
 
     /**
