@@ -168,11 +168,10 @@ public final class GainKept {
             return null;
         }
         Interval seeds = overSeeds(shares);
-        if (!dirs.stream().allMatch(d -> hasPredictions(d, ensemble, student))) {
+        if (!allHavePredictions(dirs, ensemble, student)) {
             return seeds;
         }
-        Interval boot = pairedBootstrap(dirs.stream().map(d -> TestPredictions.read(d.resolve(TestPredictions.FILE)))
-                .toList(), ensemble, student, RESAMPLES, BOOTSTRAP_SEED);
+        Interval boot = bootstrap(dirs, ensemble, student);
         if (boot == null || seeds == null) {
             return boot;
         }
@@ -202,9 +201,7 @@ public final class GainKept {
             Interval i = null;
             if (!s.dirs().isEmpty()) {
                 i = method == Method.SEEDS ? overSeeds(s.values())
-                        : s.dirs().stream().allMatch(d -> hasPredictions(d, ensemble, student))
-                        ? pairedBootstrap(s.dirs().stream().map(d -> TestPredictions.read(d.resolve(TestPredictions.FILE)))
-                                .toList(), ensemble, student, RESAMPLES, BOOTSTRAP_SEED) : null;
+                        : allHavePredictions(s.dirs(), ensemble, student) ? bootstrap(s.dirs(), ensemble, student) : null;
             }
             return i == null ? "–" : i.text(1) + " (±" + String.format(Locale.ROOT, "%.1f", i.halfWidth()) + ")";
         }
@@ -228,6 +225,16 @@ public final class GainKept {
             }
             return new Shares(dirs, shares.stream().mapToDouble(Double::doubleValue).toArray());
         }
+    }
+
+    /** {@link #pairedBootstrap} over the predictions the runs in {@code dirs} recorded, with the tables' resamples and seed. */
+    private static Interval bootstrap(List<Path> dirs, String ensemble, String student) {
+        return pairedBootstrap(dirs.stream().map(d -> TestPredictions.read(d.resolve(TestPredictions.FILE))).toList(),
+                ensemble, student, RESAMPLES, BOOTSTRAP_SEED);
+    }
+
+    private static boolean allHavePredictions(List<Path> dirs, String ensemble, String student) {
+        return dirs.stream().allMatch(d -> hasPredictions(d, ensemble, student));
     }
 
     private static boolean hasPredictions(Path dir, String ensemble, String student) {

@@ -107,8 +107,6 @@ public class ReluDense extends DenseLayer {
         private MemorySegment xs;
         private MemorySegment ws;
         private INDArray productsInput;
-        /** True while {@link #activate} asks {@link #preOutputWithPreNorm} for {@code x W} alone (it adds b with the ReLU). */
-        private boolean biasWithRelu;
 
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
@@ -141,6 +139,12 @@ public class ReluDense extends DenseLayer {
         @Override
         protected Pair<INDArray, INDArray> preOutputWithPreNorm(boolean training, boolean forBackprop,
                 LayerWorkspaceMgr workspaceMgr) {
+            return preOutput(training, forBackprop, workspaceMgr, true);
+        }
+
+        /** {@link #preOutputWithPreNorm}; without {@code + b} on the direct path unless {@code addBias} ({@link #activate} adds it with the ReLU). */
+        private Pair<INDArray, INDArray> preOutput(boolean training, boolean forBackprop, LayerWorkspaceMgr workspaceMgr,
+                boolean addBias) {
             productsInput = null;
             boolean bf16 = bf16();
             if (!fastPathApplies() || !bf16 && !Gemm.available()) {
@@ -178,7 +182,7 @@ public class ReluDense extends DenseLayer {
             INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, new long[] {rows, nOut}, 'c');
             // Row-major: z (rows×nIn · nIn×nOut) = x · W, W stored column-major = Wᵀ row-major (nOut×nIn).
             gemm(false, true, rows, nOut, nIn, xs, nIn, ws, nIn, FusedAdam.segment(z, 4), nOut);
-            if (!biasWithRelu) {
+            if (addBias) {
                 z.addiRowVector(b);
             }
             return new Pair<>(z, z);
@@ -203,13 +207,7 @@ public class ReluDense extends DenseLayer {
         @Override
         public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
             if (fastPathApplies()) {
-                INDArray z;
-                biasWithRelu = true;
-                try {
-                    z = preOutput(training, workspaceMgr);
-                } finally {
-                    biasWithRelu = false;
-                }
+                INDArray z = preOutput(training, false, workspaceMgr, false).getFirst();
                 if (productsInput != null && productsInput == input) {
                     INDArray b = getParamWithNoise(DefaultParamInitializer.BIAS_KEY, training, workspaceMgr);
                     INDArray bias = FusedAdam.contiguous(b) ? b : b.dup('c');
