@@ -14,8 +14,8 @@ import java.util.Map;
  * What an ensemble-distillation run predicted on each test example, written beside its result as
  * {@value #FILE}: the true label, how many of the ensemble's members got the example wrong, and the
  * class each named model (an ensemble, a student) predicted. It lets the share of the ensemble's gain
- * be re-measured on resampled test sets, paired across the members, the ensemble and the student
- * ({@link GainKept}).
+ * be taken apart by test example, paired across the members, the ensemble and the student: the test
+ * set's sampling variance of the share, and its bootstrap ({@link GainKept}).
  *
  * @param labels       true class of each test example
  * @param membersWrong number of members wrong on each example
