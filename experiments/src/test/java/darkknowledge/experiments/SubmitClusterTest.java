@@ -107,8 +107,13 @@ class SubmitClusterTest {
                 // a worker SIGKILLed while its executor trains: its task reruns on the other worker
                 List<String> longer = List.of("specialists.epochs=8");
                 Runner.Outcome straight = run(SYNTHETIC, root.resolve("d"), data, longer);
-                compare(straight, submitClientKillingAWorker(cluster, spark, jar, root.resolve("submit-d"), longer),
+                Path killed = submitClientKillingAWorker(cluster, spark, jar, root.resolve("submit-d"), clusterDir, longer);
+                compare(straight, killed,
                         List.of("ensemble.test_accuracy", "generalist.test_accuracy", "ensemble.relative_gain_pct"), true);
+                String reruns = RunRecord.readProperties(killed.resolve(RunRecord.PROVENANCE))
+                        .get("engine.stage.specialists.reruns");
+                assertTrue(reruns != null && Integer.parseInt(reruns) >= 1,
+                        "the task lost with worker 1 was not rerun: engine.stage.specialists.reruns=" + reruns);
             } catch (AssertionError | RuntimeException e) {
                 throw new AssertionError(e.getMessage() + "\nexecutors' logs:" + cluster.executorLogTails(30), e);
             }
@@ -174,31 +179,83 @@ class SubmitClusterTest {
         return onlyRun(runs);
     }
 
+    /**
+     * Submits a run and SIGKILLs worker 1 (and its executor) while that executor is training a
+     * specialist: once that specialist's first-epoch checkpoint is in the executor's scratch space
+     * and its done record is not in the run yet, so the task is certainly lost and must be rerun on
+     * the other worker (a kill at an arbitrary moment, such as when the first done record appears,
+     * could fall between two of that executor's tasks).
+     */
     private static Path submitClientKillingAWorker(LocalCluster cluster, String spark, Path jar, Path runs,
-                                                   List<String> sets) throws Exception {
+                                                   Path clusterDir, List<String> sets) throws Exception {
         Path log = runs.resolveSibling("submit-d.log");
+        Path work = clusterDir.resolve("workers/worker-1/work");
+        List<Path> earlierApps = applications(work);
         try (ChildProcess.Running driver = submit(spark, runArgs(cluster.masterUrl(), "client", jar.toString(),
                 "specialists-synthetic", runs.toString(), sets)).logTo(log).start()) {
             long deadline = System.nanoTime() + RUN.toNanos();
-            while (firstDoneRecord(runs) == null) {
-                assertTrue(driver.isAlive(), "the driver ended before any specialist was done:\n" + Files.readString(log));
-                assertTrue(System.nanoTime() < deadline, "no specialist done within " + RUN);
-                Thread.sleep(100);
+            while (specialistInFirstEpochs(work, earlierApps, runs) == null) {
+                assertTrue(driver.isAlive(), "the driver ended before worker 1 trained a specialist:\n" + Files.readString(log));
+                assertTrue(System.nanoTime() < deadline, "worker 1 trained no specialist within " + RUN);
+                Thread.sleep(10);
             }
             cluster.killWorker(1);
             assertEquals(0, driver.await(RUN), "the run did not survive the lost worker:\n" + Files.readString(log));
         }
-        Path run = onlyRun(runs);
-        return run;
+        return onlyRun(runs);
     }
 
-    private static Path firstDoneRecord(Path runs) throws Exception {
+    /** The worker's application directories (its executors' working directories are inside). */
+    private static List<Path> applications(Path work) throws Exception {
+        if (!Files.isDirectory(work)) {
+            return List.of();
+        }
+        try (Stream<Path> apps = Files.list(work)) {
+            return apps.filter(a -> a.getFileName().toString().startsWith("app-")).toList();
+        }
+    }
+
+    /**
+     * A specialist that an executor of a new application under {@code work} has trained one epoch of
+     * (its checkpoint in the executor's scratch space; at least one more epoch follows) and whose done
+     * record is not in the run under {@code runs} yet; null if none. Files come and go while we look:
+     * a vanished one is none.
+     */
+    private static String specialistInFirstEpochs(Path work, List<Path> earlierApps, Path runs) throws Exception {
+        for (Path app : applications(work)) {
+            if (earlierApps.contains(app)) {
+                continue;
+            }
+            List<Path> states;
+            try (Stream<Path> files = Files.walk(app)) {
+                states = files.filter(f -> f.getFileName().toString().endsWith(".ckpt.properties")).toList();
+            } catch (java.io.UncheckedIOException | java.io.IOException e) {
+                continue;
+            }
+            for (Path state : states) {
+                String model = state.getFileName().toString().replace(".ckpt.properties", "");
+                java.util.Properties p = new java.util.Properties();
+                try (var in = Files.newInputStream(state)) {
+                    p.load(in);
+                } catch (java.io.IOException e) {
+                    continue;
+                }
+                if ("1".equals(p.getProperty("epochs_done")) && !done(runs, model)) {
+                    return model;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean done(Path runs, String model) throws Exception {
         if (!Files.isDirectory(runs)) {
-            return null;
+            return false;
         }
         try (Stream<Path> files = Files.walk(runs)) {
-            return files.filter(f -> f.getFileName().toString().endsWith(".done.properties")
-                    && f.getFileName().toString().startsWith("specialist")).findFirst().orElse(null);
+            return files.anyMatch(f -> f.getFileName().toString().equals(model + ".done.properties"));
+        } catch (java.io.UncheckedIOException e) {
+            return true;  // a file vanished while we walked: look again rather than kill now
         }
     }
 
