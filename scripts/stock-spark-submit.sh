@@ -13,9 +13,15 @@ set -euo pipefail
   || { echo "error: SPARK_HOME must be a directory with a RELEASE file and jars/ (got '${SPARK_HOME:-}')" >&2; exit 2; }
 export SPARK_SCALA_VERSION="${SPARK_SCALA_VERSION:-2.13}"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-cmd=()
-while IFS= read -r -d '' arg; do cmd+=("$arg"); done \
-  < <("$JAVA" -Xmx128m -cp "$SPARK_HOME/jars/*" org.apache.spark.launcher.Main org.apache.spark.deploy.SparkSubmit "$@"; printf '%d\0' $?)
+# The launcher prints lines for the user, then a NUL and a newline, then the command with NUL after
+# each argument; spark-class appends the launcher's exit code.
+cmd=() delim=$'\n' started=false
+while IFS= read -d "$delim" -r arg; do
+  if $started; then cmd+=("$arg")
+  elif [[ -z "$arg" ]]; then delim='' started=true   # the NUL line (bash reads NUL as nothing)
+  else echo "$arg"; fi
+done < <("$JAVA" -Xmx128m -cp "$SPARK_HOME/jars/*" org.apache.spark.launcher.Main org.apache.spark.deploy.SparkSubmit "$@"; printf '%d\0' $?)
+(( ${#cmd[@]} > 0 )) || { echo "error: Spark's launcher printed no command" >&2; exit 1; }
 status="${cmd[${#cmd[@]}-1]}"
 (( status == 0 )) || exit "$status"
 unset 'cmd[${#cmd[@]}-1]'
