@@ -50,7 +50,8 @@ class SubmitClusterTest {
             "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
             "--sun-misc-unsafe-memory-access=allow", "--add-modules=jdk.incubator.vector", "-Djava.awt.headless=true",
             "-Dorg.bytedeco.openblas.load=mkl_rt",
-            // ND4J's arrays live off the heap: without JavaCPP's caps (as ./dk sets them) a driver's RSS grows unbounded
+            // ND4J's arrays live off the heap: JavaCPP's caps force collections before the kernel has to kill the
+            // driver (unset, the resident cap is four heaps); SparkSubmit started here takes no --driver-* flags
             "-Dorg.bytedeco.javacpp.maxbytes=4G", "-Dorg.bytedeco.javacpp.maxphysicalbytes=8G");
 
     private static Path jar() {
