@@ -260,8 +260,15 @@ class SubmitClusterTest {
         }
     }
 
-    /** Cluster mode: the jar served on 127.0.0.1 (the workers see no file of ours), the run's record in the driver's work directory. */
+    /**
+     * Cluster mode: the jar served on 127.0.0.1 (the workers see no file of ours), the run's record in
+     * the driver's work directory. The cluster's directory is reused between test runs, so only a
+     * driver directory that is new counts; and the driver holds a worker's core until it exits, so
+     * this returns once the worker says it has (the next submission would find no free core).
+     */
     private static Path submitCluster(LocalCluster cluster, String spark, Path jar, Path clusterDir) throws Exception {
+        Path workers = clusterDir.resolve("workers");
+        List<Path> earlier = drivers(workers);
         HttpServer server = SimpleFileServer.createFileServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 jar.getParent().toAbsolutePath(), SimpleFileServer.OutputLevel.NONE);
         server.start();
@@ -279,9 +286,20 @@ class SubmitClusterTest {
             assertEquals(0, r.exitCode(), "spark-submit --deploy-mode cluster failed:\n" + ChildProcess.tail(r.output()));
             long deadline = System.nanoTime() + RUN.toNanos();
             Path result;
-            while ((result = find(clusterDir.resolve("workers"), RunRecord.RESULT)) == null) {
+            while ((result = find(workers, earlier, RunRecord.RESULT)) == null) {
                 assertTrue(System.nanoTime() < deadline, "no result.properties from the cluster-mode driver within " + RUN
-                        + "; its log: " + driverLog(clusterDir));
+                        + "; its log: " + driverLog(workers, earlier));
+                TimeUnit.SECONDS.sleep(1);
+            }
+            Path driver = result;
+            while (!driver.getFileName().toString().startsWith("driver-")) {
+                driver = driver.getParent();
+            }
+            // the worker's "Driver <id> exited successfully" (or "exited with failure", "was killed by user")
+            String exited = "Driver " + driver.getFileName() + " ";
+            while (!workerLogsSay(clusterDir, exited)) {
+                assertTrue(System.nanoTime() < deadline, "the cluster-mode driver " + driver.getFileName()
+                        + " wrote its result but did not exit within " + RUN + "; its log: " + driverLog(workers, earlier));
                 TimeUnit.SECONDS.sleep(1);
             }
             return result.getParent();
@@ -290,18 +308,47 @@ class SubmitClusterTest {
         }
     }
 
-    private static Path find(Path dir, String name) throws Exception {
-        if (!Files.isDirectory(dir)) {
-            return null;
+    /** The drivers' directories ({@code workers/worker-N/work/driver-...}) there are now. */
+    private static List<Path> drivers(Path workers) throws Exception {
+        if (!Files.isDirectory(workers)) {
+            return List.of();
         }
-        try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(f -> f.getFileName().toString().equals(name) && f.toString().contains("/driver-"))
-                    .findFirst().orElse(null);
+        try (Stream<Path> dirs = Files.walk(workers, 3)) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith("driver-")).toList();
         }
     }
 
-    private static String driverLog(Path clusterDir) throws Exception {
-        Path log = find(clusterDir.resolve("workers"), "stderr");
+    /** A file {@code name} inside a driver's directory that is not one of {@code earlier}; null if none yet. */
+    private static Path find(Path workers, List<Path> earlier, String name) throws Exception {
+        for (Path driver : drivers(workers)) {
+            if (earlier.contains(driver)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.walk(driver)) {
+                Path found = files.filter(f -> f.getFileName().toString().equals(name)).findFirst().orElse(null);
+                if (found != null) {
+                    return found;
+                }
+            } catch (java.io.UncheckedIOException e) {
+                // a file vanished while we walked: look again later
+            }
+        }
+        return null;
+    }
+
+    private static boolean workerLogsSay(Path clusterDir, String text) throws Exception {
+        try (Stream<Path> logs = Files.list(clusterDir.resolve("logs"))) {
+            for (Path log : logs.filter(l -> l.getFileName().toString().startsWith("worker-")).toList()) {
+                if (new String(Files.readAllBytes(log), java.nio.charset.StandardCharsets.ISO_8859_1).contains(text)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static String driverLog(Path workers, List<Path> earlier) throws Exception {
+        Path log = find(workers, earlier, "stderr");
         return log == null ? "(none)" : ChildProcess.tail(Files.readString(log));
     }
 
