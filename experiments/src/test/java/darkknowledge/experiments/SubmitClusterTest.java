@@ -50,7 +50,8 @@ class SubmitClusterTest {
             "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED",
             "--sun-misc-unsafe-memory-access=allow", "--add-modules=jdk.incubator.vector", "-Djava.awt.headless=true",
             "-Dorg.bytedeco.openblas.load=mkl_rt",
-            // ND4J's arrays live off the heap: without JavaCPP's caps (as ./dk sets them) a driver's RSS grows unbounded
+            // ND4J's arrays live off the heap: JavaCPP's caps force collections before the kernel has to kill the
+            // driver (unset, the resident cap is four heaps); SparkSubmit started here takes no --driver-* flags
             "-Dorg.bytedeco.javacpp.maxbytes=4G", "-Dorg.bytedeco.javacpp.maxphysicalbytes=8G");
 
     private static Path jar() {
@@ -107,8 +108,13 @@ class SubmitClusterTest {
                 // a worker SIGKILLed while its executor trains: its task reruns on the other worker
                 List<String> longer = List.of("specialists.epochs=8");
                 Runner.Outcome straight = run(SYNTHETIC, root.resolve("d"), data, longer);
-                compare(straight, submitClientKillingAWorker(cluster, spark, jar, root.resolve("submit-d"), longer),
+                Path killed = submitClientKillingAWorker(cluster, spark, jar, root.resolve("submit-d"), clusterDir, longer);
+                compare(straight, killed,
                         List.of("ensemble.test_accuracy", "generalist.test_accuracy", "ensemble.relative_gain_pct"), true);
+                String reruns = RunRecord.readProperties(killed.resolve(RunRecord.PROVENANCE))
+                        .get("engine.stage.specialists.reruns");
+                assertTrue(reruns != null && Integer.parseInt(reruns) >= 1,
+                        "the task lost with worker 1 was not rerun: engine.stage.specialists.reruns=" + reruns);
             } catch (AssertionError | RuntimeException e) {
                 throw new AssertionError(e.getMessage() + "\nexecutors' logs:" + cluster.executorLogTails(30), e);
             }
@@ -174,36 +180,95 @@ class SubmitClusterTest {
         return onlyRun(runs);
     }
 
+    /**
+     * Submits a run and SIGKILLs worker 1 (and its executor) while that executor is training a
+     * specialist: once that specialist's first-epoch checkpoint is in the executor's scratch space
+     * and its done record is not in the run yet, so the task is certainly lost and must be rerun on
+     * the other worker (a kill at an arbitrary moment, such as when the first done record appears,
+     * could fall between two of that executor's tasks).
+     */
     private static Path submitClientKillingAWorker(LocalCluster cluster, String spark, Path jar, Path runs,
-                                                   List<String> sets) throws Exception {
+                                                   Path clusterDir, List<String> sets) throws Exception {
         Path log = runs.resolveSibling("submit-d.log");
+        Path work = clusterDir.resolve("workers/worker-1/work");
+        List<Path> earlierApps = applications(work);
         try (ChildProcess.Running driver = submit(spark, runArgs(cluster.masterUrl(), "client", jar.toString(),
                 "specialists-synthetic", runs.toString(), sets)).logTo(log).start()) {
             long deadline = System.nanoTime() + RUN.toNanos();
-            while (firstDoneRecord(runs) == null) {
-                assertTrue(driver.isAlive(), "the driver ended before any specialist was done:\n" + Files.readString(log));
-                assertTrue(System.nanoTime() < deadline, "no specialist done within " + RUN);
-                Thread.sleep(100);
+            while (specialistInFirstEpochs(work, earlierApps, runs) == null) {
+                assertTrue(driver.isAlive(), "the driver ended before worker 1 trained a specialist:\n" + Files.readString(log));
+                assertTrue(System.nanoTime() < deadline, "worker 1 trained no specialist within " + RUN);
+                Thread.sleep(10);
             }
             cluster.killWorker(1);
             assertEquals(0, driver.await(RUN), "the run did not survive the lost worker:\n" + Files.readString(log));
         }
-        Path run = onlyRun(runs);
-        return run;
+        return onlyRun(runs);
     }
 
-    private static Path firstDoneRecord(Path runs) throws Exception {
+    /** The worker's application directories (its executors' working directories are inside). */
+    private static List<Path> applications(Path work) throws Exception {
+        if (!Files.isDirectory(work)) {
+            return List.of();
+        }
+        try (Stream<Path> apps = Files.list(work)) {
+            return apps.filter(a -> a.getFileName().toString().startsWith("app-")).toList();
+        }
+    }
+
+    /**
+     * A specialist that an executor of a new application under {@code work} has trained one epoch of
+     * (its checkpoint in the executor's scratch space; at least one more epoch follows) and whose done
+     * record is not in the run under {@code runs} yet; null if none. Files come and go while we look:
+     * a vanished one is none.
+     */
+    private static String specialistInFirstEpochs(Path work, List<Path> earlierApps, Path runs) throws Exception {
+        for (Path app : applications(work)) {
+            if (earlierApps.contains(app)) {
+                continue;
+            }
+            List<Path> states;
+            try (Stream<Path> files = Files.walk(app)) {
+                states = files.filter(f -> f.getFileName().toString().endsWith(".ckpt.properties")).toList();
+            } catch (java.io.UncheckedIOException | java.io.IOException e) {
+                continue;
+            }
+            for (Path state : states) {
+                String model = state.getFileName().toString().replace(".ckpt.properties", "");
+                java.util.Properties p = new java.util.Properties();
+                try (var in = Files.newInputStream(state)) {
+                    p.load(in);
+                } catch (java.io.IOException e) {
+                    continue;
+                }
+                if ("1".equals(p.getProperty("epochs_done")) && !done(runs, model)) {
+                    return model;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static boolean done(Path runs, String model) throws Exception {
         if (!Files.isDirectory(runs)) {
-            return null;
+            return false;
         }
         try (Stream<Path> files = Files.walk(runs)) {
-            return files.filter(f -> f.getFileName().toString().endsWith(".done.properties")
-                    && f.getFileName().toString().startsWith("specialist")).findFirst().orElse(null);
+            return files.anyMatch(f -> f.getFileName().toString().equals(model + ".done.properties"));
+        } catch (java.io.UncheckedIOException e) {
+            return true;  // a file vanished while we walked: look again rather than kill now
         }
     }
 
-    /** Cluster mode: the jar served on 127.0.0.1 (the workers see no file of ours), the run's record in the driver's work directory. */
+    /**
+     * Cluster mode: the jar served on 127.0.0.1 (the workers see no file of ours), the run's record in
+     * the driver's work directory. The cluster's directory is reused between test runs, so only a
+     * driver directory that is new counts; and the driver holds a worker's core until it exits, so
+     * this returns once the worker says it has (the next submission would find no free core).
+     */
     private static Path submitCluster(LocalCluster cluster, String spark, Path jar, Path clusterDir) throws Exception {
+        Path workers = clusterDir.resolve("workers");
+        List<Path> earlier = drivers(workers);
         HttpServer server = SimpleFileServer.createFileServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
                 jar.getParent().toAbsolutePath(), SimpleFileServer.OutputLevel.NONE);
         server.start();
@@ -221,9 +286,20 @@ class SubmitClusterTest {
             assertEquals(0, r.exitCode(), "spark-submit --deploy-mode cluster failed:\n" + ChildProcess.tail(r.output()));
             long deadline = System.nanoTime() + RUN.toNanos();
             Path result;
-            while ((result = find(clusterDir.resolve("workers"), RunRecord.RESULT)) == null) {
+            while ((result = find(workers, earlier, RunRecord.RESULT)) == null) {
                 assertTrue(System.nanoTime() < deadline, "no result.properties from the cluster-mode driver within " + RUN
-                        + "; its log: " + driverLog(clusterDir));
+                        + "; its log: " + driverLog(workers, earlier));
+                TimeUnit.SECONDS.sleep(1);
+            }
+            Path driver = result;
+            while (!driver.getFileName().toString().startsWith("driver-")) {
+                driver = driver.getParent();
+            }
+            // the worker's "Driver <id> exited successfully" (or "exited with failure", "was killed by user")
+            String exited = "Driver " + driver.getFileName() + " ";
+            while (!workerLogsSay(clusterDir, exited)) {
+                assertTrue(System.nanoTime() < deadline, "the cluster-mode driver " + driver.getFileName()
+                        + " wrote its result but did not exit within " + RUN + "; its log: " + driverLog(workers, earlier));
                 TimeUnit.SECONDS.sleep(1);
             }
             return result.getParent();
@@ -232,18 +308,47 @@ class SubmitClusterTest {
         }
     }
 
-    private static Path find(Path dir, String name) throws Exception {
-        if (!Files.isDirectory(dir)) {
-            return null;
+    /** The drivers' directories ({@code workers/worker-N/work/driver-...}) there are now. */
+    private static List<Path> drivers(Path workers) throws Exception {
+        if (!Files.isDirectory(workers)) {
+            return List.of();
         }
-        try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(f -> f.getFileName().toString().equals(name) && f.toString().contains("/driver-"))
-                    .findFirst().orElse(null);
+        try (Stream<Path> dirs = Files.walk(workers, 3)) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith("driver-")).toList();
         }
     }
 
-    private static String driverLog(Path clusterDir) throws Exception {
-        Path log = find(clusterDir.resolve("workers"), "stderr");
+    /** A file {@code name} inside a driver's directory that is not one of {@code earlier}; null if none yet. */
+    private static Path find(Path workers, List<Path> earlier, String name) throws Exception {
+        for (Path driver : drivers(workers)) {
+            if (earlier.contains(driver)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.walk(driver)) {
+                Path found = files.filter(f -> f.getFileName().toString().equals(name)).findFirst().orElse(null);
+                if (found != null) {
+                    return found;
+                }
+            } catch (java.io.UncheckedIOException e) {
+                // a file vanished while we walked: look again later
+            }
+        }
+        return null;
+    }
+
+    private static boolean workerLogsSay(Path clusterDir, String text) throws Exception {
+        try (Stream<Path> logs = Files.list(clusterDir.resolve("logs"))) {
+            for (Path log : logs.filter(l -> l.getFileName().toString().startsWith("worker-")).toList()) {
+                if (new String(Files.readAllBytes(log), java.nio.charset.StandardCharsets.ISO_8859_1).contains(text)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static String driverLog(Path workers, List<Path> earlier) throws Exception {
+        Path log = find(workers, earlier, "stderr");
         return log == null ? "(none)" : ChildProcess.tail(Files.readString(log));
     }
 

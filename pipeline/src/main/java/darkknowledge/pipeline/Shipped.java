@@ -34,8 +34,16 @@ import java.util.zip.InflaterInputStream;
  * arrives: the data against the training split's SHA-256, a model against its parameter hash.
  */
 public final class Shipped {
-    /** Data received or registered in this JVM, by {@link Data#key()}: decoded once per executor, never in process. */
-    private static final Map<String, RunData> DATA = new ConcurrentHashMap<>();
+    /**
+     * The driver's own data, by {@link Data#shipment()}: what its tasks in this JVM use as they are (in
+     * process, Spark local), never encoded. Per shipment, not per content: two runs in one JVM may
+     * ship splits with the same hashes but not the same data (the seen-typeface test set, fresh images).
+     */
+    private static final Map<String, RunData> REGISTERED = new ConcurrentHashMap<>();
+    /** Data decoded on an executor, by {@link Data#key()}: the newest only (an executor serves one stage's tasks). */
+    private static final Map<String, RunData> DECODED = new java.util.HashMap<>();
+    private static final java.util.concurrent.atomic.AtomicLong SHIPMENTS = new java.util.concurrent.atomic.AtomicLong();
+    private static final String JVM = ProcessHandle.current().pid() + "@" + System.nanoTime();
 
     private Shipped() {
     }
@@ -45,24 +53,36 @@ public final class Shipped {
      * tasks receive them.
      *
      * @param trainSha256 the training split's SHA-256 ({@link Dataset#sha256()}), checked on arrival
+     * @param shipment    which call of {@link #data} made it (unique to the driver's JVM)
      * @param bytes       the encoded splits
      */
-    public record Data(String trainSha256, String validationSha256, SharedBytes bytes) implements Serializable {
+    public record Data(String trainSha256, String validationSha256, String testSha256, String shipment,
+                       SharedBytes bytes) implements Serializable {
+        /** The splits' content, as an executor receives it (no seen-typeface set, no fresh images). */
         String key() {
-            return trainSha256 + "/" + validationSha256;
+            return trainSha256 + "/" + validationSha256 + "/" + testSha256;
         }
 
-        /** The run's data in this JVM: the driver's own (in process), one received before, or decoded now. */
+        /** The run's data in this JVM: the driver's own (in process), the one received before, or decoded now. */
         public RunData get(TaskContext ctx) {
-            return DATA.computeIfAbsent(key(), k -> {
-                RunData s = decode(bytes.get());
-                if (!s.train().sha256().equals(trainSha256)) {
-                    throw new TaskInputException("stage " + ctx.stage() + " task " + ctx.taskIndex() + " on "
-                            + ctx.where() + ": the training set received (" + bytes.name() + ") has SHA-256 "
-                            + s.train().sha256() + ", the driver's has " + trainSha256);
+            RunData own = REGISTERED.get(shipment);
+            if (own != null) {
+                return own;
+            }
+            synchronized (DECODED) {  // decoded once, whichever of the executor's cores asks first
+                RunData s = DECODED.get(key());
+                if (s == null) {
+                    s = decode(bytes.get());
+                    if (!s.train().sha256().equals(trainSha256)) {
+                        throw new TaskInputException("stage " + ctx.stage() + " task " + ctx.taskIndex() + " on "
+                                + ctx.where() + ": the training set received (" + bytes.name() + ") has SHA-256 "
+                                + s.train().sha256() + ", the driver's has " + trainSha256);
+                    }
+                    DECODED.clear();
+                    DECODED.put(key(), s);
                 }
                 return s;
-            });
+            }
         }
     }
 
@@ -101,14 +121,21 @@ public final class Shipped {
     public static Data data(Engine engine, RunData s) {
         String train = s.train().sha256();
         String validation = s.hasValidation() ? s.validation().sha256() : "none";
-        Data d = new Data(train, validation, engine.share("data " + train.substring(0, 12), () -> encode(s)));
-        DATA.put(d.key(), s);
+        Data d = new Data(train, validation, s.test().sha256(), JVM + "#" + SHIPMENTS.incrementAndGet(),
+                engine.share("data " + train.substring(0, 12), () -> encode(s)));
+        REGISTERED.put(d.shipment(), s);
         return d;
     }
 
-    /** Drops what this JVM keeps for {@code d} (a long-lived driver runs many stages and experiments). */
+    /**
+     * Drops what this JVM keeps for {@code d} (a long-lived driver runs many stages and experiments);
+     * what the engine keeps for it goes with the engine, or before with {@link Engine#release}.
+     */
     public static void forget(Data d) {
-        DATA.remove(d.key());
+        REGISTERED.remove(d.shipment());
+        synchronized (DECODED) {
+            DECODED.remove(d.key());
+        }
     }
 
     /** Ships the model saved at {@code file} (its bytes, read now) through {@code engine}. */

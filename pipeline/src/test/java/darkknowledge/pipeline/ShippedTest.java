@@ -63,7 +63,8 @@ class ShippedTest {
         TaskContext ctx = executor(root);
         byte[] bytes = Shipped.encode(s);
         String validation = s.validation().sha256();
-        Shipped.Data shipped = new Shipped.Data(s.train().sha256(), validation, new Bytes("data", bytes));
+        Shipped.Data shipped = new Shipped.Data(s.train().sha256(), validation, s.test().sha256(), "elsewhere",
+                new Bytes("data", bytes));
         try {
             RunData got = shipped.get(ctx);
             assertEquals(s.trainX(), got.trainX());
@@ -71,7 +72,8 @@ class ShippedTest {
         } finally {
             Shipped.forget(shipped);
         }
-        Shipped.Data wrong = new Shipped.Data("0".repeat(64), validation, new Bytes("data", bytes));
+        Shipped.Data wrong = new Shipped.Data("0".repeat(64), validation, s.test().sha256(), "elsewhere",
+                new Bytes("data", bytes));
         TaskInputException e = assertThrows(TaskInputException.class, () -> wrong.get(ctx));
         assertTrue(e.getMessage().contains("executor 7 (worker-b)") && e.getMessage().contains("0".repeat(64)),
                 e.getMessage());
@@ -86,6 +88,26 @@ class ShippedTest {
                 assertTrue(s == shipped.get(executor(root)));
             } finally {
                 Shipped.forget(shipped);
+            }
+        }
+    }
+
+    @Test
+    void twoRunsInOneJvmShippingSplitsWithTheSameHashesEachGetTheirOwnData(@TempDir Path root) throws Exception {
+        // same hashes, not the same data: e.g. a seen-typeface test set or fresh images in one run only
+        RunData a = data(root.resolve("a"));
+        RunData b = data(root.resolve("b"));
+        assertEquals(a.train().sha256(), b.train().sha256());
+        try (LocalEngine engine = new LocalEngine(1, root)) {
+            Shipped.Data first = Shipped.data(engine, a);
+            Shipped.Data second = Shipped.data(engine, b);
+            try {
+                assertTrue(a == first.get(executor(root)), "the first run's tasks get the first run's data");
+                Shipped.forget(first);
+                assertTrue(b == second.get(executor(root)), "the second run's, even after the first run forgot its own");
+            } finally {
+                Shipped.forget(first);
+                Shipped.forget(second);
             }
         }
     }

@@ -80,6 +80,8 @@ public final class SparkEngine implements Engine {
     private final JavaSparkContext sc;
     private final Path shipDir;
     private final SortedMap<String, String> stages = new TreeMap<>();
+    /** The ids of the broadcasts {@link #share} made and {@link #release} has not destroyed. */
+    private final java.util.Set<Long> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * Connects to {@code config.master()} and, on a cluster, waits until {@code config.workers()}
@@ -376,7 +378,7 @@ public final class SparkEngine implements Engine {
     /**
      * Broadcasts {@code bytes} (made now, once): each executor fetches them on its first task that
      * asks, from the driver or from executors that have them (Spark's torrent broadcast), and keeps
-     * them for the application's life. Their size and the time to make and broadcast them go into
+     * them until {@link #release} or the application's end. Their size and the time to make and broadcast them go into
      * {@link #describe()} ({@code shared.<name>.bytes}, {@code .seconds}).
      */
     @Override
@@ -384,6 +386,7 @@ public final class SparkEngine implements Engine {
         long t0 = System.nanoTime();
         byte[] b = bytes.get();
         Broadcast<byte[]> broadcast = sc.broadcast(b);
+        live.add(broadcast.id());
         double seconds = (System.nanoTime() - t0) / 1e9;
         String key = "shared." + name.replaceAll("[^A-Za-z0-9_.-]+", "_");
         synchronized (stages) {
@@ -392,6 +395,14 @@ public final class SparkEngine implements Engine {
         }
         LOG.info("broadcast {}: {} bytes in {} s", name, b.length, String.format(java.util.Locale.ROOT, "%.2f", seconds));
         return new Broadcasted(name, broadcast);
+    }
+
+    /** Destroys the broadcast behind {@code shared} (once; a handle of another engine is left alone). */
+    @Override
+    public void release(SharedBytes shared) {
+        if (shared instanceof Broadcasted b && live.remove(b.broadcast().id())) {
+            b.broadcast().destroy();
+        }
     }
 
     /** A broadcast's handle, as the tasks carry it. */

@@ -10,6 +10,7 @@ import darkknowledge.core.engine.Engine;
 import darkknowledge.core.engine.EngineConfig;
 import darkknowledge.core.engine.Engines;
 import darkknowledge.core.engine.LocalEngine;
+import darkknowledge.core.engine.SharedBytes;
 import darkknowledge.core.engine.Task;
 import darkknowledge.core.engine.TaskContext;
 import darkknowledge.core.engine.TaskFailedException;
@@ -69,6 +70,26 @@ class SparkEngineTest {
         assertEquals("2", described.get("executors"));
         assertTrue(described.get("stage.sweep.executors").startsWith("driver@"), described.toString());
         assertEquals("0", described.get("stage.sweep.reruns"));
+    }
+
+    record ReadShared(SharedBytes shared) implements Task<Integer> {
+        @Override
+        public Integer run(TaskContext ctx) {
+            return shared.get().length;
+        }
+    }
+
+    @Test
+    void aReleasedShareIsDestroyedOnceAndNoTaskCanAskForItAgain(@TempDir Path run) {
+        try (Engine e = new SparkEngine(EngineConfig.spark("local[1]", 1), run)) {
+            SharedBytes shared = e.share("three bytes", () -> new byte[3]);
+            assertEquals(List.of(3), e.runAll("read", List.of(new ReadShared(shared))));
+            e.release(shared);
+            e.release(shared);  // a second release is no error
+            RuntimeException gone = assertThrows(RuntimeException.class,
+                    () -> e.runAll("read again", List.of(new ReadShared(shared))));
+            assertTrue(String.valueOf(gone.getMessage()).contains("destroyed"), String.valueOf(gone.getMessage()));
+        }
     }
 
     @Test

@@ -42,6 +42,15 @@ public interface Engine extends AutoCloseable {
     SharedBytes share(String name, Supplier<byte[]> bytes);
 
     /**
+     * Frees what this engine keeps for {@code shared} (on Spark the broadcast's blocks, on the driver
+     * and on every executor that fetched them) once no task will ask for it again; a task that still
+     * does fails. Closing the engine frees everything it shared: only an engine that outlives many
+     * shipments (a bench's repeated runs) needs this. In process: nothing to free.
+     */
+    default void release(SharedBytes shared) {
+    }
+
+    /**
      * What ran the stages, for provenance: {@code kind}, {@code master}, the executors (id, host,
      * cores) and, per stage, which executors ran its tasks. Keys are flat and stable.
      */
