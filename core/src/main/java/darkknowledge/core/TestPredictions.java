@@ -14,8 +14,8 @@ import java.util.Map;
  * What an ensemble-distillation run predicted on each test example, written beside its result as
  * {@value #FILE}: the true label, how many of the ensemble's members got the example wrong, and the
  * class each named model (an ensemble, a student) predicted. It lets the share of the ensemble's gain
- * be re-measured on resampled test sets, paired across the members, the ensemble and the student
- * ({@link GainKept}).
+ * be taken apart by test example, paired across the members, the ensemble and the student: the test
+ * set's sampling variance of the share, and its bootstrap ({@link GainKept}).
  *
  * @param labels       true class of each test example
  * @param membersWrong number of members wrong on each example
@@ -102,7 +102,7 @@ public record TestPredictions(int[] labels, int[] membersWrong, int members, Map
             throw new IllegalArgumentException(file + ": expected a header 'label,members_wrong_of_M,...'");
         }
         String[] header = lines.getFirst().split(",");
-        int members = Integer.parseInt(header[1].substring("members_wrong_of_".length()));
+        int members = integer(file, 1, header[1].substring("members_wrong_of_".length()), "the member count M");
         int n = lines.size() - 1;
         int[] labels = new int[n];
         int[] wrong = new int[n];
@@ -116,16 +116,30 @@ public record TestPredictions(int[] labels, int[] membersWrong, int members, Map
                 throw new IllegalArgumentException(file + " line " + (i + 2) + ": expected " + header.length
                         + " fields, got " + f.length);
             }
-            labels[i] = Integer.parseInt(f[0]);
-            wrong[i] = Integer.parseInt(f[1]);
+            labels[i] = integer(file, i + 2, f[0], header[0]);
+            wrong[i] = integer(file, i + 2, f[1], header[1]);
             for (int k = 2; k < f.length; k++) {
-                models.get(k - 2)[i] = Integer.parseInt(f[k]);
+                models.get(k - 2)[i] = integer(file, i + 2, f[k], header[k]);
             }
         }
         Map<String, int[]> predicted = new LinkedHashMap<>();
         for (int k = 2; k < header.length; k++) {
             predicted.put(header[k], models.get(k - 2));
         }
-        return new TestPredictions(labels, wrong, members, predicted);
+        try {
+            return new TestPredictions(labels, wrong, members, predicted);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code text} as an integer, or an error naming the file, the line and the column it came from. */
+    private static int integer(Path file, int line, String text, String column) {
+        try {
+            return Integer.parseInt(text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(file + " line " + line + ": " + column + " must be an integer, got '"
+                    + text + "'", e);
+        }
     }
 }

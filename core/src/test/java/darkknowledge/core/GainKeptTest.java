@@ -94,24 +94,79 @@ class GainKeptTest {
     }
 
     @Test
-    void runsWithRecordedPredictionsGetTheBootstrapAndOlderRunsTheSeedInterval(@TempDir Path dir) {
+    void theVerdictTakesTheSeedIntervalAndNamesTheOneWithTheTestSetsNoise(@TempDir Path dir) {
         Path a = dir.resolve("a");
         Path b = dir.resolve("b");
         predictions(1000, 50, 20).write(a.resolve(TestPredictions.FILE));
         predictions(1000, 50, 30).write(b.resolve(TestPredictions.FILE));
-        GainKept.Interval boot = GainKept.pairedBootstrap(List.of(TestPredictions.read(a.resolve(TestPredictions.FILE)),
-                TestPredictions.read(b.resolve(TestPredictions.FILE))), "ensemble", "student", GainKept.RESAMPLES,
+        List<TestPredictions> runs = List.of(TestPredictions.read(a.resolve(TestPredictions.FILE)),
+                TestPredictions.read(b.resolve(TestPredictions.FILE)));
+        GainKept.Interval boot = GainKept.pairedBootstrap(runs, "ensemble", "student", GainKept.RESAMPLES,
                 GainKept.BOOTSTRAP_SEED);
         assertTrue(boot.method().startsWith("bootstrap over seeds"), boot.method());
         assertEquals(50.0, boot.mean(), 1e-12);  // pooled: (30 + 20) / (50 + 50)
-        // two seeds 20 points apart: t(0.975, 1) = 12.7 makes the seed interval the wider, and the verdict's
-        GainKept.Interval both = GainKept.of(List.of(a, b), new double[] {60, 40}, "ensemble", "student");
+        GainKept.Interval verdict = GainKept.of(List.of(a, b), new double[] {60, 40}, "ensemble", "student");
         GainKept.Interval seeds = GainKept.overSeeds(new double[] {60, 40});
-        assertEquals(Math.max(boot.halfWidth(), seeds.halfWidth()), both.halfWidth(), 1e-12);
-        assertTrue(both.method().startsWith("t over seeds"), both.method());
+        assertEquals(seeds.lo(), verdict.lo(), 1e-12);
+        assertEquals(seeds.hi(), verdict.hi(), 1e-12);
+        GainKept.Interval wide = GainKept.overSeedsAndTestSet(new double[] {60, 40},
+                GainKept.testSetVariance(runs, "ensemble", "student"));
+        assertTrue(verdict.method().startsWith("t over seeds, this test set; with the test set's sampling noise "
+                + wide.text(1)), verdict.method());
+        // one run: the bootstrap over its test examples; runs without predictions: the seed interval alone
+        GainKept.Interval one = GainKept.of(List.of(a), new double[] {60}, "ensemble", "student");
+        assertEquals("bootstrap over test examples, one seed", one.method());
         GainKept.Interval older = GainKept.of(List.of(a, dir.resolve("old")), new double[] {60, 40}, "ensemble",
                 "student");
-        assertTrue(older.method().startsWith("t over seeds"), older.method());
+        assertEquals(seeds, older);
+    }
+
+    @Test
+    void identicalRunsLeaveTheirWholePerExampleVarianceToTheTestSet() {
+        // mean member 50 errors (every member misses even i < 100), ensemble 0, student the first 20: share 0.6;
+        // z = (m − s) − 0.6·m: −0.6 (10×), −1 (10×), 0.4 (40×), else 0: Σz² = 20, Σz = 0
+        List<TestPredictions> same = List.of(predictions(1000, 50, 20), predictions(1000, 50, 20));
+        double expected = 1e4 * (20.0 / 999) / (1000 * 0.05 * 0.05);
+        assertEquals(expected, GainKept.testSetVariance(same, "ensemble", "student"), 1e-9);
+        assertEquals(1.959963984540054 * Math.sqrt(expected), GainKept.testSetHalfWidth(expected), 1e-9);
+        assertTrue(Double.isNaN(GainKept.testSetVariance(same.subList(0, 1), "ensemble", "student")));
+    }
+
+    @Test
+    void whatDiffersBetweenRunsIsNotTheTestSets() {
+        // the same members and ensemble; the students miss 20 images each, different ones, where no member errs:
+        // the per-example outcomes the runs share are the members' and the ensemble's, not the students' misses
+        TestPredictions base = predictions(1000, 50, 0);
+        List<TestPredictions> runs = new java.util.ArrayList<>();
+        for (int r = 0; r < 4; r++) {
+            int[] student = base.labels().clone();
+            for (int i = 100 + 20 * r; i < 120 + 20 * r; i++) {
+                student[i] = (student[i] + 1) % 10;
+            }
+            runs.add(new TestPredictions(base.labels(), base.membersWrong(), base.members())
+                    .with("ensemble", base.predicted().get("ensemble")).with("student", student));
+        }
+        // share 0.6, z_r = 0.4·m − s_r; over the 1,000 examples (denominator 999): Var(m) = 47.5/999,
+        // Cov(m, s_r) = −1/999, Var(s_r) = 19.6/999, Cov(s_r, s_r') = −0.4/999 for r ≠ r'
+        double shared = GainKept.testSetVariance(runs, "ensemble", "student");
+        double own = GainKept.testSetVariance(List.of(runs.getFirst(), runs.getFirst()), "ensemble", "student");
+        double scale = 1e4 / (1000 * 0.05 * 0.05);
+        assertEquals(scale * (0.16 * 47.5 + 0.4 + 0.4 - 0.4) / 999, shared, 1e-9);
+        assertEquals(scale * (0.16 * 47.5 + 0.8 + 19.6) / 999, own, 1e-9);
+    }
+
+    @Test
+    void theIntervalWithTheTestSetAddsItsVarianceToTheSeeds() {
+        double[] shares = {40, 50, 60, 70};
+        double sd2 = (225 + 25 + 25 + 225) / 3.0;
+        GainKept.Interval i = GainKept.overSeedsAndTestSet(shares, 25);
+        double half = 3.182446305284263 * Math.sqrt(sd2 / 4 + 25);
+        assertEquals(55 - half, i.lo(), 1e-6);
+        assertEquals(55 + half, i.hi(), 1e-6);
+        GainKept.Interval none = GainKept.overSeedsAndTestSet(shares, 0);
+        assertEquals(GainKept.overSeeds(shares).halfWidth(), none.halfWidth(), 1e-9);
+        assertNull(GainKept.overSeedsAndTestSet(new double[] {50}, 25));
+        assertNull(GainKept.overSeedsAndTestSet(shares, Double.NaN));
     }
 
     @Test

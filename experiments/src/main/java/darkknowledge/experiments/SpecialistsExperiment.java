@@ -190,7 +190,70 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
                         + (variant == SpecialistDataset.GLYPHS ? " Two test sets: the " + SEEN_LABEL + " are new images "
                         + "of the training faces (distortions from a seed stream no training or validation image "
                         + "uses: the i.i.d. regime of JFT's test set), the " + UNSEEN_LABEL + " are the held-out "
-                        + "faces (a domain shift); runs made before the seen set existed show \"–\" in its rows." : ""));
+                        + "faces (a domain shift); runs made before the seen set existed show \"–\" in its rows." : ""),
+                variant == SpecialistDataset.GLYPHS ? List.of(new ControlGainRow()) : List.of());
+    }
+
+    /** The convergence criterion: a generalist is converged when the fine-tuned control gains less than this on validation. */
+    static final double CONVERGED_BELOW_POINTS = 1.0;
+
+    /** The label of the glyph table's convergence line ({@link ControlGainRow}). */
+    static final String CONTROL_GAIN_LABEL = "convergence: control's gain over the generalist on validation "
+            + "(points; met if under " + (int) CONVERGED_BELOW_POINTS + " in every run)";
+
+    /**
+     * The evidence that the generalist was trained to its plateau: what the fine-tuned control (the
+     * generalist trained on for the specialists' extra example-passes) gains over it on the validation
+     * split, in points, from each run's {@code control.validation_accuracy} and
+     * {@code generalist.validation_accuracy}; "met" when the gain is under
+     * {@link #CONVERGED_BELOW_POINTS} in every run of the column, else "missed"; "–" for a column whose
+     * runs recorded neither.
+     */
+    record ControlGainRow() implements ResultTables.ColumnRow {
+        @Override
+        public String label() {
+            return CONTROL_GAIN_LABEL;
+        }
+
+        @Override
+        public String paper() {
+            return "–";
+        }
+
+        @Override
+        public String value(List<ResultTables.ColumnRun> runs) {
+            double[] gains = runs.stream().map(r -> controlGain(r.result())).filter(java.util.Objects::nonNull)
+                    .mapToDouble(Double::doubleValue).toArray();
+            if (gains.length == 0) {
+                return "–";
+            }
+            double mean = java.util.Arrays.stream(gains).average().orElseThrow();
+            String text = String.format(Locale.ROOT, "%+.2f", mean);
+            if (gains.length > 1) {
+                double ss = java.util.Arrays.stream(gains).map(g -> (g - mean) * (g - mean)).sum();
+                text += String.format(Locale.ROOT, " ± %.2f", Math.sqrt(ss / (gains.length - 1)));
+            }
+            boolean met = java.util.Arrays.stream(gains).allMatch(g -> g < CONVERGED_BELOW_POINTS);
+            return text + (met ? " (met)" : " (missed)");
+        }
+    }
+
+    /**
+     * The control's gain over the generalist on validation, in points, from a run's result; null when
+     * the run lacks either figure or one is not a number.
+     */
+    static Double controlGain(Map<String, String> result) {
+        try {
+            String control = result.get("control.validation_accuracy");
+            String generalist = result.get("generalist.validation_accuracy");
+            if (control == null || generalist == null) {
+                return null;
+            }
+            double gain = Double.parseDouble(control) - Double.parseDouble(generalist);
+            return Double.isFinite(gain) ? gain : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /**
@@ -318,9 +381,11 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
 
     /**
      * {@code results/<experiment>-ablation.md}: one row per finished non-tiny run that recorded its
-     * validation figures, the levers it was run with (generalist epochs, clustering, head, soft
-     * targets, the correction chosen) and what they gave <em>on the validation split</em> (the
-     * generalist, the ensemble under each correction and its headline, both controls), so a reader
+     * validation figures, the levers it was run with (fresh images each epoch, the generalist's schedule
+     * and the epochs it ran, clustering, head, soft targets, the correction chosen) and what they gave
+     * <em>on the validation split</em> (the generalist, the ensemble under each correction and its
+     * headline, both controls, and the fine-tuned control's gain over the generalist with the
+     * convergence criterion met or missed), so a reader
      * sees why the final configuration is what it is without any test figure. Removed when no run
      * qualifies.
      */
@@ -343,17 +408,23 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         b.append("<!-- generated by `./dk tables` from runs/").append(experiment).append("/*; do not edit -->\n");
         b.append("**").append(experiment).append(": which lever moved what, on the validation split** ")
                 .append("(accuracy in %; test figures are in ").append(experiment).append(".md)\n\n");
-        b.append("| run | scale | generalist epochs | min confusion / k / max size / overlap | specialists | head "
+        b.append("| run | scale | fresh images each epoch | generalist: epochs, lr decay, patience → run / best "
+                + "| min confusion / k / max size / overlap | specialists | head "
                 + "(T, hard weight) | cover ≥ 2 (%) | generalist | ensemble: none | log(oversampling) | prior shift "
-                + "| fitted | chosen correction | control: fine-tuned | control: unspecialised ensemble |\n");
-        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| fitted | chosen correction | control: fine-tuned | control: unspecialised ensemble "
+                + "| control's gain (points) |\n");
+        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (FinishedRuns.Run r : runs) {
             java.util.function.Function<String, String> cfg = k -> r.config().getOrDefault(k, "–");
             java.util.function.Function<String, String> res = k -> r.result().getOrDefault(k, "–");
             String head = cfg.apply("specialists.head");
+            String net = "conv".equals(r.config().get("architecture.generalist")) ? "conv." : "generalist.";
+            Double gain = controlGain(r.result());
             b.append("| `").append(r.id()).append("` | ").append(cfg.apply("run.scale"))
-                    .append(" | ").append(cfg.apply(r.config().get("architecture.generalist") != null
-                            && r.config().get("architecture.generalist").equals("conv") ? "conv.epochs" : "generalist.epochs"))
+                    .append(" | ").append("true".equals(r.config().get("glyphs.freshEachEpoch")) ? "yes" : "no")
+                    .append(" | ").append(cfg.apply(net + "epochs")).append(", ").append(cfg.apply(net + "learningRateDecay"))
+                    .append(", ").append(cfg.apply(net + "patience")).append(" → ").append(res.apply("generalist.epochs"))
+                    .append(" / ").append(res.apply("generalist.best_epoch"))
                     .append(" | ").append(cfg.apply("clustering.minConfusion")).append(" / ").append(cfg.apply("clustering.k"))
                     .append(" / ").append(cfg.apply("clustering.maxSubsetSize")).append(" / ")
                     .append(cfg.apply("clustering.overlap"))
@@ -367,11 +438,19 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
             }
             b.append(" | ").append(res.apply("specialists.correction.chosen"))
                     .append(" | ").append(res.apply("control.validation_accuracy"))
-                    .append(" | ").append(res.apply("unspecialised.validation_accuracy")).append(" |\n");
+                    .append(" | ").append(res.apply("unspecialised.validation_accuracy"))
+                    .append(" | ").append(gain == null ? "–" : String.format(Locale.ROOT, "%+.2f", gain)
+                            + (gain < CONVERGED_BELOW_POINTS ? " (met)" : " (missed)")).append(" |\n");
         }
         b.append("\nEach row is one run (`./dk run ").append(experiment)
                 .append(" --scale <scale> --set …`, its config in the run directory); the chosen correction is the one ")
-                .append("whose ensemble is most accurate on validation (`specialists.correctionOnValidation`).\n");
+                .append("whose ensemble is most accurate on validation (`specialists.correctionOnValidation`). ")
+                .append("Fresh images: every net trains on its images re-rendered under new distortions each epoch ")
+                .append("(`glyphs.freshEachEpoch`). The generalist's schedule is its configured epochs, per-epoch ")
+                .append("learning-rate decay and early-stopping patience (0: none), then the epochs it ran and the ")
+                .append("best one on validation (kept). The control's gain is the fine-tuned control's validation ")
+                .append("accuracy minus the generalist's: the generalist counts as converged (met) when it is under ")
+                .append((int) CONVERGED_BELOW_POINTS).append(" point.\n");
         return b.toString();
     }
 

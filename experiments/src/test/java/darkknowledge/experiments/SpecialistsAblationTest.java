@@ -27,29 +27,47 @@ class SpecialistsAblationTest {
     void eachNonTinyRunWithValidationFiguresIsOneRowOfItsLeversAndValidationAccuracies(@TempDir Path root)
             throws Exception {
         Path runs = root.resolve("runs").resolve("specialists-glyphs");
-        Map<String, String> val = Map.of("ensemble.validation_accuracy", "93.10", "ensemble.none.validation_accuracy",
-                "93.10", "ensemble.fitted.validation_accuracy", "92.95", "specialists.correction.chosen", "none",
-                "generalist.validation_accuracy", "92.40", "control.validation_accuracy", "92.60",
-                "unspecialised.validation_accuracy", "92.80", "cover2plus.validation_share", "31.5",
-                "ensemble.test_accuracy", "77.77");
+        Map<String, String> val = new TreeMap<>(Map.of("ensemble.validation_accuracy", "93.10",
+                "ensemble.none.validation_accuracy", "93.10", "ensemble.fitted.validation_accuracy", "92.95",
+                "specialists.correction.chosen", "none", "generalist.validation_accuracy", "92.40",
+                "control.validation_accuracy", "92.60", "unspecialised.validation_accuracy", "92.80",
+                "cover2plus.validation_share", "31.5", "ensemble.test_accuracy", "77.77"));
+        val.putAll(Map.of("generalist.epochs", "16", "generalist.best_epoch", "13"));
         run(runs.resolve("20261206-000001-aaaaaaaa"), Map.of("run.scale", "small", "specialists.head", "full",
                 "specialists.softTemperature", "2.0", "specialists.hardWeight", "1.0", "architecture.generalist", "conv",
-                "conv.epochs", "16"), val);
+                "conv.epochs", "16", "conv.learningRateDecay", "0.85", "conv.patience", "0"), val);
         run(runs.resolve("20261206-000002-bbbbbbbb"), Map.of("run.scale", "tiny"), val);
         run(runs.resolve("20261206-000003-cccccccc"), Map.of("run.scale", "small"), Map.of("ensemble.test_accuracy", "1"));
+        // The convergence lever: fresh images, a longer schedule with early stopping, and a control that
+        // still gains a point or more on validation (the generalist not converged).
+        Map<String, String> unconverged = new TreeMap<>(val);
+        unconverged.putAll(Map.of("control.validation_accuracy", "93.65", "generalist.epochs", "21",
+                "generalist.best_epoch", "17"));
+        run(runs.resolve("20261206-000004-dddddddd"), Map.of("run.scale", "small", "specialists.head", "dustbin",
+                "architecture.generalist", "conv", "conv.epochs", "40", "conv.learningRateDecay", "0.9",
+                "conv.patience", "4", "glyphs.freshEachEpoch", "true"), unconverged);
         Path results = root.resolve("results");
         new SpecialistsExperiment(SpecialistDataset.GLYPHS).figures(runs, results);
         String md = Files.readString(results.resolve("specialists-glyphs-ablation.md"));
         List<String> rows = md.lines().filter(l -> l.startsWith("| `")).toList();
-        assertEquals(1, rows.size(), md);
+        assertEquals(2, rows.size(), md);
         String row = rows.get(0);
-        for (String cell : List.of("20261206-000001-aaaaaaaa", "full (2.0, 1.0)", "| 16 |", "31.5", "92.40", "93.10",
-                "92.95", "| none |", "92.60", "92.80")) {
+        for (String cell : List.of("20261206-000001-aaaaaaaa", "| no |", "| 16, 0.85, 0 → 16 / 13 |", "full (2.0, 1.0)",
+                "31.5", "92.40", "93.10", "92.95", "| none |", "92.60", "92.80", "| +0.20 (met) |")) {
             assertTrue(row.contains(cell), cell + " in " + row);
         }
+        String fresh = rows.get(1);
+        for (String cell : List.of("20261206-000004-dddddddd", "| yes |", "| 40, 0.9, 4 → 21 / 17 |", "| dustbin |",
+                "| 93.65 |", "| +1.25 (missed) |")) {
+            assertTrue(fresh.contains(cell), cell + " in " + fresh);
+        }
+        long headerCells = md.lines().filter(l -> l.startsWith("| run |")).findFirst().orElseThrow().chars()
+                .filter(c -> c == '|').count();
+        assertEquals(headerCells, row.chars().filter(c -> c == '|').count(), "one cell per column:\n" + md);
         assertFalse(md.contains("77.77"), "no test figure in the validation ablation");
         // No qualifying run any more: the stale table goes.
         Files.delete(runs.resolve("20261206-000001-aaaaaaaa").resolve(RunRecord.RESULT));
+        Files.delete(runs.resolve("20261206-000004-dddddddd").resolve(RunRecord.RESULT));
         new SpecialistsExperiment(SpecialistDataset.GLYPHS).figures(runs, results);
         assertFalse(Files.exists(results.resolve("specialists-glyphs-ablation.md")));
     }

@@ -227,9 +227,13 @@ public class DnnlConv extends Im2colConv {
             INDArray a = workspaceMgr.createUninitialized(outType, DataType.FLOAT, new long[] {n, c.outputSize()}, 'c');
             outputCopy = buffer(p.srcCopyBytes(), copyType, workspaceMgr);
             INDArray ab = buffer(p.dstCopyBytes(), tempType, workspaceMgr);
-            p.forward(segment(x), weights(getParam(DefaultParamInitializer.WEIGHT_KEY), "W"),
-                    segment(getParam(DefaultParamInitializer.BIAS_KEY)), segment(a), segmentOrNull(outputCopy),
-                    segmentOrNull(ab));
+            try {
+                p.forward(segment(x), weights(getParam(DefaultParamInitializer.WEIGHT_KEY), "W"),
+                        segment(getParam(DefaultParamInitializer.BIAS_KEY)), segment(a), segmentOrNull(outputCopy),
+                        segmentOrNull(ab));
+            } finally {
+                Im2colConv.alive(this, x, ab);
+            }
             return a;
         }
 
@@ -265,9 +269,13 @@ public class DnnlConv extends Im2colConv {
             INDArray dxb = first ? null : buffer(p.diffSrcCopyBytes(), ArrayType.BP_WORKING_MEM, workspaceMgr);
             INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
             INDArray biasGrad = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
-            p.backward(segment(x), segmentOrNull(xb), weights(getParam(DefaultParamInitializer.WEIGHT_KEY), "W"),
-                    segment(a), segment(eps), segmentOrNull(deltaB), weights(weightGrad, "dW"), segment(biasGrad),
-                    first ? null : segment(epsNext), segmentOrNull(dxb));
+            try {
+                p.backward(segment(x), segmentOrNull(xb), weights(getParam(DefaultParamInitializer.WEIGHT_KEY), "W"),
+                        segment(a), segment(eps), segmentOrNull(deltaB), weights(weightGrad, "dW"), segment(biasGrad),
+                        first ? null : segment(epsNext), segmentOrNull(dxb));
+            } finally {
+                Im2colConv.alive(this, x, xb, a, eps, deltaB, dxb);
+            }
             Gradient ret = new DefaultGradient();
             ret.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, weightGrad);
             ret.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, biasGrad);

@@ -104,12 +104,16 @@ public class DnnlMaxPool extends NhwcMaxPool {
             long n = x.size(0);
             Plan p = plan(n);
             INDArray out = workspaceMgr.createUninitialized(outType, DataType.FLOAT, new long[] {n, c.outputSize()}, 'c');
-            if (wsType == null) {
-                p.inference(Im2colConv.segment(x), Im2colConv.segment(out));
-            } else {
-                workspace = workspaceMgr.createUninitialized(wsType, DataType.INT8, new long[] {p.workspaceBytes()},
-                        'c');
-                p.training(Im2colConv.segment(x), Im2colConv.segment(out), bytes(workspace));
+            try {
+                if (wsType == null) {
+                    p.inference(Im2colConv.segment(x), Im2colConv.segment(out));
+                } else {
+                    workspace = workspaceMgr.createUninitialized(wsType, DataType.INT8, new long[] {p.workspaceBytes()},
+                            'c');
+                    p.training(Im2colConv.segment(x), Im2colConv.segment(out), bytes(workspace));
+                }
+            } finally {
+                Im2colConv.alive(this, x);
             }
             return out;
         }
@@ -128,7 +132,11 @@ public class DnnlMaxPool extends NhwcMaxPool {
             long n = eps.size(0);
             INDArray epsNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT,
                     new long[] {n, c.inputSize()}, 'c');
-            plan(n).backward(Im2colConv.segment(eps), Im2colConv.segment(epsNext), bytes(ws));
+            try {
+                plan(n).backward(Im2colConv.segment(eps), Im2colConv.segment(epsNext), bytes(ws));
+            } finally {
+                Im2colConv.alive(this, eps, ws);
+            }
             return new Pair<>(new DefaultGradient(), epsNext);
         }
 

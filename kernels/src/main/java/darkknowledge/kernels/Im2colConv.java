@@ -286,6 +286,7 @@ public class Im2colConv extends FeedForwardLayer {
                 Nd4j.gemm(col, w, zc, false, false, 1.0, 0.0);
                 biasRelu(zs.asSlice(e0 * pixels * f * 4, rows * f * 4), rows, bias);
             }
+            alive(x, colBuf);
             return z;
         }
 
@@ -336,6 +337,7 @@ public class Im2colConv extends FeedForwardLayer {
                             (int) (e1 - e0), c.height, c.width, c.channels, c.kernel);
                 }
             }
+            alive(x, eps, a, colBuf);
             for (int j = 0; j < f; j++) {
                 biasGrad.putScalar(j, db[j]);
             }
@@ -415,7 +417,21 @@ public class Im2colConv extends FeedForwardLayer {
         return contiguous ? a : a.dup('c');
     }
 
-    /** Native memory of a c-contiguous float array (a view's offset included). */
+    /**
+     * Keeps {@code objects} reachable up to this point. A {@link MemorySegment} made from an array's
+     * address ({@link #segment}) does not keep the array alive, ND4J frees an array's memory once it is
+     * collected, and the JIT may treat an object as unreachable right after its last use: without this,
+     * a collection during a native call or a loop over the segment could free a temporary copy (an
+     * input made contiguous, a blocked buffer) while it is read or written. A layer passes itself too
+     * where native objects it owns run (oneDNN plans, destroyed by a Cleaner once the layer is gone).
+     * Seen as a SIGSEGV in oneDNN's forward convolution writing a blocked output buffer during a
+     * model's last {@code predict}.
+     */
+    static void alive(Object... objects) {
+        java.lang.ref.Reference.reachabilityFence(objects);
+    }
+
+    /** Native memory of a c-contiguous float array (a view's offset included); see {@link #alive}. */
     static MemorySegment segment(INDArray a) {
         return MemorySegment.ofAddress(a.data().addressPointer().address()).reinterpret(a.length() * 4L);
     }

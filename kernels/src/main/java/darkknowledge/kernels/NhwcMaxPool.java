@@ -210,6 +210,7 @@ public class NhwcMaxPool extends NoParamLayer {
                     new long[] {x.size(0), c.outputSize()}, 'c');
             forward(Im2colConv.segment(x), Im2colConv.segment(out), (int) x.size(0), c.height, c.width, c.channels,
                     c.size);
+            Im2colConv.alive(x);
             return out;
         }
 
@@ -223,6 +224,7 @@ public class NhwcMaxPool extends NoParamLayer {
                     new long[] {x.size(0), c.inputSize()}, 'c');
             backward(Im2colConv.segment(x), Im2colConv.segment(eps), Im2colConv.segment(epsNext), (int) x.size(0),
                     c.height, c.width, c.channels, c.size);
+            Im2colConv.alive(x, eps);
             return new Pair<>(new DefaultGradient(), epsNext);
         }
 

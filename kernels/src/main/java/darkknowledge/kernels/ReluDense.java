@@ -170,8 +170,10 @@ public class ReluDense extends DenseLayer {
                 INDArray x = floatsIn(input.castTo(DataType.FLOAT), 'c');
                 xb = grown(xb, (long) rows * nIn);
                 wb = grown(wb, (long) nIn * nOut);
+                INDArray wf = floatsIn(w, 'f');
                 Bf16.round(FusedAdam.segment(x, 4), xb, (long) rows * nIn);
-                Bf16.round(FusedAdam.segment(floatsIn(w, 'f'), 4), wb, (long) nIn * nOut);
+                Bf16.round(FusedAdam.segment(wf, 4), wb, (long) nIn * nOut);
+                Im2colConv.alive(x, wf);  // the segments alone do not keep these copies (see there)
                 xs = xb;
                 ws = wb;
             } else {
