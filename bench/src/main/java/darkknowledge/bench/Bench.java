@@ -34,7 +34,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <li>Training throughput of the 784-800-800-10 and 784-1200-1200-10 nets against the GEMM ceiling,
  *     DL4J's stock parts, the NumPy peer; one Adam step; distillation overhead ({@link TrainingBench}).
  * <li>The glyph generalist's conv net at 500 and 3,755 classes on each conv backend against the same
- *     ceiling and DL4J's stock layers ({@link ConvBench}).
+ *     ceiling and DL4J's stock layers, and dnnl's in bf16 where the CPU has it ({@link ConvBench}).
  * <li>The §5.4 solver with 10, 100 and 1,000 active specialist classes vs a 1,000-class forward pass
  *     ({@link SolverBench}).
  * <li>Specialists in parallel: 4 specialists with 2 workers vs 1 ({@link SpecialistsBench}).

@@ -18,7 +18,9 @@ import java.util.Locale;
  * training step (examples/s, and the fraction of the ceiling), dnnl against im2col (the speed-up of a
  * full-scale glyph epoch: the same steps, 50,080 images) and against DL4J's layers; and, once, each
  * backend's convolutions alone (the same convolutions and poolings under a dense layer of 8 units and
- * 10 classes) as a fraction of the ceiling.
+ * 10 classes) as a fraction of the ceiling. Where the CPU has bf16 instructions, the dnnl net and
+ * its convolutions alone also in {@code conv.precision=bf16} (timed in the same rounds), against
+ * the fp32 dnnl ones; elsewhere those rows say why they were not measured.
  */
 final class ConvBench {
     private ConvBench() {
@@ -41,6 +43,19 @@ final class ConvBench {
                         + "(median); ceiling %.0f GFLOP/s (%s); ratio %s", r.gflops(ConvBenchmark.median(e)),
                         ConvBenchmark.median(r.ceiling()), library, ofCeiling.range())));
             }
+            List<Double> bf16 = r.nets().get(ConvBenchmark.BF16);
+            if (bf16 != null) {
+                Spread vsFp32 = Spread.ofRatios(toArray(bf16), toArray(r.nets().get("dnnl")));
+                rows.add(new Row(net + ", conv.backend=dnnl training in bf16", ConvBenchmark.median(bf16),
+                        "examples/s", vsFp32.median(), "of conv.backend=dnnl fp32's examples/s", String.format(
+                        Locale.ROOT, "conv.precision=bf16: the convolutions on bfloat16 operands, fp32 accumulation, "
+                        + "outputs and master weights; %.1f GFLOP/s effective (median), of the fp32 ceiling %s; "
+                        + "ratio %s", r.gflops(ConvBenchmark.median(bf16)), Spread.ofRatios(rates(bf16, r::gflops),
+                        toArray(r.ceiling())).describe(), vsFp32.range())));
+            } else {
+                rows.add(new Row(net + ", conv.backend=dnnl training in bf16", Double.NaN, "", Double.NaN, "",
+                        "not measured: " + darkknowledge.kernels.DnnlConv.bf16Unsupported()));
+            }
             Spread speedup = Spread.ofRatios(toArray(r.nets().get("dnnl")), toArray(r.nets().get("im2col")));
             rows.add(new Row(net + ", dnnl vs im2col", speedup.median(), "ratio", Double.NaN, "",
                     "examples/s of conv.backend=dnnl over conv.backend=im2col, the same net and minibatches; ratio "
@@ -61,6 +76,18 @@ final class ConvBench {
                             .median(e)), "GFLOP/s", ofCeiling.median(), "of fp32 ceiling", "the 4 convolutions and 2 "
                             + "poolings under a dense layer of 8 units, 10 classes, batch " + cfg.batchSize()
                             + "; training step; ratio " + ofCeiling.range()));
+                }
+                List<Double> convs16 = r.convs().get(ConvBenchmark.BF16);
+                if (convs16 != null) {
+                    Spread vsFp32 = Spread.ofRatios(toArray(convs16), toArray(r.convs().get("dnnl")));
+                    rows.add(new Row("glyph convolutions alone, conv.backend=dnnl in bf16", r.convGflops(ConvBenchmark
+                            .median(convs16)), "GFLOP/s", vsFp32.median(), "of conv.backend=dnnl fp32's rate",
+                            "conv.precision=bf16, the same convolutions and poolings; of the fp32 ceiling "
+                            + Spread.ofRatios(rates(convs16, r::convGflops), toArray(r.ceiling())).describe()
+                            + "; ratio " + vsFp32.range()));
+                } else {
+                    rows.add(new Row("glyph convolutions alone, conv.backend=dnnl in bf16", Double.NaN, "", Double.NaN,
+                            "", "not measured: " + darkknowledge.kernels.DnnlConv.bf16Unsupported()));
                 }
             }
         }

@@ -8,6 +8,7 @@ import darkknowledge.kernels.FusedAdam;
 import darkknowledge.kernels.GemmOutput;
 import darkknowledge.kernels.Im2colConv;
 import darkknowledge.kernels.NativeLibraries;
+import darkknowledge.kernels.Precision;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -61,7 +62,11 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  *     -Xmx3g -cp experiments/target/classes:$(cat /tmp/dk.cp) \
  *     darkknowledge.bench.ConvBenchmark [repeats=5] [steps=4] [classes=3755] [ceiling=yes]
  * </pre>
- * With {@code OMP_NUM_THREADS=1 MKL_NUM_THREADS=1} it also prints rates per CPU-second of the one
+ * Where the CPU has bf16 instructions ({@link DnnlConv#bf16Unsupported}) the whole net and the
+ * convolutions alone are also timed with {@code conv.precision=bf16} ({@link #BF16}), in the same
+ * rotation.
+ *
+ * <p>With {@code OMP_NUM_THREADS=1 MKL_NUM_THREADS=1} it also prints rates per CPU-second of the one
  * thread, which other processes on a shared machine barely disturb. {@code -Ddarkknowledge.conv.chunkBytes=N}
  * sets {@link Im2colConv}'s chunk size (default 1 MiB).
  */
@@ -73,14 +78,20 @@ public final class ConvBenchmark {
      * throughout ({@code -Ddarkknowledge.dnnl.layout=nhwc} while its primitives are built).
      */
     static final List<String> CONVS = List.of("im2col", "dnnl", "dnnl-nhwc");
+    /**
+     * The name of the dnnl net and convolutions in bf16 ({@code conv.precision=bf16}), timed in both
+     * lists besides {@link #NETS} and {@link #CONVS} where the CPU has bf16 instructions.
+     */
+    static final String BF16 = "dnnl bf16";
 
     private ConvBenchmark() {
     }
 
     /**
      * Per round: examples/s of each whole net ({@link #NETS}) and of each backend's convolutions alone
-     * ({@link #CONVS}), by wall clock and per second of the calling thread's CPU time ({@code cpu*}:
-     * meaningful with one thread, where all work runs on the calling thread); GEMM rates (GFLOP/s): the
+     * ({@link #CONVS}), and {@link #BF16} in each where it was timed, by wall clock and per second of
+     * the calling thread's CPU time ({@code cpu*}: meaningful with one thread, where all work runs on
+     * the calling thread); GEMM rates (GFLOP/s): the
      * fp32 ceiling (empty when skipped) and its library, ND4J's 128×800×800 products (and per CPU-second)
      * and ND4J's products of this net.
      */
@@ -143,6 +154,12 @@ public final class ConvBenchmark {
                 null, seed).network(), x, yConv, ours, true));
         timed.add(new Timed("dnnl-nhwc", Classifier.create(convOnly.withBackend(ConvConfig.Backend.DNNL),
                 convOnlyClasses, null, seed).network(), x, yConv, ours, true));
+        if (DnnlConv.bf16Unsupported() == null) {
+            timed.add(new Timed(BF16, Classifier.create(cfg.withBackend(ConvConfig.Backend.DNNL)
+                    .withPrecision(Precision.BF16), classes, null, seed).network(), x, y, ours, false));
+            timed.add(new Timed(BF16, Classifier.create(convOnly.withBackend(ConvConfig.Backend.DNNL)
+                    .withPrecision(Precision.BF16), convOnlyClasses, null, seed).network(), x, yConv, ours, true));
+        }
         NetGemms netGemms = new NetGemms(cfg, classes);
         String layout = System.getProperty("darkknowledge.dnnl.layout");
         for (Timed t : timed) {
@@ -178,14 +195,10 @@ public final class ConvBenchmark {
         Map<String, List<Double>> convs = new LinkedHashMap<>();
         Map<String, List<Double>> cpuNets = new LinkedHashMap<>();
         Map<String, List<Double>> cpuConvs = new LinkedHashMap<>();
-        NETS.forEach(n -> {
-            nets.put(n, new ArrayList<>());
-            cpuNets.put(n, new ArrayList<>());
-        });
-        CONVS.forEach(n -> {
-            convs.put(n, new ArrayList<>());
-            cpuConvs.put(n, new ArrayList<>());
-        });
+        for (Timed t : timed) {
+            (t.conv() ? convs : nets).put(t.name(), new ArrayList<>());
+            (t.conv() ? cpuConvs : cpuNets).put(t.name(), new ArrayList<>());
+        }
         List<Double> ceil = new ArrayList<>();
         List<String> ceilLib = new ArrayList<>();
         List<Double> gm = new ArrayList<>();
@@ -401,7 +414,7 @@ public final class ConvBenchmark {
         System.out.printf(Locale.ROOT, "%d rounds (median (min–max)), order rotating by round; per round %d DL4J steps,"
                 + " %d of ours%n", repeats, steps, Math.max(steps, 4 * steps));
         System.out.println("whole net, training step:");
-        for (String n : NETS) {
+        for (String n : r.nets().keySet()) {
             List<Double> e = r.nets().get(n);
             System.out.printf(Locale.ROOT, "  %-9s examples/s %s   GFLOP/s %s%n", n, stats(e, "%.0f"),
                     stats(e.stream().map(r::gflops).toList(), "%.1f"));
@@ -410,18 +423,26 @@ public final class ConvBenchmark {
                 + "   (goal >= 3)");
         System.out.println("  im2col / DL4J  " + stats(ratio(r.nets().get("im2col"), r.nets().get("DL4J")), "%.2f")
                 + "   dnnl / DL4J " + stats(ratio(r.nets().get("dnnl"), r.nets().get("DL4J")), "%.2f"));
+        if (r.nets().containsKey(BF16)) {
+            System.out.println("  bf16 / fp32 (dnnl) " + stats(ratio(r.nets().get(BF16), r.nets().get("dnnl")), "%.3f"));
+        } else {
+            System.out.println("  bf16 not timed: " + DnnlConv.bf16Unsupported());
+        }
         System.out.println("convolutions alone (4 convolutions, 2 poolings, dense 8, 10 classes), training step:");
-        for (String n : CONVS) {
+        for (String n : r.convs().keySet()) {
             List<Double> e = r.convs().get(n);
             System.out.printf(Locale.ROOT, "  %-9s examples/s %s   GFLOP/s %s%n", n, stats(e, "%.0f"),
                     stats(e.stream().map(r::convGflops).toList(), "%.1f"));
         }
         System.out.println("  dnnl / im2col  " + stats(ratio(r.convs().get("dnnl"), r.convs().get("im2col")), "%.2f")
                 + "   dnnl / dnnl-nhwc " + stats(ratio(r.convs().get("dnnl"), r.convs().get("dnnl-nhwc")), "%.2f"));
+        if (r.convs().containsKey(BF16)) {
+            System.out.println("  bf16 / fp32 (dnnl) " + stats(ratio(r.convs().get(BF16), r.convs().get("dnnl")), "%.3f"));
+        }
         if (!r.ceiling().isEmpty()) {
             System.out.println("fp32 GEMM ceiling (cblas_sgemm, 128x800x800 fwd/dW/dX, best library per round: "
                     + new java.util.TreeSet<>(r.ceilingLibrary()) + ")   GFLOP/s " + stats(r.ceiling(), "%.0f"));
-            for (String n : CONVS) {
+            for (String n : r.convs().keySet()) {
                 System.out.printf(Locale.ROOT, "  %-9s convolutions / ceiling %s%s%n", n,
                         stats(ratio(r.convs().get(n), r::convGflops, r.ceiling()), "%.2f"), r.nets().containsKey(n)
                                 ? "   whole net / ceiling " + stats(ratio(r.nets().get(n), r::gflops, r.ceiling()), "%.2f")
@@ -438,10 +459,10 @@ public final class ConvBenchmark {
         }
         if ("1".equals(System.getenv("OMP_NUM_THREADS"))) {
             System.out.println("per CPU-second of the one thread (robust to other load):");
-            for (String n : NETS) {
+            for (String n : r.cpuNets().keySet()) {
                 System.out.printf(Locale.ROOT, "  whole net %-9s examples/s %s%n", n, stats(r.cpuNets().get(n), "%.0f"));
             }
-            for (String n : CONVS) {
+            for (String n : r.cpuConvs().keySet()) {
                 System.out.printf(Locale.ROOT, "  convolutions %-9s GFLOP/s %s%n", n,
                         stats(r.cpuConvs().get(n).stream().map(r::convGflops).toList(), "%.1f"));
             }

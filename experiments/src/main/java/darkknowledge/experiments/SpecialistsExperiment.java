@@ -85,11 +85,20 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
 
     public record Config(RunConfig run, DataConfig data, Synthetic synthetic, GlyphsConfig glyphs,
                          Architecture architecture, MlpConfig generalist, ConvConfig conv, ClusteringConfig clustering,
-                         SpecialistConfig specialists, EnsembleConfig ensemble, EngineConfig engine) {
+                         SpecialistConfig specialists, EnsembleConfig ensemble, EngineConfig engine, Stages stages) {
         /** The generalist's net: {@code generalist.*} (MLP) or {@code conv.*}, as {@code architecture.generalist} says. */
         TrainingSchedule generalistNet() {
             return architecture.pick(generalist, conv);
         }
+    }
+
+    /**
+     * @param generalistOnly train the generalist, report its validation and test accuracy, and stop
+     *                       (no clustering, specialists, ensemble or controls): for comparing ways of
+     *                       training the generalist (e.g. {@code conv.precision}) at a fraction of a run's
+     *                       time. Key {@code stages.generalistOnly}, false by default.
+     */
+    public record Stages(boolean generalistOnly) {
     }
 
     private final SpecialistDataset variant;
@@ -122,7 +131,8 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
     public Config defaults() {
         Presets.Specialists p = Presets.specialists(variant);
         return new Config(new RunConfig(1, Scale.FULL), p.data(), p.synthetic(), p.glyphs(), p.architecture(),
-                p.generalist(), p.conv(), p.clustering(), p.specialists(), p.ensemble(), EngineConfig.defaults());
+                p.generalist(), p.conv(), p.clustering(), p.specialists(), p.ensemble(), EngineConfig.defaults(),
+                new Stages(false));
     }
 
     @Override
@@ -263,6 +273,20 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
 
         Models.Trained generalist = Models.trainOnLabels(ctx, "generalist", c.generalistNet(), s);
         Models.report(result, generalist);
+        if (c.stages().generalistOnly()) {
+            for (RunData.TestSet set : s.testSets()) {
+                int[] labels = set.labels();
+                result.put(set.prefix() + "test_examples", Integer.toString(labels.length));
+                result.put(set.prefix() + SpecialistStages.GENERALIST_TEST_ACCURACY.key(), SpecialistStages.pct(
+                        SpecialistStages.correct(generalist.model().predict(set.x()), labels, null), labels.length));
+            }
+            if (s.hasValidation()) {
+                result.put("generalist.validation_accuracy", SpecialistStages.pct(SpecialistStages.correct(
+                        generalist.model().predict(s.validationX()), s.validation().labels(), null),
+                        s.validation().labels().length));
+            }
+            return result;
+        }
 
         // §5.3: the covariance of the generalist's predictions, clustered.
         double[][] predictions = SpecialistStages.predictions(generalist.model(), s, c.clustering(),

@@ -1,6 +1,7 @@
 package darkknowledge.export;
 
 import darkknowledge.generalist.Classifier;
+import darkknowledge.kernels.DnnlConv;
 import darkknowledge.kernels.Im2colConv;
 import darkknowledge.kernels.NhwcMaxPool;
 import darkknowledge.kernels.Precision;
@@ -101,8 +102,15 @@ public record NetLayout(int numInputs, List<Layer> layers) {
             INDArray b = params.get("b");
             boolean last = i == n - 1;
             switch (conf) {
-                case Im2colConv c when !last -> layers.add(new Conv(c.height(), c.width(), c.channels(), c.kernel(),
-                        c.filters(), matrix(w), vector(b)));
+                case Im2colConv c when !last -> {
+                    if (c instanceof DnnlConv d && d.precision() != Precision.FP32) {
+                        throw new IllegalArgumentException("layer " + i + " (" + conf.getClass().getSimpleName()
+                                + ") computes its convolutions in " + d.precision() + "; export writes float32 "
+                                + "graphs, which would not give this net's outputs: only fp32 nets can be exported");
+                    }
+                    layers.add(new Conv(c.height(), c.width(), c.channels(), c.kernel(), c.filters(), matrix(w),
+                            vector(b)));
+                }
                 case NhwcMaxPool p when !last -> layers.add(new Pool(p.height(), p.width(), p.channels(), p.size()));
                 case BaseOutputLayer o when last -> {
                     if (!(o.getActivationFn() instanceof ActivationSoftmax || o.getActivationFn() instanceof ActivationIdentity)) {

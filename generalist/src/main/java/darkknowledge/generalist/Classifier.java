@@ -104,7 +104,8 @@ public final class Classifier {
     /**
      * Builds a freshly initialised convolutional net (He initialisation, float32, workspaces on):
      * {@link Im2colConv} convolutions and {@link NhwcMaxPool} pooling per stage ({@link DnnlConv} and
-     * {@link DnnlMaxPool} with {@code conv.backend=dnnl}), {@link ReluDense} hidden layers, then the output layer as in {@link #create(MlpConfig, int, int, ILossFunction, long)}.
+     * {@link DnnlMaxPool} with {@code conv.backend=dnnl}; the convolutions in {@code cfg.precision()}),
+     * {@link ReluDense} hidden layers, then the output layer as in {@link #create(MlpConfig, int, int, ILossFunction, long)}.
      * Inputs are rows of {@code cfg.numInputs()} values, pixels in (y, x, channel) order. Every layer
      * with parameters holds DL4J's plain {@code "W"} and {@code "b"}; pooling layers hold none.
      *
@@ -121,7 +122,7 @@ public final class Classifier {
             for (int i = 0; i < cfg.convsPerStage(); i++) {
                 list.layer(switch (cfg.backend()) {
                     case IM2COL -> Im2colConv.of(h, w, in, cfg.kernel(), c);
-                    case DNNL -> DnnlConv.of(h, w, in, cfg.kernel(), c);
+                    case DNNL -> DnnlConv.of(h, w, in, cfg.kernel(), c, cfg.precision());
                 });
                 in = c;
             }

@@ -1,6 +1,8 @@
 package darkknowledge.generalist;
 
 import darkknowledge.core.Check;
+import darkknowledge.kernels.DnnlConv;
+import darkknowledge.kernels.Precision;
 import java.util.List;
 
 /**
@@ -31,11 +33,16 @@ import java.util.List;
  * @param backend           what computes the convolutions: {@code im2col} (im2col and one MKL product,
  *                          {@code Im2colConv}) or {@code dnnl} (oneDNN's convolution primitives,
  *                          {@code DnnlConv}); the same parameters, results equal to fp32 rounding
+ * @param precision         of the convolutions: {@code fp32}, or {@code bf16} (bfloat16 operands, fp32
+ *                          accumulation, fp32 outputs, gradients and master weights: {@link DnnlConv}) with
+ *                          {@code backend=dnnl} on a CPU with {@code avx512_bf16} or {@code amx_bf16}
+ *                          ({@link DnnlConv#bf16Unsupported}); refused elsewhere. Pooling and the dense layers
+ *                          stay fp32
  */
 public record ConvConfig(int inputHeight, int inputWidth, int inputChannels, List<Integer> channels, int convsPerStage,
                          int kernel, int pool, List<Integer> dense, double dropout, int jitter,
                          MlpConfig.Optimizer optimizer, double learningRate, double momentum, double learningRateDecay,
-                         int epochs, int batchSize, int patience, double l2, Backend backend)
+                         int epochs, int batchSize, int patience, double l2, Backend backend, Precision precision)
         implements TrainingSchedule {
 
     /** What computes the convolutions (key {@code conv.backend}). */
@@ -70,6 +77,23 @@ public record ConvConfig(int inputHeight, int inputWidth, int inputChannels, Lis
         Check.atLeast("patience", patience, 0);
         Check.nonNegative("l2", l2);
         Check.that(backend != null, "backend", "must be im2col or dnnl");
+        Check.that(precision != null, "precision", "must be fp32 or bf16");
+        Check.that(precision == Precision.FP32 || backend == Backend.DNNL, "precision", "bf16 convolutions run on "
+                + "oneDNN only: set backend=dnnl (it is " + backend.name().toLowerCase(java.util.Locale.ROOT)
+                + ") or use fp32");
+        String bf16 = precision == Precision.BF16 ? DnnlConv.bf16Unsupported() : null;
+        Check.that(bf16 == null, "precision", "bf16 needs bfloat16 instructions, which this machine lacks: " + bf16
+                + "; use fp32 here");
+    }
+
+    /** In fp32 (the default). */
+    public ConvConfig(int inputHeight, int inputWidth, int inputChannels, List<Integer> channels, int convsPerStage,
+                      int kernel, int pool, List<Integer> dense, double dropout, int jitter,
+                      MlpConfig.Optimizer optimizer, double learningRate, double momentum, double learningRateDecay,
+                      int epochs, int batchSize, int patience, double l2, Backend backend) {
+        this(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense, dropout, jitter,
+                optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend,
+                Precision.FP32);
     }
 
     /**
@@ -83,43 +107,56 @@ public record ConvConfig(int inputHeight, int inputWidth, int inputChannels, Lis
 
     public ConvConfig withInput(int height, int width, int channelsPerPixel) {
         return new ConvConfig(height, width, channelsPerPixel, channels, convsPerStage, kernel, pool, dense, dropout,
-                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend);
+                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend,
+                precision);
     }
 
     public ConvConfig withChannels(List<Integer> c, int perStage) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, c, perStage, kernel, pool, dense, dropout,
-                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend);
+                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend,
+                precision);
     }
 
     public ConvConfig withDense(List<Integer> d) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, d, dropout,
-                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend);
+                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend,
+                precision);
     }
 
     public ConvConfig withDropout(double p) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense, p,
-                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend);
+                jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend,
+                precision);
     }
 
     public ConvConfig withEpochs(int e) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
-                dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, e, batchSize, patience, l2, backend);
+                dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, e, batchSize, patience, l2, backend,
+                precision);
     }
 
     public ConvConfig withLearningRate(double lr) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
-                dropout, jitter, optimizer, lr, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend);
+                dropout, jitter, optimizer, lr, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend,
+                precision);
     }
 
     public ConvConfig withBatchSize(int b) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
-                dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, b, patience, l2, backend);
+                dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, b, patience, l2, backend,
+                precision);
     }
 
     public ConvConfig withBackend(Backend b) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
                 dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2,
-                b);
+                b, precision);
+    }
+
+    public ConvConfig withPrecision(Precision p) {
+        return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
+                dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2,
+                backend, p);
     }
 
     /** Learning rate of epoch {@code e} (0-based): {@code learningRate * learningRateDecay^e}. */

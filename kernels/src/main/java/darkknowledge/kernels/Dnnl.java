@@ -43,6 +43,8 @@ import java.util.Properties;
 final class Dnnl {
     // Values of oneDNN 3.x's C enums (dnnl_common_types.h, dnnl_types.h), read from the 3.6 headers.
     static final int CPU = 1;
+    /** {@code dnnl_bf16}: bfloat16, the upper half of an fp32 number ({@link Bf16}). */
+    static final int BF16 = 2;
     static final int F32 = 3;
     static final int TAG_ANY = 1;
     /** One dimension, dense ({@code dnnl_a}, {@code dnnl_x}). */
@@ -339,9 +341,14 @@ final class Dnnl {
 
         /** A dense memory descriptor: f32, these dims, this format tag ({@link #TAG_ANY} to let a primitive choose). */
         MemorySegment md(long[] dims, int tag) {
+            return md(dims, tag, F32);
+        }
+
+        /** A dense memory descriptor of this data type ({@link #F32} or {@link #BF16}), dims and format tag. */
+        MemorySegment md(long[] dims, int tag, int dataType) {
             MemorySegment out = arena.allocate(A);
             try {
-                check((int) memoryDescCreateWithTag.invokeExact(out, dims.length, dims(dims), F32, tag),
+                check((int) memoryDescCreateWithTag.invokeExact(out, dims.length, dims(dims), dataType, tag),
                         "dnnl_memory_desc_create_with_tag");
             } catch (Throwable t) {
                 throw rethrow(t, "dnnl_memory_desc_create_with_tag");

@@ -16,6 +16,7 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
  * {@link Im2colConv}'s convolution (ReLU, stride 1, "same" zero padding, NHWC rows, the same
@@ -39,23 +40,84 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>Primitives are built per batch size (the last {@link #PLANS} sizes are kept: the training
  * batch, the epoch's last partial batch, the evaluation chunks), the backward ones only for sizes
  * that are trained on, each plan with its own user-managed scratchpad, so layers of networks trained
- * in parallel threads share no state. Float32 only; the fp32 math is strict (no bf16 or TF32
- * shortcuts); direct convolution (no Winograd). When oneDNN cannot be loaded, building the network
- * fails with an error naming what is missing. {@code DnnlConvTest} checks outputs and gradients
- * against DL4J's {@code ConvolutionLayer} and {@link Im2colConv}.
+ * in parallel threads share no state. In {@link Precision#FP32} (the default) the math is strict
+ * fp32 (no bf16 or TF32 shortcuts); direct convolution (no Winograd). When oneDNN cannot be loaded,
+ * building the network fails with an error naming what is missing. {@code DnnlConvTest} checks
+ * outputs and gradients against DL4J's {@code ConvolutionLayer} and {@link Im2colConv}.
+ *
+ * <p><b>bf16</b> ({@link Precision#BF16}, {@code conv.precision=bf16}): mixed precision as CPU
+ * autocast does it. The three convolutions take bfloat16 operands (x, W and δ rounded to nearest
+ * even by oneDNN's own reorders from the layer's fp32 arrays) and accumulate in fp32; their results
+ * are written in fp32: the output {@code a} (bias and ReLU added in fp32), the weight and bias
+ * gradients ({@code diff_weights}, {@code diff_bias} f32: the weight gradient is never rounded) and
+ * {@code ε_prev}. W stays the fp32 master copy the optimiser updates, and everything between the
+ * layers (pooling, the dense layers, the loss) stays fp32, so a bf16 layer is a drop-in for an fp32
+ * one. The relative error of each rounded operand is at most 2⁻⁸ (Micikevicius et al. 2018, "Mixed
+ * Precision Training", ICLR; Kalamkar et al. 2019, "A Study of BFLOAT16 for Deep Learning
+ * Training", arXiv:1905.12322). Needs a CPU with {@code avx512_bf16} or {@code amx_bf16}
+ * ({@link #bf16Unsupported}), where oneDNN runs bf16 on the CPU's own dot-product instructions.
+ * {@code DnnlConvBf16Test} checks outputs and gradients against the fp32 layer.
  */
 public class DnnlConv extends Im2colConv {
     /** Batch sizes whose primitives a layer keeps. */
     private static final int PLANS = 4;
+
+    /** bfloat16 operands ({@link Precision#BF16}); false in nets saved before it existed. */
+    @JsonProperty
+    private boolean bf16;
 
     /** For JSON deserialisation of saved models. */
     public DnnlConv() {
         super();
     }
 
-    /** As {@link Im2colConv#of}, computed by oneDNN. */
+    /** As {@link Im2colConv#of}, computed by oneDNN in fp32. */
     public static DnnlConv of(int height, int width, int channels, int kernel, int filters) {
-        return geometry(new DnnlConv(), height, width, channels, kernel, filters);
+        return of(height, width, channels, kernel, filters, Precision.FP32);
+    }
+
+    /**
+     * As {@link Im2colConv#of}, computed by oneDNN in {@code precision}; an
+     * {@link UnsupportedOperationException} naming the reason for bf16 where the CPU lacks it.
+     */
+    public static DnnlConv of(int height, int width, int channels, int kernel, int filters, Precision precision) {
+        if (precision == Precision.BF16 && bf16Unsupported() != null) {
+            throw new UnsupportedOperationException("a DnnlConv layer in bf16 needs bfloat16 instructions, which this "
+                    + "machine lacks: " + bf16Unsupported() + ". Use precision fp32 here.");
+        }
+        DnnlConv c = geometry(new DnnlConv(), height, width, channels, kernel, filters);
+        c.bf16 = precision == Precision.BF16;
+        return c;
+    }
+
+    /** The precision of this layer's convolutions. */
+    public Precision precision() {
+        return bf16 ? Precision.BF16 : Precision.FP32;
+    }
+
+    /**
+     * Null when bf16 convolutions run here, else why not: the CPU's flags lack both
+     * {@code avx512_bf16} and {@code amx_bf16} ({@link Cpu#bf16Unsupported}; oneDNN would otherwise
+     * emulate bf16 with fp32 instructions, slower than fp32 itself). Reads /proc/cpuinfo; does not load
+     * oneDNN.
+     */
+    public static String bf16Unsupported() {
+        return Cpu.bf16Unsupported(Cpu.info());
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return super.equals(o) && ((DnnlConv) o).bf16 == bf16;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * super.hashCode() + Boolean.hashCode(bf16);
+    }
+
+    @Override
+    public String toString() {
+        return super.toString() + (bf16 ? " bf16" : "");
     }
 
     /**
@@ -123,7 +185,7 @@ public class DnnlConv extends Im2colConv {
         private Plan plan(long n) {
             Plan p = plans.get(n);
             if (p == null) {
-                p = Plan.of(layerConf(), n, getIndex() == 0);
+                p = Plan.of((DnnlConv) layerConf(), n, getIndex() == 0);
                 plans.put(n, p);
             }
             return p;
@@ -177,8 +239,8 @@ public class DnnlConv extends Im2colConv {
 
         /** A float buffer of {@code bytes} in a DL4J workspace, or null for none. */
         private static INDArray buffer(long bytes, ArrayType type, LayerWorkspaceMgr workspaceMgr) {
-            return bytes == 0 ? null : workspaceMgr.createUninitialized(type, DataType.FLOAT, new long[] {bytes / 4},
-                    'c');
+            return bytes == 0 ? null : workspaceMgr.createUninitialized(type, DataType.FLOAT,
+                    new long[] {(bytes + 3) / 4}, 'c');
         }
 
         private static MemorySegment segmentOrNull(INDArray a) {
@@ -203,8 +265,8 @@ public class DnnlConv extends Im2colConv {
             boolean first = getIndex() == 0;
             INDArray epsNext = first ? null : workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD,
                     DataType.FLOAT, new long[] {n, c.inputSize()}, 'c');
-            INDArray deltaB = buffer(p.dstCopyBytes(), ArrayType.BP_WORKING_MEM, workspaceMgr);
-            INDArray dxb = first ? null : buffer(p.srcCopyBytes(), ArrayType.BP_WORKING_MEM, workspaceMgr);
+            INDArray deltaB = buffer(p.deltaCopyBytes(), ArrayType.BP_WORKING_MEM, workspaceMgr);
+            INDArray dxb = first ? null : buffer(p.diffSrcCopyBytes(), ArrayType.BP_WORKING_MEM, workspaceMgr);
             INDArray weightGrad = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
             INDArray biasGrad = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
             try {
@@ -288,6 +350,10 @@ public class DnnlConv extends Im2colConv {
      * backward-weights from the forward pass's {@code xb}, backward-data into {@code dxb → ε_prev}.
      * Weights: each convolution's own choice of layout, reordered from and to the layer's OHWI matrix
      * (a few thousand values).
+     *
+     * <p>In bf16 the convolutions' operands are bf16 copies: x, W and δ are reordered (rounded) into
+     * them before each call, in the layout the fp32 plan would use, whatever the channels; their
+     * outputs (a, dW, db, ε_prev) are fp32 in the fp32 plan's layouts, read or reordered as there.
      */
     static final class Plan implements AutoCloseable {
         private final Dnnl lib = Dnnl.library();
@@ -296,13 +362,23 @@ public class DnnlConv extends Im2colConv {
         private final Im2colConv conv;
         private final long n;
         private final boolean first;
+        private final boolean bf16;
         private final long pad;
+        private final long[] srcDims;
         private final MemorySegment srcMd;
         private final MemorySegment dstMd;
         private final MemorySegment userSrcMd;
         private final MemorySegment userDstMd;
         private final MemorySegment wMd;
         private final MemorySegment anyWMd;
+        /** The weight gradient's descriptor: fp32, the primitive's choice of layout. */
+        private final MemorySegment anyDiffWMd;
+        /** δ as the backward convolutions read it: {@link #dstMd}'s layout, their operand type. */
+        private final MemorySegment deltaMd;
+        /** ε_prev as backward-data writes it: fp32, {@link #srcMd}'s layout (fp32: srcMd itself). */
+        private final MemorySegment diffSrcMd;
+        private final MemorySegment userDiffSrcMd;
+        private final boolean diffSrcDirect;
         private final MemorySegment bMd;
         private final MemorySegment attr;
         private final MemorySegment fwdPd;
@@ -320,12 +396,16 @@ public class DnnlConv extends Im2colConv {
         private MemorySegment db;
         private MemorySegment epsNext;
         private MemorySegment dxb;
+        /** δ as the backward convolutions read it ({@link #ab} in fp32). */
+        private MemorySegment delta;
         /** Reorders into and out of the convolutions' layouts; null where none is needed. */
         private final Dnnl.Exec srcIn;
         private final Dnnl.Exec dstOut;
         private final Dnnl.Exec weightsForForward;
         private final Dnnl.Exec forward;
         private Dnnl.Exec deltaIn;
+        /** x rounded into the layout bf16 backward-weights wants where it differs from the forward's; else null. */
+        private Dnnl.Exec srcInForWeights;
         private Dnnl.Exec diffSrcOut;
         private Dnnl.Exec weightGradToUser;
         private Dnnl.Exec weightsForBackwardData;
@@ -339,42 +419,49 @@ public class DnnlConv extends Im2colConv {
         final List<String> implementations = new ArrayList<>();
 
         /** A plan on the layout {@link #blocked} names, or NHWC where oneDNN has only its reference kernel for that. */
-        static Plan of(Im2colConv c, long n, boolean first) {
+        static Plan of(DnnlConv c, long n, boolean first) {
             boolean blocked = blocked(c.channels(), c.getNOut());
-            Plan p = new Plan(c, n, first, blocked);
+            Plan p = new Plan(c, n, first, blocked, c.bf16);
             if (blocked && p.implementations.getFirst().contains("ref:")) {
                 p.close();
-                p = new Plan(c, n, first, false);
+                p = new Plan(c, n, first, false, c.bf16);
             }
             return p;
         }
 
-        private Plan(Im2colConv c, long n, boolean first, boolean blocked) {
+        private Plan(Im2colConv c, long n, boolean first, boolean blocked, boolean bf16) {
             this.conv = c;
             this.n = n;
             this.first = first;
+            this.bf16 = bf16;
+            int operands = bf16 ? Dnnl.BF16 : Dnnl.F32;
             long ch = c.channels();
             long f = c.getNOut();
             pad = (c.kernel() - 1) / 2;
-            long[] srcDims = {n, ch, c.height(), c.width()};
+            srcDims = new long[] {n, ch, c.height(), c.width()};
             long[] dstDims = {n, f, c.height(), c.width()};
             // one channel: its direct kernels take a plain source only as 'any' (the equal nchw/nhwc tags
             // fall to the reference kernel); checked plain below
             int srcTag = !blocked ? Dnnl.TAG_NHWC : ch == 1 ? Dnnl.TAG_ANY : Dnnl.TAG_NCHW16C;
             int dstTag = blocked ? Dnnl.TAG_NCHW16C : Dnnl.TAG_NHWC;
-            MemorySegment src = nat.md(srcDims, srcTag);
-            dstMd = nat.md(dstDims, dstTag);
-            srcDirect = !blocked || ch == 1 || ch == 16;
+            MemorySegment src = nat.md(srcDims, srcTag, operands);
+            dstMd = nat.md(dstDims, dstTag);  // fp32 in both precisions
+            // where the fp32 layout is NHWC in memory; bf16 operands are always copies
+            diffSrcDirect = !blocked || ch == 1 || ch == 16;
+            srcDirect = !bf16 && diffSrcDirect;
             dstDirect = !blocked || f == 16;
-            wMd = nat.md(new long[] {f, ch, c.kernel(), c.kernel()}, Dnnl.TAG_OHWI);
-            anyWMd = nat.md(new long[] {f, ch, c.kernel(), c.kernel()}, Dnnl.TAG_ANY);
+            long[] wDims = {f, ch, c.kernel(), c.kernel()};
+            wMd = nat.md(wDims, Dnnl.TAG_OHWI);
+            anyWMd = nat.md(wDims, Dnnl.TAG_ANY, operands);
+            anyDiffWMd = bf16 ? nat.md(wDims, Dnnl.TAG_ANY) : anyWMd;
             bMd = nat.md(new long[] {f}, Dnnl.TAG_A);
             attr = nat.attr(false);
             fwdPd = nat.convForwardPd(src, anyWMd, bMd, dstMd, pad, nat.attr(true));
             if (srcTag == Dnnl.TAG_ANY) {
                 src = lib.queryMd(fwdPd, Dnnl.QUERY_SRC_MD);
-                if (!lib.sameMd(src, nat.md(srcDims, Dnnl.TAG_NCHW)) || lib.size(src) != 4 * n * ch * c.height()
-                        * c.width()) {
+                // read as it is in fp32, so it must be plain; bf16 reorders into whatever it is
+                if (!bf16 && (!lib.sameMd(src, nat.md(srcDims, Dnnl.TAG_NCHW))
+                        || lib.size(src) != 4 * n * ch * c.height() * c.width())) {
                     throw new IllegalStateException("oneDNN chose a source layout for one channel that is not plain ("
                             + lib.size(src) + " bytes, " + lib.implementation(fwdPd)
                             + "); -Ddarkknowledge.dnnl.layout=nhwc avoids it");
@@ -383,6 +470,10 @@ public class DnnlConv extends Im2colConv {
             srcMd = src;
             userSrcMd = srcDirect ? srcMd : nat.md(srcDims, Dnnl.TAG_NHWC);
             userDstMd = dstDirect ? dstMd : nat.md(dstDims, Dnnl.TAG_NHWC);
+            deltaMd = bf16 ? nat.md(dstDims, dstTag, Dnnl.BF16) : dstMd;
+            diffSrcMd = !bf16 ? srcMd : nat.md(srcDims, !blocked ? Dnnl.TAG_NHWC : ch == 1 ? Dnnl.TAG_NCHW
+                    : Dnnl.TAG_NCHW16C);
+            userDiffSrcMd = diffSrcDirect ? diffSrcMd : nat.md(srcDims, Dnnl.TAG_NHWC);
             implementations.add("fwd " + lib.implementation(fwdPd));
 
             x = nat.memory(userSrcMd, MemorySegment.NULL);
@@ -407,9 +498,19 @@ public class DnnlConv extends Im2colConv {
             return srcDirect ? 0 : lib.size(srcMd);
         }
 
-        /** Bytes of the blocked copy of a (and of δ) the passes need (0: they use a as it is). */
+        /** Bytes of the blocked copy of a (and of δ in fp32) the passes need (0: they use a as it is). */
         long dstCopyBytes() {
             return dstDirect ? 0 : lib.size(dstMd);
+        }
+
+        /** Bytes of the copy of δ the backward convolutions read (0: δ over a as it is). */
+        long deltaCopyBytes() {
+            return bf16 ? lib.size(deltaMd) : dstCopyBytes();
+        }
+
+        /** Bytes of the blocked ε_prev backward-data writes before its reorder (0: it writes ε_prev itself). */
+        long diffSrcCopyBytes() {
+            return diffSrcDirect ? 0 : lib.size(diffSrcMd);
         }
 
         /** The backward primitives, built on first use. */
@@ -417,24 +518,38 @@ public class DnnlConv extends Im2colConv {
             if (backwardBuilt) {
                 return;
             }
-            MemorySegment bwdWPd = nat.convBackwardWeightsPd(srcMd, anyWMd, bMd, dstMd, pad, fwdPd, attr);
-            MemorySegment bwdDPd = first ? null : nat.convBackwardDataPd(srcMd, anyWMd, dstMd, pad, fwdPd, attr);
+            MemorySegment bwdWPd = nat.convBackwardWeightsPd(srcMd, anyDiffWMd, bMd, deltaMd, pad, fwdPd, attr);
+            MemorySegment bwdWSrcMd = srcMd;
+            if (bf16 && lib.implementation(bwdWPd).contains("ref")) {
+                // oneDNN's bf16 weight-gradient kernels for one channel want another source layout than
+                // its forward kernels: let them choose, and round x into that layout too
+                MemorySegment pd = nat.convBackwardWeightsPd(nat.md(srcDims, Dnnl.TAG_ANY, Dnnl.BF16), anyDiffWMd, bMd,
+                        deltaMd, pad, fwdPd, attr);
+                if (!lib.implementation(pd).contains("ref")) {
+                    bwdWPd = pd;
+                    bwdWSrcMd = lib.queryMd(pd, Dnnl.QUERY_SRC_MD);
+                }
+            }
+            MemorySegment bwdDPd = first ? null : nat.convBackwardDataPd(diffSrcMd, anyWMd, deltaMd, pad, fwdPd, attr);
             MemorySegment reluBwdPd = nat.reluBackwardPd(userDstMd, nat.reluForwardPd(userDstMd, attr), attr);
             implementations.add("bwd_w " + lib.implementation(bwdWPd));
             if (bwdDPd != null) {
                 implementations.add("bwd_d " + lib.implementation(bwdDPd));
             }
-            implementations.add("src " + (srcDirect ? "as is" : "reordered") + ", dst "
-                    + (dstDirect ? "as is" : "reordered"));
+            implementations.add((bf16 ? "bf16 operands, " : "") + "src " + (srcDirect ? "as is" : "reordered")
+                    + (bwdWSrcMd == srcMd ? "" : " (and again for bwd_w)") + ", dst " + (dstDirect ? "as is"
+                    : "reordered"));
             backwardScratch = bwdDPd == null ? scratchpad(bwdWPd, reluBwdPd) : scratchpad(bwdWPd, reluBwdPd, bwdDPd);
 
             eps = nat.memory(userDstMd, MemorySegment.NULL);
             dw = nat.memory(wMd, MemorySegment.NULL);
             db = nat.memory(bMd, MemorySegment.NULL);
-            epsNext = first ? null : nat.memory(userSrcMd, MemorySegment.NULL);
-            dxb = srcDirect || first ? epsNext : nat.memory(srcMd, MemorySegment.NULL);
-            deltaIn = dstDirect ? null : reorder(a, userDstMd, ab, dstMd, backwardScratch);
-            diffSrcOut = srcDirect || first ? null : reorder(dxb, srcMd, epsNext, userSrcMd, backwardScratch);
+            epsNext = first ? null : nat.memory(userDiffSrcMd, MemorySegment.NULL);
+            dxb = diffSrcDirect || first ? epsNext : nat.memory(diffSrcMd, MemorySegment.NULL);
+            delta = bf16 ? nat.memory(deltaMd, MemorySegment.NULL) : ab;
+            deltaIn = bf16 || !dstDirect ? reorder(a, userDstMd, delta, deltaMd, backwardScratch) : null;
+            diffSrcOut = diffSrcDirect || first ? null : reorder(dxb, diffSrcMd, epsNext, userDiffSrcMd,
+                    backwardScratch);
             // δ = ε ⊙ 1[a > 0], written over a
             reluBackward = exec(reluBwdPd, new int[] {Dnnl.ARG_DST, Dnnl.ARG_DIFF_DST, Dnnl.ARG_DIFF_SRC},
                     new MemorySegment[] {a, eps, a}, backwardScratch);
@@ -442,14 +557,17 @@ public class DnnlConv extends Im2colConv {
             MemorySegment bwdDw = lib.queryMd(bwdWPd, Dnnl.QUERY_DIFF_WEIGHTS_MD);
             MemorySegment dwOut = lib.sameMd(bwdDw, wMd) ? dw : nat.memory(bwdDw, null);
             weightGradToUser = dwOut == dw ? null : reorder(dwOut, bwdDw, dw, wMd, backwardScratch);
+            // the plan's own buffer (one channel: a few hundred KiB), refilled from x at each backward pass
+            MemorySegment xw = bwdWSrcMd == srcMd ? xb : nat.memory(bwdWSrcMd, null);
+            srcInForWeights = xw == xb ? null : reorder(x, userSrcMd, xw, bwdWSrcMd, backwardScratch);
             backwardWeights = exec(bwdWPd, new int[] {Dnnl.ARG_SRC, Dnnl.ARG_DIFF_DST, Dnnl.ARG_DIFF_WEIGHTS,
-                Dnnl.ARG_DIFF_BIAS}, new MemorySegment[] {xb, ab, dwOut, db}, backwardScratch);
+                Dnnl.ARG_DIFF_BIAS}, new MemorySegment[] {xw, delta, dwOut, db}, backwardScratch);
             if (bwdDPd != null) {
                 MemorySegment bwdW = lib.queryMd(bwdDPd, Dnnl.QUERY_WEIGHTS_MD);
                 MemorySegment wBwd = lib.sameMd(bwdW, wMd) ? w : nat.memory(bwdW, null);
                 weightsForBackwardData = wBwd == w ? null : reorder(w, wMd, wBwd, bwdW, backwardScratch);
                 backwardData = exec(bwdDPd, new int[] {Dnnl.ARG_DIFF_DST, Dnnl.ARG_WEIGHTS, Dnnl.ARG_DIFF_SRC},
-                        new MemorySegment[] {ab, wBwd, dxb}, backwardScratch);
+                        new MemorySegment[] {delta, wBwd, dxb}, backwardScratch);
             }
             backwardBuilt = true;
         }
@@ -516,7 +634,7 @@ public class DnnlConv extends Im2colConv {
          * δ = ε ⊙ 1[a > 0] over {@code as}; dW, db from (x, δ); ε_prev = conv_bwd_data(δ, W) unless
          * {@code epsNexts} is null. {@code as} is the output of the forward pass on {@code xs}, and
          * {@code xbs} that pass's blocked copy of it; {@code deltaBs}, {@code dxbs}: buffers of
-         * {@link #dstCopyBytes} and {@link #srcCopyBytes} (null where 0 or no input gradient).
+         * {@link #deltaCopyBytes} and {@link #diffSrcCopyBytes} (null where 0 or no input gradient).
          */
         void backward(MemorySegment xs, MemorySegment xbs, MemorySegment ws, MemorySegment as, MemorySegment epss,
                 MemorySegment deltaBs, MemorySegment dws, MemorySegment dbs, MemorySegment epsNexts,
@@ -529,9 +647,10 @@ public class DnnlConv extends Im2colConv {
             lib.setHandle(dw, dws);
             lib.setHandle(db, dbs);
             handle(srcDirect ? null : xb, xbs, "the forward pass's blocked input");
-            handle(dstDirect ? null : ab, deltaBs, "the blocked δ");
+            handle(bf16 || !dstDirect ? delta : null, deltaBs, "the copy of δ");
             run(reluBackward);
             run(deltaIn);
+            run(srcInForWeights);
             run(backwardWeights);
             run(weightGradToUser);
             if (epsNexts != null) {
@@ -539,7 +658,7 @@ public class DnnlConv extends Im2colConv {
                     throw new IllegalStateException("the first layer's plan computes no input gradient");
                 }
                 lib.setHandle(epsNext, epsNexts);
-                handle(srcDirect ? null : dxb, dxbs, "the blocked input gradient");
+                handle(diffSrcDirect ? null : dxb, dxbs, "the blocked input gradient");
                 run(weightsForBackwardData);
                 run(backwardData);
                 run(diffSrcOut);
