@@ -52,6 +52,8 @@ final class Experiments {
      * key that answer it and the target that counts as reproduced (README, "Does it reproduce?").
      */
     /** The 95% interval of the share of an ensemble's gain kept ({@link GainKept}). */
+    /** The specialists experiments' runs that went past the generalist ({@code stages.generalistOnly} runs have no ensemble). */
+    private static final Map<String, String> SPECIALISTS_RAN = Map.of("stages.generalistOnly", "false");
     private static final darkknowledge.core.Claims.IntervalOf ENSEMBLE_GAIN =
             runs -> GainKept.interval(runs, "ensemble", "student");
 
@@ -101,13 +103,13 @@ final class Experiments {
                         "student_logits.gain_kept_pct", "–", 1, Target.atLeast(80))
                         .withInterval(runs -> GainKept.interval(runs, "ensemble_logits", "student_logits")),
                 new Claim("§5 specialists on 1,000 planted classes: relative accuracy gain (%)", "specialists-synthetic",
-                        Map.of(), "ensemble.relative_gain_pct", "+4.4 (JFT)", 1, Target.atLeast(0)),
-                new Claim("§5 specialists on Fashion-MNIST: relative accuracy gain (%)", "specialists-fashion", Map.of(),
+                        SPECIALISTS_RAN, "ensemble.relative_gain_pct", "+4.4 (JFT)", 1, Target.atLeast(0)),
+                new Claim("§5 specialists on Fashion-MNIST: relative accuracy gain (%)", "specialists-fashion", SPECIALISTS_RAN,
                         "ensemble.relative_gain_pct", "+4.4 (JFT)", 1, Target.none()),
                 new Claim("§5 specialists on 3,755 Chinese characters, unseen typefaces: relative accuracy gain (%)",
-                        "specialists-glyphs", Map.of(), "ensemble.relative_gain_pct", "+4.4 (JFT)", 1, Target.none()),
+                        "specialists-glyphs", SPECIALISTS_RAN, "ensemble.relative_gain_pct", "+4.4 (JFT)", 1, Target.none()),
                 new Claim("§5 the same, seen typefaces (new images of the training faces: i.i.d., as JFT's test set): "
-                        + "relative accuracy gain (%)", "specialists-glyphs", Map.of(),
+                        + "relative accuracy gain (%)", "specialists-glyphs", SPECIALISTS_RAN,
                         "seen.ensemble.relative_gain_pct", "+4.4 (JFT)", 1, Target.none()),
                 new Claim("§8 beyond the paper: the specialist ensemble distilled, share of its gain kept (%), Fashion-MNIST",
                         "pipeline", Map.of("dataset", "fashion"), "student_ensemble.gain_kept_pct", "–", 1,
