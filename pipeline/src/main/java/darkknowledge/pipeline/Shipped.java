@@ -40,8 +40,10 @@ public final class Shipped {
      * ship splits with the same hashes but not the same data (the seen-typeface test set, fresh images).
      */
     private static final Map<String, RunData> REGISTERED = new ConcurrentHashMap<>();
-    /** Data decoded on an executor, by {@link Data#key()}: the newest only (an executor serves one stage's tasks). */
-    private static final Map<String, RunData> DECODED = new java.util.HashMap<>();
+    /** Data decoded on an executor: the newest only (an executor serves one stage's tasks), with its {@link Data#key()}. */
+    private static final Object DECODED = new Object();
+    private static String decodedKey;
+    private static RunData decoded;
     private static final java.util.concurrent.atomic.AtomicLong SHIPMENTS = new java.util.concurrent.atomic.AtomicLong();
     private static final String JVM = ProcessHandle.current().pid() + "@" + System.nanoTime();
 
@@ -70,18 +72,17 @@ public final class Shipped {
                 return own;
             }
             synchronized (DECODED) {  // decoded once, whichever of the executor's cores asks first
-                RunData s = DECODED.get(key());
-                if (s == null) {
-                    s = decode(bytes.get());
+                if (!key().equals(decodedKey)) {
+                    RunData s = decode(bytes.get());
                     if (!s.train().sha256().equals(trainSha256)) {
                         throw new TaskInputException("stage " + ctx.stage() + " task " + ctx.taskIndex() + " on "
                                 + ctx.where() + ": the training set received (" + bytes.name() + ") has SHA-256 "
                                 + s.train().sha256() + ", the driver's has " + trainSha256);
                     }
-                    DECODED.clear();
-                    DECODED.put(key(), s);
+                    decodedKey = key();
+                    decoded = s;
                 }
-                return s;
+                return decoded;
             }
         }
     }
@@ -134,7 +135,10 @@ public final class Shipped {
     public static void forget(Data d) {
         REGISTERED.remove(d.shipment());
         synchronized (DECODED) {
-            DECODED.remove(d.key());
+            if (d.key().equals(decodedKey)) {
+                decodedKey = null;
+                decoded = null;
+            }
         }
     }
 
