@@ -354,8 +354,8 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         }
 
         if (c.ensemble().control()) {
-            Models.Trained control = SpecialistStages.control(ctx, generalist.model(), c.generalistNet(), c.specialists(),
-                    extraExamplePasses, s);
+            Models.Trained control = SpecialistStages.control(ctx, generalist, c.generalistNet(), extraExamplePasses,
+                    s);
             result.put("control.epochs", Integer.toString(control.outcome().epochsRun()));
             for (RunData.TestSet set : s.testSets()) {
                 int[] labels = set.labels();

@@ -387,11 +387,16 @@ public final class SpecialistStages {
     }
 
     /**
-     * The compute-matched control: a copy of the generalist trained on for as many example-passes
-     * as all specialists together ({@code extraExamplePasses}), at the specialists' learning rate.
+     * The compute-matched control: a copy of the generalist trained on for up to as many
+     * example-passes as all specialists together ({@code extraExamplePasses}), as its own training
+     * would have gone on: from the learning rate its schedule reaches after its last epoch,
+     * {@code lr_0 · decay^epochsRun}, decaying as before, with its early-stopping patience, and the
+     * generalist itself as the candidate to beat on validation (so the control never ends worse than
+     * the generalist there: its gain on validation is what more training finds, the convergence test
+     * of the glyph tables).
      */
-    public static Models.Trained control(RunContext ctx, Classifier generalist, TrainingSchedule generalistCfg,
-                                         SpecialistConfig specialistCfg, long extraExamplePasses, RunData s) {
+    public static Models.Trained control(RunContext ctx, Models.Trained generalist, TrainingSchedule generalistCfg,
+                                         long extraExamplePasses, RunData s) {
         int epochs = (int) Math.max(1, Math.round((double) extraExamplePasses / s.train().numExamples()));
         Store.Entry at = ctx.store().open("control");
         if (at.done()) {  // a resumed run: the control finished before
@@ -400,14 +405,16 @@ public final class SpecialistStages {
             Models.replayHistory(ctx, at, recorded);
             return new Models.Trained("control", at.loadModel("control"), recorded);
         }
-        Classifier tuned = generalist.copy();
+        Classifier tuned = generalist.model().copy();
         Schedule cfg = new Schedule(epochs, generalistCfg.batchSize(), generalistCfg.jitter(), generalistCfg.patience(),
-                specialistCfg.learningRate(), generalistCfg.learningRateDecay());
+                generalistCfg.learningRateAt(generalist.outcome().epochsRun()), generalistCfg.learningRateDecay());
         Trainer.Outcome o = Trainer.fit("control", tuned, new Trainer.TrainingData(s.trainX(), s.trainY(),
-                s.train().imageWidth(), s.train().imageHeight()).withFresh(s.freshInputs()), new Trainer.Validation(s.validationX(),
-                s.validation().labels()), cfg, ctx.seeds().derive("control"), ctx.progress(), at.checkpoints());
+                s.train().imageWidth(), s.train().imageHeight()).withFresh(s.freshInputs()), new Trainer.Validation(
+                s.validationX(), s.validation().labels()).withStartCounting(), cfg, ctx.seeds().derive("control"),
+                ctx.progress(), at.checkpoints());
         at.completeWith("control", tuned, Models.record(o));
         ctx.provenance().put("model.control.sha256", tuned.fingerprint());
+        ctx.provenance().put("model.control.learning_rate", Double.toString(cfg.learningRate()));
         return new Models.Trained("control", tuned, o);
     }
 

@@ -12,6 +12,7 @@ import darkknowledge.core.ClassPartition;
 import darkknowledge.core.RunRecord;
 import darkknowledge.core.engine.EngineConfig;
 import darkknowledge.generalist.MlpConfig;
+import darkknowledge.generalist.Trainer;
 import darkknowledge.specialists.DustbinCorrection;
 import darkknowledge.specialists.Specialist;
 import darkknowledge.specialists.SpecialistConfig;
@@ -129,23 +130,31 @@ class SpecialistStagesTest {
     }
 
     @Test
-    void theControlTrainsACopyOfTheGeneralistForTheSpecialistsExtraPassesAndIsReusedOnceDone(@TempDir Path root) {
+    void theControlTrainsACopyOfTheGeneralistOnwardForTheSpecialistsExtraPassesAndIsReusedOnceDone(@TempDir Path root) {
         TinyRuns.Recorder progress = new TinyRuns.Recorder();
         Setup u = setup(root, progress);
         String generalist = u.generalist().model().fingerprint();
         int n = u.s().train().numExamples();
-        Models.Trained control = SpecialistStages.control(u.ctx(), u.generalist().model(), GENERALIST, SPECIALISTS,
-                2L * n + n / 3, u.s());
+        Models.Trained control = SpecialistStages.control(u.ctx(), u.generalist(), GENERALIST, 2L * n + n / 3, u.s());
         assertEquals(2, control.outcome().epochsRun(), "round(extra passes / training examples) epochs");
-        assertEquals(2, progress.trainedEpochsOf("control"));
+        List<Trainer.EpochReport> epochs = progress.trained.stream().filter(r -> r.model().equals("control")).toList();
+        assertEquals(2, epochs.size());
+        int after = u.generalist().outcome().epochsRun();
+        assertEquals(GENERALIST.learningRateAt(after), epochs.get(0).learningRate(), 1e-15,
+                "the generalist's schedule goes on where it stopped");
+        assertEquals(GENERALIST.learningRateAt(after + 1), epochs.get(1).learningRate(), 1e-15);
         assertEquals(generalist, u.generalist().model().fingerprint(), "the generalist itself is not changed");
-        assertFalse(control.model().fingerprint().equals(generalist), "the copy was trained");
+        int generalistErrors = u.generalist().model().errors(u.s().validationX(), u.s().validation().labels());
+        assertTrue(control.outcome().bestValidationErrors() <= generalistErrors,
+                "the generalist is the control's first candidate: " + control.outcome().bestValidationErrors()
+                        + " validation errors against its " + generalistErrors);
+        assertEquals(control.outcome().bestEpoch() == -1, control.model().fingerprint().equals(generalist),
+                "the generalist when no epoch beat it, else a trained copy");
         assertEquals(control.model().fingerprint(), u.ctx().provenance().entries().get("model.control.sha256"));
 
         TinyRuns.Recorder again = new TinyRuns.Recorder();
         RunContext resumed = TinyRuns.reopened(u.ctx(), again);
-        Models.Trained reused = SpecialistStages.control(resumed, u.generalist().model(), GENERALIST, SPECIALISTS,
-                2L * n + n / 3, u.s());
+        Models.Trained reused = SpecialistStages.control(resumed, u.generalist(), GENERALIST, 2L * n + n / 3, u.s());
         assertEquals(List.of(), again.trained);
         assertEquals(control.model().fingerprint(), reused.model().fingerprint());
         assertEquals(control.outcome(), reused.outcome());
