@@ -45,11 +45,11 @@ class ControlGainRowTest {
     void eachColumnShowsTheControlsValidationGainAndWhetherTheCriterionIsMet(@TempDir Path root) throws Exception {
         var e = new SpecialistsExperiment(SpecialistDataset.GLYPHS);
         Path dir = root.resolve("runs").resolve(e.name());
-        // Column ‹c› (oldest): two seeds of the fixed-image config, gains 0.20 and 0.60: met.
+        // Column ‹c› (oldest): two seeds of the preset (fresh images), gains 0.20 and 0.60: met.
         run(dir.resolve("20261207-000001-aaaaaaaa"), smallGlyphConfig(e, "1", List.of()), validation("95.40", "95.60"));
         run(dir.resolve("20261207-000002-bbbbbbbb"), smallGlyphConfig(e, "2", List.of()), validation("95.00", "95.60"));
-        // Column ‹b›: fresh images, one seed, the control gains 1.50: missed.
-        run(dir.resolve("20261207-000003-cccccccc"), smallGlyphConfig(e, "1", List.of("glyphs.freshEachEpoch=true")),
+        // Column ‹b›: fixed images, one seed, the control gains 1.50: missed.
+        run(dir.resolve("20261207-000003-cccccccc"), smallGlyphConfig(e, "1", List.of("glyphs.freshEachEpoch=false")),
                 validation("94.00", "95.50"));
         // Column ‹a› (newest): a run without the validation figures (no control): nothing to show.
         run(dir.resolve("20261207-000004-dddddddd"), smallGlyphConfig(e, "1", List.of("ensemble.control=false")),
