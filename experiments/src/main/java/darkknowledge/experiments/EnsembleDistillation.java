@@ -398,8 +398,12 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
                 b.append(" |\n");
             }
             b.append('\n');
-            for (var kept : List.of(java.util.Map.entry("probabilities", STUDENT_GAIN_KEPT_PCT.key()),
-                    java.util.Map.entry("logits", STUDENT_LOGITS_GAIN_KEPT_PCT.key()))) {
+            String average = c.get("ensemble.average");
+            List<Map.Entry<String, String>> averages = "both".equals(average)
+                    ? List.of(Map.entry("probabilities", STUDENT_GAIN_KEPT_PCT.key()),
+                            Map.entry("logits", STUDENT_LOGITS_GAIN_KEPT_PCT.key()))
+                    : List.of(Map.entry(average, STUDENT_GAIN_KEPT_PCT.key()));
+            for (var kept : averages) {
                 double[] shares = sorted.stream().mapToDouble(r -> r.number(kept.getValue()))
                         .filter(Double::isFinite).toArray();
                 GainKept.Interval t = GainKept.overSeeds(shares);

@@ -54,6 +54,16 @@ class EnsembleDistillationSeedsTest {
         assertTrue(md.contains("- logits: n = 3, 60.0 ± 10.0"), md);
 
         assertNull(EnsembleDistillation.seedsTable("ensemble-distillation", runs.subList(3, 4)), "one seed: no table");
+
+        // A configuration of one average names its interval after it (its share is under student.*).
+        run(root.resolve("20261207-000005-eeeeeeee"), "1", "", result("140.0", "120", "130", "50.00", "–"));
+        run(root.resolve("20261207-000006-ffffffff"), "2", "", result("140.0", "120", "128", "60.00", "–"));
+        for (String id : List.of("20261207-000005-eeeeeeee", "20261207-000006-ffffffff")) {
+            Path config = root.resolve(id).resolve(RunRecord.CONFIG);
+            Files.writeString(config, Files.readString(config).replace("ensemble.average=both", "ensemble.average=logits"));
+        }
+        String logits = EnsembleDistillation.seedsTable("ensemble-distillation", FinishedRuns.all(root, Map.of()));
+        assertTrue(logits.contains("- logits: n = 2, 55.0 ± 7.1"), logits);
     }
 
     @Test
