@@ -4,6 +4,7 @@ import darkknowledge.clustering.AdjustedRandIndex;
 import darkknowledge.clustering.ClassClustering;
 import darkknowledge.clustering.ClusteringConfig;
 import darkknowledge.core.AtomicFiles;
+import darkknowledge.core.Check;
 import darkknowledge.core.ClassPartition;
 import darkknowledge.core.ResultTables;
 import darkknowledge.core.RunConfig;
@@ -86,6 +87,15 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
     public record Config(RunConfig run, DataConfig data, Synthetic synthetic, GlyphsConfig glyphs,
                          Architecture architecture, MlpConfig generalist, ConvConfig conv, ClusteringConfig clustering,
                          SpecialistConfig specialists, EnsembleConfig ensemble, EngineConfig engine, Stages stages) {
+        public Config {
+            // Fresh images are rendered from the glyph fonts of this machine, which a cluster's executors
+            // lack: refused here, before the generalist trains, rather than when the specialists are shipped.
+            Check.that(!(glyphs.freshEachEpoch() && engine.kind() == EngineConfig.Kind.SPARK),
+                    "glyphs.freshEachEpoch", "fresh training images are rendered from the glyph fonts on this "
+                            + "machine and are not shipped to Spark executors (engine.kind=spark): set "
+                            + "glyphs.freshEachEpoch=false for a cluster run, or engine.kind=local");
+        }
+
         /** The generalist's net: {@code generalist.*} (MLP) or {@code conv.*}, as {@code architecture.generalist} says. */
         TrainingSchedule generalistNet() {
             return architecture.pick(generalist, conv);

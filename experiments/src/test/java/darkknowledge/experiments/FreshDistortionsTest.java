@@ -2,8 +2,10 @@ package darkknowledge.experiments;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import darkknowledge.core.ConfigException;
 import darkknowledge.core.RunRecord;
 import darkknowledge.core.Scale;
 import darkknowledge.data.DataStore;
@@ -44,5 +46,17 @@ class FreshDistortionsTest {
             assertEquals(fixed.result().get(k), fresh.result().get(k), k);
         }
         assertTrue(fresh.result().containsKey(RunData.SEEN_PREFIX + "ensemble.test_accuracy"));
+    }
+
+    @Test
+    void aClusterRunWithFreshImagesIsRefusedAtConfigTimeNamingTheKey() {
+        var e = new SpecialistsExperiment(SpecialistDataset.GLYPHS);
+        var ex = assertThrows(ConfigException.class, () -> Runner.resolve(e, Scale.SMALL, null,
+                List.of("engine.kind=spark")));
+        assertTrue(ex.getMessage().contains("glyphs.freshEachEpoch") && ex.getMessage().contains("engine.kind=spark"),
+                ex.getMessage());
+        // Either alone is fine: fixed images on a cluster, fresh ones in process.
+        Runner.resolve(e, Scale.SMALL, null, List.of("engine.kind=spark", "glyphs.freshEachEpoch=false"));
+        Runner.resolve(e, Scale.SMALL, null, List.of("glyphs.freshEachEpoch=true"));
     }
 }
