@@ -11,6 +11,7 @@ import darkknowledge.core.RunConfig;
 import darkknowledge.core.Scale;
 import darkknowledge.core.Seeds;
 import darkknowledge.data.GlyphsConfig;
+import darkknowledge.generalist.Classifier;
 import darkknowledge.generalist.ConvConfig;
 import darkknowledge.generalist.MlpConfig;
 import darkknowledge.generalist.TrainingSchedule;
@@ -364,25 +365,31 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         }
 
         if (c.ensemble().control()) {
-            Models.Trained control = SpecialistStages.control(ctx, generalist, c.generalistNet(), extraExamplePasses,
-                    s);
-            result.put("control.epochs", Integer.toString(control.outcome().epochsRun()));
+            // The copy trained on for the specialists' extra passes; the fine-tuned control is it or the
+            // generalist, whichever validation prefers; the unspecialised ensemble averages the copy in.
+            Models.Trained copy = SpecialistStages.control(ctx, generalist, c.generalistNet(), extraExamplePasses, s);
+            Classifier control = s.hasValidation() ? SpecialistStages.fineTuned(generalist.model(), copy.model(), s)
+                    : copy.model();
+            result.put("control.epochs", Integer.toString(copy.outcome().epochsRun()));
+            result.put("control.kept", control == copy.model() ? "trained-on copy" : "generalist (no epoch beat it)");
             for (RunData.TestSet set : s.testSets()) {
                 int[] labels = set.labels();
                 result.put(set.prefix() + CONTROL_TEST_ACCURACY.key(), SpecialistStages.pct(SpecialistStages.correct(
-                        control.model().predict(set.x()), labels, null), labels.length));
-                // The second control: the generalist averaged with the fine-tuned copy (ensembling without
+                        control.predict(set.x()), labels, null), labels.length));
+                // The second control: the generalist averaged with the trained-on copy (ensembling without
                 // specialising).
                 result.put(set.prefix() + UNSPECIALISED_TEST_ACCURACY.key(), SpecialistStages.pct(SpecialistStages.correct(
-                        SpecialistStages.unspecialised(generalist.model(), control.model(), set.x()), labels, null),
+                        SpecialistStages.unspecialised(generalist.model(), copy.model(), set.x()), labels, null),
                         labels.length));
             }
             if (s.hasValidation()) {
                 int[] val = s.validation().labels();
                 result.put("control.validation_accuracy", SpecialistStages.pct(SpecialistStages.correct(
-                        control.model().predict(s.validationX()), val, null), val.length));
+                        control.predict(s.validationX()), val, null), val.length));
+                result.put("control.copy.validation_accuracy", SpecialistStages.pct(SpecialistStages.correct(
+                        copy.model().predict(s.validationX()), val, null), val.length));
                 result.put("unspecialised.validation_accuracy", SpecialistStages.pct(SpecialistStages.correct(
-                        SpecialistStages.unspecialised(generalist.model(), control.model(), s.validationX()), val, null),
+                        SpecialistStages.unspecialised(generalist.model(), copy.model(), s.validationX()), val, null),
                         val.length));
             }
         }

@@ -67,21 +67,8 @@ public final class Trainer {
         void apply(INDArray features, INDArray targets);
     }
 
-    /**
-     * The split used to pick the best epoch; never the test set. With {@code startCounts} the net
-     * as it enters training is a candidate too ("epoch −1"): training on from a trained net (the
-     * fine-tuned control) then returns that net unchanged when no epoch beats it on this split, and
-     * early-stopping patience counts from it.
-     */
-    public record Validation(INDArray features, int[] labels, boolean startCounts) {
-        public Validation(INDArray features, int[] labels) {
-            this(features, labels, false);
-        }
-
-        /** This split, with the starting net as a candidate. */
-        public Validation withStartCounting() {
-            return new Validation(features, labels, true);
-        }
+    /** The split used to pick the best epoch; never the test set. */
+    public record Validation(INDArray features, int[] labels) {
     }
 
     /** One finished epoch. */
@@ -183,10 +170,6 @@ public final class Trainer {
                 history.addAll(st.history());
                 st.history().forEach(listener::onRestoredEpoch);
             }
-        }
-        if (start == 0 && validation != null && validation.startCounts()) {
-            best = net.params().dup();
-            bestErrors = model.errors(validation.features(), validation.labels());
         }
         darkknowledge.core.Seeds seeds = new darkknowledge.core.Seeds(seed);
         boolean stopped = start > 0 && cfg.patience() > 0 && start - 1 - bestEpoch >= cfg.patience();

@@ -234,30 +234,4 @@ class ClassifierTest {
         var start = assertThrows(darkknowledge.core.Check.InvalidValue.class, () -> sgd(1.0, 0.99, 4, true));
         assertEquals("momentumStart", start.field());
     }
-    @Test
-    void withStartCountingTheStartingNetIsKeptWhenNoEpochBeatsItOnValidationAndPatienceCountsFromIt() {
-        INDArray[] train = blobs(300, 3);
-        INDArray[] val = blobs(150, 4);
-        int[] valLabels = val[2].toIntVector();
-        Classifier c = Classifier.create(config(3), 20, 3, null, 1);
-        Trainer.fit("start", c, new Trainer.TrainingData(train[0], train[1], 0, 0), null, config(3), 5, r -> { });
-        String start = c.fingerprint();
-        int startErrors = c.errors(val[0], valLabels);
-        // A rate too small to move any prediction: no epoch has fewer validation errors than the start.
-        Schedule still = new Schedule(10, 32, 0, 2, 1e-12, 1);
-        List<Trainer.EpochReport> epochs = new ArrayList<>();
-        Trainer.Outcome kept = Trainer.fit("onward", c, new Trainer.TrainingData(train[0], train[1], 0, 0),
-                new Trainer.Validation(val[0], valLabels).withStartCounting(), still, 6, epochs::add);
-        assertEquals(-1, kept.bestEpoch(), "the start is the best candidate");
-        assertEquals(startErrors, kept.bestValidationErrors());
-        assertEquals(2, kept.epochsRun(), "patience 2 counts from the start: two epochs without a better one");
-        assertEquals(start, c.fingerprint(), "the starting parameters come back bit for bit");
-
-        // Without it, the best of its own epochs is kept (the first of the equal ones here), and
-        // patience counts from that epoch.
-        Trainer.Outcome own = Trainer.fit("onward", c, new Trainer.TrainingData(train[0], train[1], 0, 0),
-                new Trainer.Validation(val[0], valLabels), still, 6, r -> { });
-        assertEquals(0, own.bestEpoch());
-        assertEquals(3, own.epochsRun());
-    }
 }

@@ -387,13 +387,12 @@ public final class SpecialistStages {
     }
 
     /**
-     * The compute-matched control: a copy of the generalist trained on for up to as many
-     * example-passes as all specialists together ({@code extraExamplePasses}), as its own training
-     * would have gone on: from the learning rate its schedule reaches after its last epoch,
-     * {@code lr_0 · decay^epochsRun}, decaying as before, with its early-stopping patience, and the
-     * generalist itself as the candidate to beat on validation (so the control never ends worse than
-     * the generalist there: its gain on validation is what more training finds, the convergence test
-     * of the glyph tables).
+     * The generalist trained on for up to as many example-passes as all specialists together
+     * ({@code extraExamplePasses}), as its own training would have gone on: from the learning rate its
+     * schedule reaches after its last epoch, {@code lr_0 · decay^epochsRun}, decaying as before, with
+     * its early-stopping patience; the best of its own epochs on validation is kept. It is the copy the
+     * unspecialised ensemble averages with the generalist; {@link #fineTuned} picks the compute-matched
+     * control from it.
      */
     public static Models.Trained control(RunContext ctx, Models.Trained generalist, TrainingSchedule generalistCfg,
                                          long extraExamplePasses, RunData s) {
@@ -410,12 +409,24 @@ public final class SpecialistStages {
                 generalistCfg.learningRateAt(generalist.outcome().epochsRun()), generalistCfg.learningRateDecay());
         Trainer.Outcome o = Trainer.fit("control", tuned, new Trainer.TrainingData(s.trainX(), s.trainY(),
                 s.train().imageWidth(), s.train().imageHeight()).withFresh(s.freshInputs()), new Trainer.Validation(
-                s.validationX(), s.validation().labels()).withStartCounting(), cfg, ctx.seeds().derive("control"),
-                ctx.progress(), at.checkpoints());
+                s.validationX(), s.validation().labels()), cfg, ctx.seeds().derive("control"), ctx.progress(),
+                at.checkpoints());
         at.completeWith("control", tuned, Models.record(o));
         ctx.provenance().put("model.control.sha256", tuned.fingerprint());
         ctx.provenance().put("model.control.learning_rate", Double.toString(cfg.learningRate()));
         return new Models.Trained("control", tuned, o);
+    }
+
+    /**
+     * The compute-matched control, "train the generalist on instead": the trained-on copy
+     * ({@link #control}) if it makes fewer errors on validation than the generalist, else the
+     * generalist itself, as early stopping over its continued training would choose. Its validation
+     * gain over the generalist is therefore never negative: it is what more training finds, the
+     * convergence test of the glyph tables.
+     */
+    public static Classifier fineTuned(Classifier generalist, Classifier trainedOn, RunData s) {
+        int[] val = s.validation().labels();
+        return trainedOn.errors(s.validationX(), val) < generalist.errors(s.validationX(), val) ? trainedOn : generalist;
     }
 
     /** The classes some specialist of {@code partition} covers. */
