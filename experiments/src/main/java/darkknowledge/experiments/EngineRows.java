@@ -94,7 +94,7 @@ final class EngineRows {
                 Shipped.Model g = Shipped.model(engine, generalistFile, generalistSha);
                 Shipped.Data d = Shipped.data(engine, s);
                 return IntStream.range(0, subsets.length).mapToObj(m -> new SpecialistTask(m, subsets[m], g, d,
-                        schedule, c.specialists(), seed, out.toString())).toList();
+                        schedule, c.specialists(), seed, out.toString(), c.engine().checkpointSeconds())).toList();
             };
             // The ensemble whose soft targets are timed: these specialists, trained once in process.
             List<EnsembleTargetsTask.SpecialistModel> members = new ArrayList<>();

@@ -165,7 +165,9 @@ class SubmitClusterTest {
         List<String> a = new ArrayList<>(List.of("--master", master, "--deploy-mode", mode, "--class",
                 "darkknowledge.experiments.Main", "--conf", "spark.driver.host=127.0.0.1", jar, "run", experiment,
                 "--scale", "tiny", "--runs-dir", runsDir, "--set", "engine.kind=spark", "--set", "engine.workers=2",
-                "--set", "engine.timeoutSeconds=180"));
+                "--set", "engine.timeoutSeconds=180",
+                // every epoch checkpointed: the worker kill below waits for a specialist's first checkpoint
+                "--set", "engine.checkpointSeconds=0"));
         for (String s : sets) {
             a.addAll(List.of("--set", s));
         }

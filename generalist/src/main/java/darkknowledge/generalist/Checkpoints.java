@@ -21,8 +21,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Training checkpoints, one per model, written after every epoch so a killed run continues where it
- * stopped. A checkpoint is two files: {@code <model>.e<epoch>.ckpt} (parameters, optimiser state and
+ * Training checkpoints, one per model, written after every epoch (or once a minimum time has passed
+ * since the last, {@link #Checkpoints(Path, double)}) so a killed run continues where it stopped. A checkpoint is two files: {@code <model>.e<epoch>.ckpt} (parameters, optimiser state and
  * the best parameters so far, ND4J binary) and {@code <model>.ckpt.properties} (epoch, best epoch,
  * history), written in that order, each atomically. The properties file is the commit point: a
  * data file it does not name is ignored, so a checkpoint interrupted half-way is never taken for a
@@ -33,9 +33,30 @@ public final class Checkpoints {
     private static final String MAGIC = "dark-knowledge-checkpoint-1";
 
     private final Path dir;
+    private final double minSeconds;
 
+    /** Checkpoints after every epoch. */
     public Checkpoints(Path dir) {
+        this(dir, 0);
+    }
+
+    /**
+     * Checkpoints after an epoch only once {@code minSeconds} of training have passed since the last
+     * one (or the start): for many short trainings (specialists), where writing a checkpoint can
+     * cost more than the epoch. A training killed before its first checkpoint starts again from
+     * epoch 0, which reaches the same parameters.
+     */
+    public Checkpoints(Path dir, double minSeconds) {
+        if (!(minSeconds >= 0)) {
+            throw new IllegalArgumentException("checkpoint interval must be >= 0 seconds, got " + minSeconds);
+        }
         this.dir = dir;
+        this.minSeconds = minSeconds;
+    }
+
+    /** Whether a training {@code secondsSinceLast} seconds past its last checkpoint (or start) writes one now. */
+    boolean due(double secondsSinceLast) {
+        return secondsSinceLast >= minSeconds;
     }
 
     public Path dir() {

@@ -171,6 +171,7 @@ public final class Trainer {
                 st.history().forEach(listener::onRestoredEpoch);
             }
         }
+        double sinceCheckpoint = 0;
         darkknowledge.core.Seeds seeds = new darkknowledge.core.Seeds(seed);
         boolean stopped = start > 0 && cfg.patience() > 0 && start - 1 - bestEpoch >= cfg.patience();
         for (int epoch = start; epoch < cfg.epochs() && !stopped; epoch++) {
@@ -224,9 +225,11 @@ public final class Trainer {
             EpochReport report = new EpochReport(name, epoch, cfg.epochs(), lossSum / seen, errors, valN, lr, seconds,
                     n / seconds, eta);
             history.add(report);
-            if (checkpoints != null) {
+            sinceCheckpoint += seconds;
+            if (checkpoints != null && checkpoints.due(sinceCheckpoint)) {
                 checkpoints.save(name, net, new Checkpoints.State(epoch + 1, bestEpoch, bestErrors, totalSeconds,
                         List.copyOf(history), best));
+                sinceCheckpoint = 0;
             }
             listener.onEpoch(report);
             stopped = cfg.patience() > 0 && epoch - bestEpoch >= cfg.patience();

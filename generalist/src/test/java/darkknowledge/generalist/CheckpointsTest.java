@@ -1,6 +1,7 @@
 package darkknowledge.generalist;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -104,6 +105,39 @@ class CheckpointsTest {
         var e = assertThrows(IllegalStateException.class, () -> Trainer.fit("net", Classifier.create(cfg(), 12, 3, null,
                 7), wrong, val, cfg(), 11, r -> { }));
         assertTrue(e.getMessage().contains("expected 300x12"), e.getMessage());
+    }
+
+    @Test
+    void withAnIntervalACheckpointIsWrittenOnlyOnceThatMuchTrainingHasPassedAndAKillBeforeItRestartsTheSameTraining() {
+        INDArray[] d = data();
+        var val = new Trainer.Validation(d[0], d[2].toIntVector());
+        var train = new Trainer.TrainingData(d[0], d[1], 0, 0);
+        Classifier straight = Classifier.create(cfg(), 12, 3, null, 7);
+        Trainer.fit("net", straight, train, val, cfg(), 11, r -> { });
+
+        // An hour between checkpoints: none is written by these sub-second epochs, and a training
+        // killed after its second epoch starts again from the first, to the same parameters.
+        Checkpoints hourly = new Checkpoints(dir, 3600);
+        Classifier killed = Classifier.create(cfg(), 12, 3, null, 7);
+        assertThrows(IllegalStateException.class, () -> Trainer.fit("net", killed, train, val, cfg(), 11, r -> {
+            if (r.epoch() == 1) {
+                throw new IllegalStateException("killed after epoch 2");
+            }
+        }, hourly));
+        assertFalse(Files.exists(dir.resolve("net.ckpt.properties")), "no checkpoint within the interval");
+        List<Integer> trained = new java.util.ArrayList<>();
+        Classifier again = Classifier.create(cfg(), 12, 3, null, 7);
+        Trainer.fit("net", again, train, val, cfg(), 11, r -> trained.add(r.epoch()), hourly);
+        assertEquals(0, trained.getFirst(), "trained from the start");
+        assertEquals(straight.fingerprint(), again.fingerprint());
+
+        // No interval: every epoch.
+        Checkpoints every = new Checkpoints(dir.resolve("every"), 0);
+        Trainer.fit("net", Classifier.create(cfg(), 12, 3, null, 7), train, val, cfg(), 11, r -> {
+            assertTrue(Files.exists(dir.resolve("every").resolve(String.format(java.util.Locale.ROOT, "net.e%04d.ckpt",
+                    r.epoch() + 1))), "epoch " + r.epoch() + " checkpointed before it is reported");
+        }, every);
+        assertThrows(IllegalArgumentException.class, () -> new Checkpoints(dir, -1));
     }
 
     @Test

@@ -117,7 +117,8 @@ public final class SpecialistStages {
         // what a finished specialist is checked against: the generalist's hash, not its bytes
         Shipped.Model described = new Shipped.Model(generalist.fingerprint(), null);
         for (int m = 0; m < count; m++) {
-            done[m] = new SpecialistTask(m, partition.subset(m), described, null, training, cfg, seed, out).finished();
+            done[m] = new SpecialistTask(m, partition.subset(m), described, null, training, cfg, seed, out,
+                    engineCfg.checkpointSeconds()).finished();
             if (done[m] == null) {
                 todo.add(m);
             }
@@ -133,7 +134,8 @@ public final class SpecialistStages {
                 data = Shipped.data(engine, s);
                 List<SpecialistTask> tasks = new ArrayList<>();
                 for (int m : todo) {
-                    tasks.add(new SpecialistTask(m, partition.subset(m), g, data, training, cfg, seed, out));
+                    tasks.add(new SpecialistTask(m, partition.subset(m), g, data, training, cfg, seed, out,
+                            engineCfg.checkpointSeconds()));
                 }
                 long[] returned = new long[1];
                 double[] inputSeconds = new double[1];

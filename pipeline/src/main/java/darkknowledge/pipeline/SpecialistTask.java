@@ -48,11 +48,21 @@ import org.slf4j.LoggerFactory;
  * @param seed       master seed of the specialists ({@code seeds.derive("specialists")})
  * @param outputDir  the driver's directory for its model and done record (checkpoints there too when
  *                   the executor sees it)
+ * @param checkpointSeconds training seconds between its checkpoints ({@code engine.checkpointSeconds};
+ *                   0: every epoch)
  */
 public record SpecialistTask(int index, int[] subset, Shipped.Model generalist, Shipped.Data data, Schedule training,
-                             SpecialistConfig cfg, long seed, String outputDir)
+                             SpecialistConfig cfg, long seed, String outputDir, int checkpointSeconds)
         implements Task<SpecialistTask.Output> {
     private static final Logger LOG = LoggerFactory.getLogger(SpecialistTask.class);
+
+    /**
+     * The generalist's top class on each validation image, per (generalist, data) pair, once per JVM:
+     * every specialist task of a run needs the same array (which validation examples §5.4 routes to
+     * it), and computing it per task was half of a small specialist's time at 3,755 classes.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, int[]> VALIDATION_TOP =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Progress of in-process tasks goes to the driver's listener; on an executor, to the log. */
     private static volatile Trainer.Listener listener;
@@ -169,8 +179,8 @@ public record SpecialistTask(int index, int[] subset, Shipped.Model generalist, 
                 ? out.resolve("checkpoints") : ctx.scratchDir().resolve("checkpoints");
         Specialists.Trained t = Specialists.trainOne(index, g, training, subset, cfg, g.numClasses(), s.trainX(),
                 s.train().labels(), s.validationX(), s.validation().labels(), s.train().imageWidth(),
-                s.train().imageHeight(), new Seeds(seed), l, new Checkpoints(checkpoints),
-                s.fresh() == null ? null : s::freshInputs);
+                s.train().imageHeight(), new Seeds(seed), l, new Checkpoints(checkpoints, checkpointSeconds),
+                s.fresh() == null ? null : s::freshInputs, validationTop(g, s));
         Classifier model = t.specialist().model();
         Done result = new Done(index, model.fingerprint(), t.specialist().dustbinShift(), t.subsetPrior(),
                 t.subsetShare(), t.trainExamples(), t.outcome().bestEpoch(), t.outcome().bestValidationErrors(),
@@ -179,6 +189,14 @@ public record SpecialistTask(int index, int[] subset, Shipped.Model generalist, 
         byte[] bytes = Shipped.bytes(model, ctx.scratchDir(), name(index));
         new Checkpoints(checkpoints).clear(name(index));
         return new Output(result, bytes, inputSeconds);
+    }
+
+    /** {@link #VALIDATION_TOP}'s entry for this task's generalist and data, computed by the first task to ask. */
+    private int[] validationTop(Classifier g, RunData s) {
+        if (!s.hasValidation()) {
+            return null;
+        }
+        return VALIDATION_TOP.computeIfAbsent(generalist.sha256() + "/" + data.key(), k -> g.predict(s.validationX()));
     }
 
     /**

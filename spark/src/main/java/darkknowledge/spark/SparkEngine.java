@@ -93,7 +93,7 @@ public final class SparkEngine implements Engine {
         if (submitted != null && !submitted.isBlank() && !submitted.equals(config.master())) {
             LOG.info("spark.master={} (spark-submit's --master) overrides engine.master={}", submitted, config.master());
             config = new EngineConfig(config.kind(), submitted, config.workers(), config.executorCores(),
-                    config.executorMemory(), config.taskRetries(), config.timeoutSeconds());
+                    config.executorMemory(), config.taskRetries(), config.timeoutSeconds(), config.checkpointSeconds());
         }
         this.config = config;
         this.runDir = runDir.toAbsolutePath().normalize();

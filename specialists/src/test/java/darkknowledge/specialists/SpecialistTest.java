@@ -92,6 +92,21 @@ class SpecialistTest {
             assertEquals(1.0 / 3, a.get(m).subsetPrior(), 1e-9);
             assertEquals(Math.log(2), a.get(m).specialist().dustbinShift(), 1e-9);
         }
+        // The generalist's validation predictions handed in (as a run's tasks share them) change nothing.
+        var schedule = Specialists.schedule(cfg, sc);
+        SpecialistConfig fitted = sc.withCorrection(DustbinCorrection.FITTED, false);
+        Specialists.Trained computed = Specialists.trainOne(1, gen, schedule, subsets.get(1), fitted, 12, x,
+                g.train().labels(), vx, g.test().labels(), 0, 0, new Seeds(7), r -> { }, null, null, null);
+        Specialists.Trained given = Specialists.trainOne(1, gen, schedule, subsets.get(1), fitted, 12, x,
+                g.train().labels(), vx, g.test().labels(), 0, 0, new Seeds(7), r -> { }, null, null, gen.predict(vx));
+        assertEquals(computed.specialist().model().fingerprint(), given.specialist().model().fingerprint());
+        assertEquals(computed.fittedShift(), given.fittedShift());
+        assertEquals(computed.specialist().dustbinShift(), given.specialist().dustbinShift());
+        var wrong = assertThrows(IllegalArgumentException.class, () -> Specialists.trainOne(1, gen, schedule,
+                subsets.get(1), fitted, 12, x, g.train().labels(), vx, g.test().labels(), 0, 0, new Seeds(7), r -> { },
+                null, null, new int[3]));
+        assertTrue(wrong.getMessage().contains("3 rows"), wrong.getMessage());
+
         var ensemble = new SpecialistEnsemble(gen, a.stream().map(Specialists.Trained::specialist).toList(), 1,
                 KlCombiner.defaults());
         SpecialistEnsemble.Combined c = ensemble.combine(vx);

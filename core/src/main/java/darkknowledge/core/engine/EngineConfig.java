@@ -18,9 +18,14 @@ import java.util.regex.Pattern;
  * @param taskRetries     reruns of a failed or lost task before the stage fails (Spark's
  *                        {@code spark.task.maxFailures} = retries + 1)
  * @param timeoutSeconds  how long to wait for a master to answer and for executors to register
+ * @param checkpointSeconds a task's model (a specialist) is checkpointed after an epoch only once this
+ *                        many seconds of its training have passed since its last checkpoint (0: after
+ *                        every epoch). A checkpoint of a 3,755-class conv net is ~110 MB; a specialist's
+ *                        epoch is often under a second, and a task rerun from its start reaches the
+ *                        same parameters, so writing one per epoch cost more than the training did.
  */
 public record EngineConfig(Kind kind, String master, int workers, int executorCores, String executorMemory,
-                           int taskRetries, int timeoutSeconds) {
+                           int taskRetries, int timeoutSeconds, int checkpointSeconds) {
 
     /** The engines. */
     public enum Kind { LOCAL, SPARK }
@@ -42,6 +47,15 @@ public record EngineConfig(Kind kind, String master, int workers, int executorCo
                 "must be a JVM size such as 1g or 512m; got '" + executorMemory + "'");
         Check.inRange("taskRetries", taskRetries, 0, 100);
         Check.inRange("timeoutSeconds", timeoutSeconds, 1, 3600);
+        Check.inRange("checkpointSeconds", checkpointSeconds, 0, 86_400);
+    }
+
+    /** Seconds between a task's checkpoints: {@value #CHECKPOINT_SECONDS}. */
+    public static final int CHECKPOINT_SECONDS = 30;
+
+    public EngineConfig(Kind kind, String master, int workers, int executorCores, String executorMemory,
+                        int taskRetries, int timeoutSeconds) {
+        this(kind, master, workers, executorCores, executorMemory, taskRetries, timeoutSeconds, CHECKPOINT_SECONDS);
     }
 
     /** Two threads in this JVM; the other values are Spark's, kept so that switching kind is one key. */
@@ -66,10 +80,12 @@ public record EngineConfig(Kind kind, String master, int workers, int executorCo
     }
 
     public EngineConfig withTimeoutSeconds(int seconds) {
-        return new EngineConfig(kind, master, workers, executorCores, executorMemory, taskRetries, seconds);
+        return new EngineConfig(kind, master, workers, executorCores, executorMemory, taskRetries, seconds,
+                checkpointSeconds);
     }
 
     public EngineConfig withTaskRetries(int retries) {
-        return new EngineConfig(kind, master, workers, executorCores, executorMemory, retries, timeoutSeconds);
+        return new EngineConfig(kind, master, workers, executorCores, executorMemory, retries, timeoutSeconds,
+                checkpointSeconds);
     }
 }
