@@ -410,6 +410,16 @@ public final class Classifier {
     }
 
     /**
+     * Saves weights and configuration atomically, without the optimiser's state: a model that is only
+     * used for predictions from now on (a trained specialist). A third of {@link #save}'s bytes with
+     * Adam, and a third of the time spent compressing them; {@link #load} reads it (with a fresh
+     * optimiser state).
+     */
+    public void saveForInference(Path file) {
+        AtomicFiles.write(file, out -> ModelSerializer.writeModel(net, out, false));
+    }
+
+    /**
      * The DL4J network inside: for this module's trainer and checkpoints, and for checks of the kernels
      * module's layers and the bench, which look at its layers and optimiser state. Experiments go
      * through this type's own methods.

@@ -129,6 +129,28 @@ class ClassifierTest {
     }
 
     @Test
+    void aModelSavedForInferenceHasNoOptimiserStateLoadsWithTheSameParametersAndIsSmaller(@TempDir Path dir)
+            throws Exception {
+        INDArray[] train = blobs(300, 6);
+        Classifier c = Classifier.create(config(1), 20, 3, null, 1);
+        Trainer.fit("net", c, new Trainer.TrainingData(train[0], train[1], 0, 0), null, config(1), 9, r -> { });
+        Path full = dir.resolve("full.zip");
+        Path inference = dir.resolve("inference.zip");
+        c.save(full);
+        c.saveForInference(inference);
+        Classifier loaded = Classifier.load(inference);
+        assertEquals(c.fingerprint(), loaded.fingerprint());
+        INDArray x = blobs(10, 7)[0];
+        assertArrayEquals(c.predict(x), loaded.predict(x));
+        assertTrue(Files.size(inference) < Files.size(full) / 2, "Adam's two moments left out: "
+                + Files.size(inference) + " vs " + Files.size(full) + " bytes");
+        try (var zip = new java.util.zip.ZipFile(inference.toFile())) {
+            assertTrue(zip.stream().noneMatch(e -> e.getName().toLowerCase(java.util.Locale.ROOT).contains("updater")),
+                    "no updater entry");
+        }
+    }
+
+    @Test
     void missingOrCorruptCheckpointIsAnErrorNamingTheFile(@TempDir Path dir) throws Exception {
         var missing = assertThrows(IllegalArgumentException.class, () -> Classifier.load(dir.resolve("none.zip")));
         assertTrue(missing.getMessage().contains("none.zip"));

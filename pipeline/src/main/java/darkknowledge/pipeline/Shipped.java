@@ -153,10 +153,13 @@ public final class Shipped {
         }));
     }
 
-    /** The bytes of {@code model} as {@link Classifier#save} writes them (through a file in {@code dir}). */
+    /**
+     * The bytes of {@code model} as {@link Classifier#saveForInference} writes them (through a file in
+     * {@code dir}): what comes back from a task is only used for predictions.
+     */
     static byte[] bytes(Classifier model, Path dir, String name) {
         Path file = dir.resolve(name + ".zip");
-        model.save(file);
+        model.saveForInference(file);
         try {
             byte[] b = Files.readAllBytes(file);
             Files.deleteIfExists(file);

@@ -69,7 +69,7 @@ public record SpecialistTask(int index, int[] subset, Shipped.Model generalist, 
 
     /**
      * What a task sends back: its figures and its model's bytes ({@code .zip} as
-     * {@link Classifier#save} writes it), and how long it took to receive its inputs.
+     * {@link Classifier#saveForInference} writes it: no optimiser state), and how long it took to receive its inputs.
      *
      * @param inputSeconds time on the executor to get and decode the data and load the generalist
      */
