@@ -282,7 +282,7 @@ public final class SpecialistStages {
         for (DustbinCorrection corr : corrections) {
             List<Specialist> specs = new ArrayList<>();
             for (Specialists.Trained t : trained) {
-                specs.add(t.specialist().withDustbinShift(t.shift(corr)));
+                specs.add(t.specialist().withDustbinShiftForPredictions(t.shift(corr)));
             }
             shifted.put(corr, specs);
             if (s.hasValidation()) {

@@ -114,7 +114,7 @@ public record SpecialistTask(int index, int[] subset, Shipped.Model generalist, 
         /** The trained specialist, loaded from {@code dir} and checked against its recorded hash. */
         Specialists.Trained load(Path dir, int[] subset) {
             Path file = dir.resolve(name(index) + ".zip");
-            Classifier model = Classifier.load(file);
+            Classifier model = Classifier.loadForInference(file);  // used for predictions only
             if (!model.fingerprint().equals(sha256)) {
                 throw new IllegalStateException(file + ": expected parameters with SHA-256 " + sha256 + ", found "
                         + model.fingerprint());

@@ -283,6 +283,12 @@ class SpecialistStagesTest {
             double[][] plain = sp.withDustbinShift(0).probabilities(x.getRows(0));
             assertEquals(Math.log(plain[0][subset.length] / plain[0][0]) + 0.7,
                     Math.log(shifted[0][subset.length] / shifted[0][0]), 1e-4);
+            // Applied at prediction time instead of in the bias: the same folded distribution.
+            double[][] view = sp.withDustbinShiftForPredictions(0.7).probabilities(x);
+            double[][] baked = sp.withDustbinShift(0.7).probabilities(x);
+            for (int i = 0; i < view.length; i++) {
+                assertArrayEquals(baked[i], view[i], 1e-6);
+            }
         }
         assertTrue(moved, "training moved the specialists away from the generalist they started as");
         // Saved and loaded again (the done records say which head), the models are the same.

@@ -27,6 +27,8 @@ public final class Specialist {
     private final Classifier model;
     private final double dustbinShift;
     private final SpecialistConfig.Head head;
+    /** Added to the dustbin logit (a full head: to every other class's) at prediction time, not in the bias. */
+    private final double pendingShift;
 
     /** A specialist with §5.2's dustbin head. */
     public Specialist(int[] subset, Classifier model, double dustbinShift) {
@@ -34,6 +36,11 @@ public final class Specialist {
     }
 
     public Specialist(int[] subset, Classifier model, double dustbinShift, SpecialistConfig.Head head) {
+        this(subset, model, dustbinShift, head, 0);
+    }
+
+    private Specialist(int[] subset, Classifier model, double dustbinShift, SpecialistConfig.Head head,
+                       double pendingShift) {
         if (head == SpecialistConfig.Head.DUSTBIN && model.numClasses() != subset.length + 1) {
             throw new IllegalArgumentException("a specialist of " + subset.length + " classes needs "
                     + (subset.length + 1) + " outputs, the model has " + model.numClasses());
@@ -45,6 +52,7 @@ public final class Specialist {
         this.model = model;
         this.dustbinShift = dustbinShift;
         this.head = head;
+        this.pendingShift = pendingShift;
     }
 
     /**
@@ -118,10 +126,30 @@ public final class Specialist {
      * of the current one, baked into the output bias. This specialist is left unchanged.
      */
     public Specialist withDustbinShift(double shift) {
+        requireBaked();
         if (head == SpecialistConfig.Head.FULL) {
             return new Specialist(subset, model.withBiasShift(others(), shift - dustbinShift), shift, head);
         }
         return new Specialist(subset, model.withBiasShift(subset.length, shift - dustbinShift), shift);
+    }
+
+    /**
+     * This specialist's predictions with {@code shift} as its dustbin correction, sharing its network:
+     * the difference to the shift in the bias is added to the logits when {@link #probabilities} is
+     * asked (the same logits the baked bias would give, up to float rounding), so comparing
+     * corrections over hundreds of full-head specialists (each a copy of the generalist's 3,755-class
+     * network) costs no copies. Its {@link #model} is not available: {@link #withDustbinShift} bakes.
+     */
+    public Specialist withDustbinShiftForPredictions(double shift) {
+        double baked = dustbinShift - pendingShift;
+        return new Specialist(subset, model, shift, head, shift - baked);
+    }
+
+    private void requireBaked() {
+        if (pendingShift != 0) {
+            throw new IllegalStateException("this specialist's dustbin shift " + dustbinShift + " is applied at "
+                    + "prediction time (withDustbinShiftForPredictions), not in its network's bias");
+        }
     }
 
     /** The classes outside the subset (a full head's non-special outputs). */
@@ -138,6 +166,7 @@ public final class Specialist {
     }
 
     public Classifier model() {
+        requireBaked();
         return model;
     }
 
@@ -151,8 +180,16 @@ public final class Specialist {
      * dustbin (last column), as doubles.
      */
     public double[][] probabilities(INDArray x) {
-        INDArray z = model.logits(x).castTo(DataType.DOUBLE);
-        double[][] p = softmaxRows(z.toDoubleMatrix());
+        double[][] z = model.logits(x).castTo(DataType.DOUBLE).toDoubleMatrix();
+        if (pendingShift != 0) {
+            int[] shifted = head == SpecialistConfig.Head.FULL ? others() : new int[] {subset.length};
+            for (double[] row : z) {
+                for (int c : shifted) {
+                    row[c] += pendingShift;
+                }
+            }
+        }
+        double[][] p = softmaxRows(z);
         return head == SpecialistConfig.Head.FULL ? fold(p, subset) : p;
     }
 

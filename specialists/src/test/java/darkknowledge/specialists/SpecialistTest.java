@@ -36,6 +36,22 @@ class SpecialistTest {
         assertEquals(zs.getDouble(0, 2) - 2, other.model().logits(x).getDouble(0, 2), 1e-5, "each copy starts from s");
         assertTrue(s.model().logits(x).equalsWithEps(zs, 1e-6), "the original is unchanged");
         assertTrue(shifted.model().logits(x).getColumn(0).equalsWithEps(zs.getColumn(0), 1e-5), "only the dustbin moves");
+
+        // The same shift applied at prediction time: the same probabilities, the network shared, no model.
+        Specialist view = s.withDustbinShift(1.5).withDustbinShiftForPredictions(0.5);
+        double[][] pv = view.probabilities(x);
+        double[][] pb = shifted.probabilities(x);
+        for (int i = 0; i < pv.length; i++) {
+            assertArrayEquals(pb[i], pv[i], 1e-6);
+        }
+        assertEquals(0.5, view.dustbinShift());
+        assertThrows(IllegalStateException.class, view::model);
+        assertThrows(IllegalStateException.class, () -> view.withDustbinShift(0));
+        double[][] back = view.withDustbinShiftForPredictions(1.5).probabilities(x);
+        double[][] baked = s.withDustbinShift(1.5).probabilities(x);
+        for (int i = 0; i < back.length; i++) {
+            assertArrayEquals(baked[i], back[i], 1e-6, "views of views shift from what is in the bias");
+        }
     }
 
     @Test
