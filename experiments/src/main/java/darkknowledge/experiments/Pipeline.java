@@ -258,7 +258,7 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         if (sp.done()) {
             SortedMap<String, String> info = sp.info();
             for (int m = 0; m < partition.subsets().size(); m++) {
-                specialists.add(new Specialist(partition.subset(m), sp.loadModel("specialist" + m),
+                specialists.add(new Specialist(partition.subset(m), sp.loadModelForInference("specialist" + m),
                         Double.parseDouble(info.get("specialist" + m + ".dustbin_shift")), c.specialists().head()));
             }
         } else {

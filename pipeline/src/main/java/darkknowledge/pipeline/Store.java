@@ -95,10 +95,19 @@ public final class Store {
          * ({@code sha256} or {@code <model>.sha256}).
          */
         public Classifier loadModel(String model) {
+            return loadModel(model, true);
+        }
+
+        /** {@link #loadModel} without the optimiser state: a model only used for predictions (a specialist). */
+        public Classifier loadModelForInference(String model) {
+            return loadModel(model, false);
+        }
+
+        private Classifier loadModel(String model, boolean withUpdater) {
             Path file = model(model);
             SortedMap<String, String> info = info();
             String expected = info.getOrDefault(model + ".sha256", info.get("sha256"));
-            Classifier c = Classifier.load(file);
+            Classifier c = withUpdater ? Classifier.load(file) : Classifier.loadForInference(file);
             if (expected != null && !c.fingerprint().equals(expected)) {
                 throw new IllegalStateException(file + ": expected parameters with SHA-256 " + expected
                         + " (recorded in " + doneFile() + "), found " + c.fingerprint());
