@@ -91,6 +91,7 @@ final class EngineRows {
             // bytes and the run's data, broadcast on Spark; timed apart as the shipping cost.
             EngineBench.Tasks<SpecialistTask.Output> specialistTasks = (engine, run) -> {
                 Path out = fresh(workDir.resolve("specialists/" + runs.incrementAndGet()));
+                SpecialistTask.forgetValidationPredictions();  // each run computes the generalist's predictions anew
                 Shipped.Model g = Shipped.model(engine, generalistFile, generalistSha);
                 Shipped.Data d = Shipped.data(engine, s);
                 return IntStream.range(0, subsets.length).mapToObj(m -> new SpecialistTask(m, subsets[m], g, d,

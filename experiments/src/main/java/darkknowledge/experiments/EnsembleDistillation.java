@@ -415,21 +415,36 @@ public final class EnsembleDistillation implements Experiment<EnsembleDistillati
                 b.append("- ").append(kept.getKey()).append(": n = ").append(shares.length).append(", ")
                         .append(String.format(java.util.Locale.ROOT, "%.1f ± %.1f", t.mean(), sd)).append(" (mean ± sd), 95% ")
                         .append(t.text(1)).append(String.format(java.util.Locale.ROOT, " (±%.1f)", t.halfWidth()))
-                        .append("; ±10 at this sd needs n = ").append(seedsForHalfWidth(sd, 10)).append('\n');
+                        .append("; ±10 at this sd needs ").append(seedsForHalfWidth(sd, 10) < 0 ? "more than "
+                                + MAX_SEEDS + " seeds" : "n = " + seedsForHalfWidth(sd, 10)).append('\n');
             }
         }
         return tables == 0 ? null : b.toString();
     }
 
-    /** The least n ≥ 2 with {@code t(0.975, n−1) · sd / √n ≤ halfWidth}. */
+    /**
+     * The least n ≥ 2 with {@code t(0.975, n−1) · sd / √n ≤ halfWidth}, searched from just below the
+     * normal approximation {@code (1.96 · sd / halfWidth)²}; -1 beyond {@value #MAX_SEEDS} seeds (or an
+     * sd that is not a number).
+     */
     static int seedsForHalfWidth(double sd, double halfWidth) {
-        for (int n = 2; ; n++) {
+        if (!Double.isFinite(sd)) {
+            return -1;
+        }
+        double normal = Math.pow(1.96 * sd / halfWidth, 2);
+        if (normal > MAX_SEEDS) {
+            return -1;
+        }
+        for (int n = Math.max(2, (int) Math.floor(normal) - 1); n <= MAX_SEEDS; n++) {
             double t = new org.apache.commons.math3.distribution.TDistribution(n - 1).inverseCumulativeProbability(0.975);
             if (t * sd / Math.sqrt(n) <= halfWidth) {
                 return n;
             }
         }
+        return -1;
     }
+
+    private static final int MAX_SEEDS = 10_000;
 
     /**
      * The finished runs a curve figure shows: those of the largest scale present (full, else small,

@@ -103,6 +103,12 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
                          ConvConfig conv, ClusteringConfig clustering, SpecialistConfig specialists,
                          EnsembleConfig ensemble, MlpConfig student, Architecture.Net studentNet,
                          ConvConfig studentConv, DistillConfig distill, StageConfig stages, EngineConfig engine) {
+        public Config {
+            if (dataset == SpecialistDataset.GLYPHS) {
+                SpecialistsExperiment.refuseFreshOnSpark(glyphs, engine);
+            }
+        }
+
         /** The generalist's net: {@code generalist.*} (MLP) or {@code conv.*}, as {@code architecture.generalist} says. */
         TrainingSchedule generalistNet() {
             return architecture.pick(generalist, conv);

@@ -89,18 +89,25 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
                          Architecture architecture, MlpConfig generalist, ConvConfig conv, ClusteringConfig clustering,
                          SpecialistConfig specialists, EnsembleConfig ensemble, EngineConfig engine, Stages stages) {
         public Config {
-            // Fresh images are rendered from the glyph fonts of this machine, which a cluster's executors
-            // lack: refused here, before the generalist trains, rather than when the specialists are shipped.
-            Check.that(!(glyphs.freshEachEpoch() && engine.kind() == EngineConfig.Kind.SPARK),
-                    "glyphs.freshEachEpoch", "fresh training images are rendered from the glyph fonts on this "
-                            + "machine and are not shipped to Spark executors (engine.kind=spark): set "
-                            + "glyphs.freshEachEpoch=false for a cluster run, or engine.kind=local");
+            refuseFreshOnSpark(glyphs, engine);
         }
 
         /** The generalist's net: {@code generalist.*} (MLP) or {@code conv.*}, as {@code architecture.generalist} says. */
         TrainingSchedule generalistNet() {
             return architecture.pick(generalist, conv);
         }
+    }
+
+    /**
+     * Fresh images are rendered from the glyph fonts of this machine, which a cluster's executors lack:
+     * refused when the config is read, before the generalist trains, rather than when the specialists
+     * are shipped.
+     */
+    static void refuseFreshOnSpark(GlyphsConfig glyphs, EngineConfig engine) {
+        Check.that(!(glyphs.freshEachEpoch() && engine.kind() == EngineConfig.Kind.SPARK),
+                "glyphs.freshEachEpoch", "fresh training images are rendered from the glyph fonts on this "
+                        + "machine and are not shipped to Spark executors (engine.kind=spark): set "
+                        + "glyphs.freshEachEpoch=false for a cluster run, or engine.kind=local");
     }
 
     /**

@@ -58,5 +58,10 @@ class FreshDistortionsTest {
         // Either alone is fine: fixed images on a cluster, fresh ones in process.
         Runner.resolve(e, Scale.SMALL, null, List.of("engine.kind=spark", "glyphs.freshEachEpoch=false"));
         Runner.resolve(e, Scale.SMALL, null, List.of("glyphs.freshEachEpoch=true"));
+        // The pipeline on glyphs too; on another dataset the key is not read.
+        var pipeline = assertThrows(ConfigException.class, () -> Runner.resolve(new Pipeline(), Scale.TINY, null,
+                List.of("dataset=glyphs", "glyphs.freshEachEpoch=true", "engine.kind=spark")));
+        assertTrue(pipeline.getMessage().contains("glyphs.freshEachEpoch"), pipeline.getMessage());
+        Runner.resolve(new Pipeline(), Scale.TINY, null, List.of("glyphs.freshEachEpoch=true", "engine.kind=spark"));
     }
 }

@@ -138,7 +138,8 @@ public final class Trainer {
     }
 
     /**
-     * Trains {@code model}, checkpointing after every epoch into {@code checkpoints} (null = none) and
+     * Trains {@code model}, checkpointing into {@code checkpoints} (null = none) after every epoch, or
+     * once its interval has passed ({@link Checkpoints#Checkpoints(java.nio.file.Path, double)}), and
      * first resuming from the checkpoint found there, if any. Epoch e's minibatch order, jitter and
      * dropout masks are seeded by (seed, e) alone, so a resumed training is identical to an
      * uninterrupted one.

@@ -105,7 +105,7 @@ public final class Shipped {
                 throw new UncheckedIOException("stage " + ctx.stage() + " task " + ctx.taskIndex() + " on "
                         + ctx.where() + ": cannot write " + bytes.name() + " to " + file, e);
             }
-            Classifier c = Classifier.load(file);
+            Classifier c = Classifier.loadForInference(file);  // tasks start their own optimiser state
             if (!c.fingerprint().equals(sha256)) {
                 throw new TaskInputException("stage " + ctx.stage() + " task " + ctx.taskIndex() + " on "
                         + ctx.where() + ": " + bytes.name() + " has parameters with SHA-256 " + c.fingerprint()

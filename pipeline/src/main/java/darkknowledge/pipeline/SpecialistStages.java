@@ -149,6 +149,7 @@ public final class SpecialistStages {
                         .put("engine.stage.specialists.input_seconds", Models.fmt(inputSeconds[0]));
             } finally {
                 SpecialistTask.listenInProcess(null);
+                SpecialistTask.forgetValidationPredictions();
                 if (data != null) {
                     Shipped.forget(data);
                 }
@@ -392,30 +393,38 @@ public final class SpecialistStages {
      * The generalist trained on for up to as many example-passes as all specialists together
      * ({@code extraExamplePasses}), as its own training would have gone on: from the learning rate its
      * schedule reaches after its last epoch, {@code lr_0 · decay^epochsRun}, decaying as before, with
-     * its early-stopping patience; the best of its own epochs on validation is kept. It is the copy the
+     * its early-stopping patience; the best of its own epochs on validation is kept (reused by a resumed
+     * run only if it started from the same learning rate). It is the copy the
      * unspecialised ensemble averages with the generalist; {@link #fineTuned} picks the compute-matched
      * control from it.
      */
     public static Models.Trained control(RunContext ctx, Models.Trained generalist, TrainingSchedule generalistCfg,
                                          long extraExamplePasses, RunData s) {
         int epochs = (int) Math.max(1, Math.round((double) extraExamplePasses / s.train().numExamples()));
-        Store.Entry at = ctx.store().open("control");
-        if (at.done()) {  // a resumed run: the control finished before
-            ctx.provenance().put("model.control.reused", at.model("control").toString());
-            Trainer.Outcome recorded = Models.outcome(at.info());
-            Models.replayHistory(ctx, at, recorded);
-            return new Models.Trained("control", at.loadModel("control"), recorded);
-        }
-        Classifier tuned = generalist.model().copy();
         Schedule cfg = new Schedule(epochs, generalistCfg.batchSize(), generalistCfg.jitter(), generalistCfg.patience(),
                 generalistCfg.learningRateAt(generalist.outcome().epochsRun()), generalistCfg.learningRateDecay());
+        String rate = Double.toString(cfg.learningRate());
+        Store.Entry at = ctx.store().open("control");
+        if (at.done() && rate.equals(at.info().get("learning_rate"))) {  // a resumed run: the control finished before
+            ctx.provenance().put("model.control.reused", at.model("control").toString());
+            ctx.provenance().put("model.control.learning_rate", rate);
+            Trainer.Outcome recorded = Models.outcome(at.info());
+            Models.replayHistory(ctx, at, recorded);
+            return new Models.Trained("control", at.loadModelForInference("control"), recorded);
+        }
+        if (at.done()) {  // trained by older code, from another learning rate: trained again, from the start
+            at.checkpoints().clear("control");
+        }
+        Classifier tuned = generalist.model().copy();
         Trainer.Outcome o = Trainer.fit("control", tuned, new Trainer.TrainingData(s.trainX(), s.trainY(),
                 s.train().imageWidth(), s.train().imageHeight()).withFresh(s.freshInputs()), new Trainer.Validation(
                 s.validationX(), s.validation().labels()), cfg, ctx.seeds().derive("control"), ctx.progress(),
                 at.checkpoints());
-        at.completeWith("control", tuned, Models.record(o));
+        SortedMap<String, String> info = Models.record(o);
+        info.put("learning_rate", rate);
+        at.completeWith("control", tuned, info);
         ctx.provenance().put("model.control.sha256", tuned.fingerprint());
-        ctx.provenance().put("model.control.learning_rate", Double.toString(cfg.learningRate()));
+        ctx.provenance().put("model.control.learning_rate", rate);
         return new Models.Trained("control", tuned, o);
     }
 

@@ -191,6 +191,11 @@ public record SpecialistTask(int index, int[] subset, Shipped.Model generalist, 
         return new Output(result, bytes, inputSeconds);
     }
 
+    /** Empties {@link #VALIDATION_TOP}: after a stage, and between the bench's runs (each pays for its own). */
+    public static void forgetValidationPredictions() {
+        VALIDATION_TOP.clear();
+    }
+
     /** {@link #VALIDATION_TOP}'s entry for this task's generalist and data, computed by the first task to ask. */
     private int[] validationTop(Classifier g, RunData s) {
         if (!s.hasValidation()) {

@@ -12,6 +12,7 @@ import darkknowledge.clustering.ClusteringConfig;
 import darkknowledge.core.ClassPartition;
 import darkknowledge.core.RunRecord;
 import darkknowledge.core.engine.EngineConfig;
+import darkknowledge.generalist.Classifier;
 import darkknowledge.generalist.MlpConfig;
 import darkknowledge.generalist.Trainer;
 import darkknowledge.specialists.DustbinCorrection;
@@ -136,14 +137,17 @@ class SpecialistStagesTest {
         Setup u = setup(root, progress);
         String generalist = u.generalist().model().fingerprint();
         int n = u.s().train().numExamples();
-        Models.Trained control = SpecialistStages.control(u.ctx(), u.generalist(), GENERALIST, 2L * n + n / 3, u.s());
+        // A decaying schedule (the generalist trained at a constant rate), so the rate it goes on from is
+        // told apart from the first epoch's.
+        MlpConfig decaying = new MlpConfig(List.of(16), 0, 0, 0, 0, MlpConfig.Optimizer.ADAM, 1e-2, 0.9, 0.5, 3, 32, 0, 0);
+        Models.Trained control = SpecialistStages.control(u.ctx(), u.generalist(), decaying, 2L * n + n / 3, u.s());
         assertEquals(2, control.outcome().epochsRun(), "round(extra passes / training examples) epochs");
         List<Trainer.EpochReport> epochs = progress.trained.stream().filter(r -> r.model().equals("control")).toList();
         assertEquals(2, epochs.size());
         int after = u.generalist().outcome().epochsRun();
-        assertEquals(GENERALIST.learningRateAt(after), epochs.get(0).learningRate(), 1e-15,
+        assertEquals(1e-2 * Math.pow(0.5, after), epochs.get(0).learningRate(), 1e-15,
                 "the generalist's schedule goes on where it stopped");
-        assertEquals(GENERALIST.learningRateAt(after + 1), epochs.get(1).learningRate(), 1e-15);
+        assertEquals(1e-2 * Math.pow(0.5, after + 1), epochs.get(1).learningRate(), 1e-15);
         assertEquals(generalist, u.generalist().model().fingerprint(), "the generalist itself is not changed");
         assertFalse(control.model().fingerprint().equals(generalist), "the copy was trained");
         // The fine-tuned control: the copy only where validation prefers it to the generalist.
@@ -154,15 +158,28 @@ class SpecialistStagesTest {
                 SpecialistStages.fineTuned(u.generalist().model(), control.model(), u.s()));
         assertSame(u.generalist().model(), SpecialistStages.fineTuned(u.generalist().model(),
                 u.generalist().model().copy(), u.s()), "a tie (an untrained copy) keeps the generalist");
+        // Both branches, with a net known to be worse: an untrained one of the same shape.
+        Classifier untrained = Classifier.create(GENERALIST, u.generalist().model().numInputs(),
+                u.generalist().model().numClasses(), null, 99);
+        assertSame(u.generalist().model(), SpecialistStages.fineTuned(u.generalist().model(), untrained, u.s()));
+        assertSame(u.generalist().model(), SpecialistStages.fineTuned(untrained, u.generalist().model(), u.s()),
+                "the better net is kept whichever side it is on");
         assertEquals(control.model().fingerprint(), u.ctx().provenance().entries().get("model.control.sha256"));
 
         TinyRuns.Recorder again = new TinyRuns.Recorder();
         RunContext resumed = TinyRuns.reopened(u.ctx(), again);
-        Models.Trained reused = SpecialistStages.control(resumed, u.generalist(), GENERALIST, 2L * n + n / 3, u.s());
+        Models.Trained reused = SpecialistStages.control(resumed, u.generalist(), decaying, 2L * n + n / 3, u.s());
         assertEquals(List.of(), again.trained);
         assertEquals(control.model().fingerprint(), reused.model().fingerprint());
         assertEquals(control.outcome(), reused.outcome());
         assertTrue(resumed.provenance().entries().containsKey("model.control.reused"));
+
+        // A control recorded from another starting rate (older code) is not reused: trained again.
+        TinyRuns.Recorder third = new TinyRuns.Recorder();
+        RunContext other = TinyRuns.reopened(u.ctx(), third);
+        SpecialistStages.control(other, u.generalist(), GENERALIST, 2L * n + n / 3, u.s());
+        assertEquals(2, third.trainedEpochsOf("control"));
+        assertNull(other.provenance().entries().get("model.control.reused"));
     }
 
     @Test

@@ -27,8 +27,8 @@ public final class Specialist {
     private final Classifier model;
     private final double dustbinShift;
     private final SpecialistConfig.Head head;
-    /** Added to the dustbin logit (a full head: to every other class's) at prediction time, not in the bias. */
-    private final double pendingShift;
+    /** The dustbin shift in the network's bias; {@link #dustbinShift} minus it is added at prediction time. */
+    private final double bakedShift;
 
     /** A specialist with §5.2's dustbin head. */
     public Specialist(int[] subset, Classifier model, double dustbinShift) {
@@ -36,11 +36,11 @@ public final class Specialist {
     }
 
     public Specialist(int[] subset, Classifier model, double dustbinShift, SpecialistConfig.Head head) {
-        this(subset, model, dustbinShift, head, 0);
+        this(subset, model, dustbinShift, head, dustbinShift);
     }
 
     private Specialist(int[] subset, Classifier model, double dustbinShift, SpecialistConfig.Head head,
-                       double pendingShift) {
+                       double bakedShift) {
         if (head == SpecialistConfig.Head.DUSTBIN && model.numClasses() != subset.length + 1) {
             throw new IllegalArgumentException("a specialist of " + subset.length + " classes needs "
                     + (subset.length + 1) + " outputs, the model has " + model.numClasses());
@@ -52,7 +52,7 @@ public final class Specialist {
         this.model = model;
         this.dustbinShift = dustbinShift;
         this.head = head;
-        this.pendingShift = pendingShift;
+        this.bakedShift = bakedShift;
     }
 
     /**
@@ -141,12 +141,11 @@ public final class Specialist {
      * network) costs no copies. Its {@link #model} is not available: {@link #withDustbinShift} bakes.
      */
     public Specialist withDustbinShiftForPredictions(double shift) {
-        double baked = dustbinShift - pendingShift;
-        return new Specialist(subset, model, shift, head, shift - baked);
+        return new Specialist(subset, model, shift, head, bakedShift);
     }
 
     private void requireBaked() {
-        if (pendingShift != 0) {
+        if (dustbinShift != bakedShift) {
             throw new IllegalStateException("this specialist's dustbin shift " + dustbinShift + " is applied at "
                     + "prediction time (withDustbinShiftForPredictions), not in its network's bias");
         }
@@ -170,7 +169,11 @@ public final class Specialist {
         return model;
     }
 
-    /** The dustbin correction in the bias (0 before {@link #withDustbinShift}). */
+    /**
+     * The dustbin correction of this specialist's predictions (0 before {@link #withDustbinShift}): in
+     * the network's bias, or for a {@link #withDustbinShiftForPredictions} view partly added at
+     * prediction time.
+     */
     public double dustbinShift() {
         return dustbinShift;
     }
@@ -181,11 +184,12 @@ public final class Specialist {
      */
     public double[][] probabilities(INDArray x) {
         double[][] z = model.logits(x).castTo(DataType.DOUBLE).toDoubleMatrix();
-        if (pendingShift != 0) {
+        double pending = dustbinShift - bakedShift;
+        if (pending != 0) {
             int[] shifted = head == SpecialistConfig.Head.FULL ? others() : new int[] {subset.length};
             for (double[] row : z) {
                 for (int c : shifted) {
-                    row[c] += pendingShift;
+                    row[c] += pending;
                 }
             }
         }

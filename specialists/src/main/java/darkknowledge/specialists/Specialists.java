@@ -226,6 +226,10 @@ public final class Specialists {
                             int imageHeight, Seeds seeds, Trainer.Listener listener,
                             darkknowledge.generalist.Checkpoints checkpoints,
                             Function<int[], Trainer.EpochInputs> fresh, int[] generalistValTop) {
+        if (generalistValTop != null && generalistValTop.length != valLabels.length) {
+            throw new IllegalArgumentException("specialist" + m + ": the generalist's validation predictions have "
+                    + generalistValTop.length + " rows, the validation split " + valLabels.length);
+        }
         long seed = seeds.derive("specialist", m);
         Task t = task(trainLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-data", m));
         Task v = task(valLabels, k, subset, cfg.subsetShare(), seeds.derive("specialist-validation", m));
@@ -267,10 +271,6 @@ public final class Specialists {
         // The fitted correction sees the validation examples §5.4 routes to this specialist: those whose
         // top class under the generalist is in its subset (the paper's n = 1).
         int[] top = generalistValTop != null ? generalistValTop : generalist.predict(valX);
-        if (top.length != valLabels.length) {
-            throw new IllegalArgumentException(name + ": the generalist's validation predictions have " + top.length
-                    + " rows, the validation split " + valLabels.length);
-        }
         int[] routed = java.util.stream.IntStream.range(0, valLabels.length)
                 .filter(i -> map[top[i]] != subset.length).toArray();
         double fitted = 0;
