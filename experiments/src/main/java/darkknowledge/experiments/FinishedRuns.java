@@ -47,13 +47,15 @@ final class FinishedRuns {
      * mix in another dataset or temperature.
      */
     static List<Run> sameSettings(List<Run> runs, Run reference, java.util.Set<String> varied) {
-        java.util.function.Function<Run, Map<String, String>> fixed = r -> {
-            Map<String, String> m = new java.util.TreeMap<>(r.config());
-            m.keySet().removeIf(k -> varied.contains(k) || k.startsWith("engine."));
-            return m;
-        };
-        Map<String, String> want = fixed.apply(reference);
-        return runs.stream().filter(r -> fixed.apply(r).equals(want)).toList();
+        Map<String, String> want = settings(reference, varied);
+        return runs.stream().filter(r -> settings(r, varied).equals(want)).toList();
+    }
+
+    /** {@code run}'s config without the keys {@code varied} and {@code engine.*}: what {@link #sameSettings} compares. */
+    static Map<String, String> settings(Run run, java.util.Set<String> varied) {
+        Map<String, String> m = new java.util.TreeMap<>(run.config());
+        m.keySet().removeIf(k -> varied.contains(k) || k.startsWith("engine."));
+        return m;
     }
 
     /**
