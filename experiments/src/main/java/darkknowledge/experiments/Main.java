@@ -162,6 +162,11 @@ public final class Main implements Callable<Integer> {
                 copyFigures(runs.resolve(e.name()), results, e.name());
                 e.figures(runs.resolve(e.name()), results);
                 System.out.printf("%-28s %d runs -> %s%s%n", e.name(), g.runs(), g.markdownFile(), alsoIn(in));
+                for (Path extra : extraTables(results, e.name())) {
+                    String stem = extra.getFileName().toString().replaceFirst("\\.md$", "");
+                    List<Path> extraIn = ResultTables.updateBlocks(docs, stem, readString(extra));
+                    System.out.printf("%-28s -> %s%s%n", stem, extra, alsoIn(extraIn));
+                }
             }
             String summary = darkknowledge.core.Claims.markdown(runs, Experiments.claims(), "./dk tables",
                     name -> Experiments.byName(name).map(Tables::defaults).orElse(recorded -> java.util.Map.of()));
@@ -182,6 +187,28 @@ public final class Main implements Callable<Integer> {
                 System.out.printf("%-28s -> %s%s%n", "bench goals", results.resolve("bench-goals.md"), alsoIn(in));
             }
             return 0;
+        }
+
+        /**
+         * The further tables an experiment's {@link Experiment#figures} wrote beside its main one
+         * ({@code results/<experiment>-<what>.md}, e.g. the ensemble-distillation seeds table): each is
+         * also the generated block {@code <!-- table:<experiment>-<what> -->} of the documents.
+         */
+        static List<Path> extraTables(Path results, String experiment) {
+            try (var files = java.nio.file.Files.list(results)) {
+                return files.filter(f -> f.getFileName().toString().startsWith(experiment + "-")
+                        && f.getFileName().toString().endsWith(".md")).sorted().toList();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot list " + results, e);
+            }
+        }
+
+        private static String readString(Path file) {
+            try {
+                return java.nio.file.Files.readString(file);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read " + file, e);
+            }
         }
 
         /** " (+ README.md, docs/performance.md)": the documents a block was refreshed in, if any. */
