@@ -33,9 +33,12 @@ class SpecialistsAblationTest {
                 "control.validation_accuracy", "92.60", "unspecialised.validation_accuracy", "92.80",
                 "cover2plus.validation_share", "31.5", "ensemble.test_accuracy", "77.77"));
         val.putAll(Map.of("generalist.epochs", "16", "generalist.best_epoch", "13"));
-        run(runs.resolve("20261206-000001-aaaaaaaa"), Map.of("run.scale", "small", "specialists.head", "full",
-                "specialists.softTemperature", "2.0", "specialists.hardWeight", "1.0", "architecture.generalist", "conv",
-                "conv.epochs", "16", "conv.learningRateDecay", "0.85", "conv.patience", "0"), val);
+        run(runs.resolve("20261206-000001-aaaaaaaa"), Map.ofEntries(Map.entry("run.scale", "small"),
+                Map.entry("specialists.head", "full"), Map.entry("specialists.softTemperature", "2.0"),
+                Map.entry("specialists.hardWeight", "1.0"), Map.entry("architecture.generalist", "conv"),
+                Map.entry("conv.epochs", "16"), Map.entry("conv.learningRateDecay", "0.85"), Map.entry("conv.patience", "0"),
+                Map.entry("conv.channels", "4,8"), Map.entry("conv.dense", "64"), Map.entry("specialists.epochs", "10"),
+                Map.entry("specialists.patience", "0")), val);
         run(runs.resolve("20261206-000002-bbbbbbbb"), Map.of("run.scale", "tiny"), val);
         run(runs.resolve("20261206-000003-cccccccc"), Map.of("run.scale", "small"), Map.of("ensemble.test_accuracy", "1"));
         // The convergence lever: fresh images, a longer schedule with early stopping, and a control that
@@ -52,7 +55,7 @@ class SpecialistsAblationTest {
         List<String> rows = md.lines().filter(l -> l.startsWith("| `")).toList();
         assertEquals(2, rows.size(), md);
         String row = rows.get(0);
-        for (String cell : List.of("20261206-000001-aaaaaaaa", "| no |", "| 16, 0.85, 0 → 16 / 13 |", "full (2.0, 1.0)",
+        for (String cell : List.of("20261206-000001-aaaaaaaa", "| no |", "| 4,8 / 64 |", "| 16, 0.85, 0 → 16 / 13 |", "| 10, 0 |", "full (2.0, 1.0)",
                 "31.5", "92.40", "93.10", "92.95", "| none |", "92.60", "92.80", "| +0.20 (met) |")) {
             assertTrue(row.contains(cell), cell + " in " + row);
         }
