@@ -263,7 +263,12 @@ public final class ClassClustering {
             }
         }
         double tol = scatter > 0 ? RELATIVE_TOLERANCE * scatter : Double.MIN_VALUE;
-        return KMeans.fit(points, new smile.clustering.Clustering.Options(k, maxIterations, tol, null));
+        // Lloyd's iterations, not Smile's default BBD-tree filtering (KMeans.fit): the tree accelerates
+        // Lloyd in a few dimensions (Kanungo et al. 2002), but our points have one dimension per class
+        // (500 to 3,755) and many nearly equal rows, where building it degenerates: at 3,755 classes with
+        // a generalist that confuses most of them, one bisection's tree took minutes (jstack: hundreds of
+        // nested BBDTree.buildNode frames). Same k-means++ start and objective.
+        return KMeans.lloyd(points, new smile.clustering.Clustering.Options(k, maxIterations, tol, null));
     }
 
     /** The rows K-means sees: the matrix, with each diagonal entry replaced per {@code diagonal}. */

@@ -76,6 +76,11 @@ public final class Claims {
             return new Target(lo, hi, fmt(lo) + "–" + fmt(hi));
         }
 
+        /** Strictly above {@code v} (a tie is not a win). */
+        public static Target above(double v) {
+            return new Target(Math.nextUp(v), Double.POSITIVE_INFINITY, "> " + fmt(v));
+        }
+
         public static Target none() {
             return new Target(Double.NaN, Double.NaN, "–");
         }

@@ -1,5 +1,6 @@
 package darkknowledge.core;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -33,5 +34,14 @@ class ClaimsTest {
         var other = new Claims.Claim("student errors", "exp", Map.of("transfer.half", "other"), "errors", "74", 0,
                 Claims.Target.atMost(85));
         assertTrue(Claims.markdown(runs, List.of(other), "test").contains("| 120 | 1 |"), "the newest matching run");
+    }
+
+    @Test
+    void aboveIsStrictATieIsNoWin() {
+        Claims.Target t = Claims.Target.above(0);
+        assertEquals("> 0", t.text());
+        assertEquals("missed", t.verdict(0.0));
+        assertEquals("missed", t.verdict(-0.3));
+        assertEquals("**met**", t.verdict(0.01));
     }
 }
