@@ -202,7 +202,18 @@ public final class DistillationLoss implements ILossFunction {
     /** {@code a}'s elements in row-major order, widened to double exactly (a copy; any layout, views included). */
     private static double[] rowMajor(INDArray a) {
         boolean plain = !a.isView() && a.ordering() == 'c' && a.data().length() == a.length();
-        return (plain ? a : a.dup('c')).data().asDouble();
+        INDArray c = plain ? a : a.dup('c');
+        if (c.dataType() != DataType.FLOAT) {
+            return c.data().asDouble();
+        }
+        // one bulk copy of the native buffer (DataBuffer.asFloat reads it element by element)
+        float[] f = java.lang.foreign.MemorySegment.ofAddress(c.data().addressPointer().address())
+                .reinterpret(c.length() * Float.BYTES).toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
     }
 
     /**

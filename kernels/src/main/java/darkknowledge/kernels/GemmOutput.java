@@ -127,9 +127,13 @@ public class GemmOutput extends OutputLayer {
             }
             ILossFunction loss = layerConf().getLossFn();
             INDArray labels2d = getLabels2d(workspaceMgr, ArrayType.BP_WORKING_MEM);
-            INDArray delta = loss.computeGradient(labels2d, z, layerConf().getActivationFn(), maskArray);
-            // the score call that follows (same input, labels and parameters) takes this instead of a second x·W
-            keptLoss = loss.computeScore(labels2d, z, layerConf().getActivationFn(), maskArray, false);
+            // gradient and score in one call (a fused loss computes both in one pass over the 3,755-class
+            // rows); the score call that follows (same input, labels and parameters) takes this score
+            // instead of a second x·W
+            Pair<Double, INDArray> gradientAndScore = loss.computeGradientAndScore(labels2d, z,
+                    layerConf().getActivationFn(), maskArray, false);
+            INDArray delta = gradientAndScore.getSecond();
+            keptLoss = gradientAndScore.getFirst();
             keptInput = input;
             keptLabels = labels;
             keptMask = maskArray;
