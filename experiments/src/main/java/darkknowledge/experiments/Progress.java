@@ -50,16 +50,22 @@ public final class Progress implements Trainer.Listener {
         LOG.info(String.format(Locale.ROOT, "[%s] epoch %d/%d  loss %.4f%s  lr %.2e  %.1f s (%.0f ex/s)  ETA %s",
                 r.model(), r.epoch() + 1, r.epochs(), r.loss(), validation, r.learningRate(), r.seconds(),
                 r.examplesPerSecond(), format(Duration.ofSeconds(Math.round(r.etaSeconds())))));
-        onRestoredEpoch(r);
+        if (record != null) {
+            record.metric(row(r));  // a redone epoch replaces its earlier row
+        }
     }
 
-    /** Records the epoch's row (an existing row for it is replaced: restoring is idempotent). */
+    /** Records a restored epoch's row unless the record has one for it already (restoring is idempotent). */
     @Override
     public void onRestoredEpoch(Trainer.EpochReport r) {
         if (record != null) {
-            record.metric(new RunRecord.MetricRow(r.model(), r.epoch() + 1, r.loss(), r.validationErrors(),
-                    r.validationExamples(), r.learningRate(), r.seconds(), r.examplesPerSecond()));
+            record.metricIfAbsent(row(r));
         }
+    }
+
+    private static RunRecord.MetricRow row(Trainer.EpochReport r) {
+        return new RunRecord.MetricRow(r.model(), r.epoch() + 1, r.loss(), r.validationErrors(),
+                r.validationExamples(), r.learningRate(), r.seconds(), r.examplesPerSecond());
     }
 
     private void closeBar() {
