@@ -54,6 +54,16 @@ class RunRecordTest {
         RunRecord reopened = RunRecord.open(r.dir());
         reopened.metric(new RunRecord.MetricRow("student", 2, 0.4, -1, 0, 1e-3, 2.0, 500));
         assertEquals(5, Files.readAllLines(r.dir().resolve(RunRecord.METRICS)).size());
+        // A restored epoch the record already has is not written again (the file is not even touched);
+        // a missing one is added.
+        java.nio.file.attribute.FileTime before = Files.getLastModifiedTime(r.dir().resolve(RunRecord.METRICS));
+        Files.setLastModifiedTime(r.dir().resolve(RunRecord.METRICS), java.nio.file.attribute.FileTime.fromMillis(0));
+        reopened.metricIfAbsent(new RunRecord.MetricRow("student", 2, 0.9, -1, 0, 1e-3, 2.0, 500));
+        assertEquals(0, Files.getLastModifiedTime(r.dir().resolve(RunRecord.METRICS)).toMillis(), "not rewritten");
+        assertTrue(Files.readAllLines(r.dir().resolve(RunRecord.METRICS)).get(4).startsWith("student,2,0.4,"));
+        reopened.metricIfAbsent(new RunRecord.MetricRow("student", 3, 0.3, -1, 0, 1e-3, 2.0, 500));
+        assertEquals(6, Files.readAllLines(r.dir().resolve(RunRecord.METRICS)).size());
+        assertTrue(before.toMillis() > 0);
 
         r.writeResult(new TreeMap<>(java.util.Map.of("teacher.test_errors", "70")));
         assertEquals("70", RunRecord.readProperties(r.dir().resolve(RunRecord.RESULT)).get("teacher.test_errors"));
