@@ -74,4 +74,30 @@ class SpecialistsAblationTest {
         new SpecialistsExperiment(SpecialistDataset.GLYPHS).figures(runs, results);
         assertFalse(Files.exists(results.resolve("specialists-glyphs-ablation.md")));
     }
+
+    @Test
+    void theFullRunsTableGivesEachSetsMarginOverTheBetterControlAndTable4(@TempDir Path root) throws Exception {
+        Path runs = root.resolve("runs").resolve("specialists-glyphs");
+        Map<String, String> result = new TreeMap<>(Map.of("ensemble.validation_accuracy", "85.31",
+                "generalist.validation_accuracy", "84.73", "control.validation_accuracy", "84.91",
+                "unspecialised.validation_accuracy", "84.86", "seen.ensemble.test_accuracy", "87.87",
+                "seen.generalist.test_accuracy", "87.69", "seen.control.test_accuracy", "87.89",
+                "seen.unspecialised.test_accuracy", "87.81", "seen.ensemble.margin_over_controls", "-0.01"));
+        result.putAll(Map.of("ensemble.test_accuracy", "79.52", "generalist.test_accuracy", "79.37",
+                "control.test_accuracy", "79.67", "unspecialised.test_accuracy", "79.52",
+                "seen.cover1.relative_change_pct", "-0.02", "seen.cover2.relative_change_pct", "0.27",
+                "seen.cover3.relative_change_pct", "0.61", "seen.cover4.relative_change_pct", "0.74"));
+        run(runs.resolve("20261207-000001-aaaaaaaa"), Map.of("run.scale", "full", "run.seed", "2",
+                "architecture.generalist", "conv", "conv.channels", "4,8", "conv.dense", "64"), result);
+        run(runs.resolve("20261207-000002-bbbbbbbb"), Map.of("run.scale", "small"), result);
+        Path results = root.resolve("results");
+        new SpecialistsExperiment(SpecialistDataset.GLYPHS).figures(runs, results);
+        String md = Files.readString(results.resolve("specialists-glyphs-runs.md"));
+        List<String> rows = md.lines().filter(l -> l.startsWith("| `")).toList();
+        assertEquals(3, rows.size(), md);
+        assertTrue(rows.get(0).contains("| 2 | 4,8 / 64 | validation | 84.73 | 85.31 | 84.91 | 84.86 | +0.40 | – |"), md);
+        assertTrue(rows.get(1).contains("| seen typefaces | 87.69 | 87.87 | 87.89 | 87.81 | -0.01 | -0.02 / 0.27 / 0.61 / 0.74 |"),
+                "the recorded margin (from counts), not one from rounded percentages: " + md);
+        assertTrue(rows.get(2).contains("| unseen typefaces | 79.37 | 79.52 | 79.67 | 79.52 | -0.15 |"), md);
+    }
 }
