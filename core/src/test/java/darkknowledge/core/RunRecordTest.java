@@ -64,6 +64,18 @@ class RunRecordTest {
         reopened.metricIfAbsent(new RunRecord.MetricRow("student", 3, 0.3, -1, 0, 1e-3, 2.0, 500));
         assertEquals(6, Files.readAllLines(r.dir().resolve(RunRecord.METRICS)).size());
         assertTrue(before.toMillis() > 0);
+        // New rows are appended; a row cut short by a kill (no line end) is dropped on reading, and
+        // removed from the file before the resumed run appends after it.
+        Path metrics = r.dir().resolve(RunRecord.METRICS);
+        Files.writeString(metrics, "student,4,0.2", java.nio.file.StandardOpenOption.APPEND);
+        assertEquals(5, RunRecord.readMetrics(r.dir()).size());
+        RunRecord resumed = RunRecord.open(r.dir());
+        assertTrue(Files.readString(metrics).endsWith("\n"), "the cut row is gone from the file");
+        resumed.metric(new RunRecord.MetricRow("student", 4, 0.2, -1, 0, 1e-3, 2.0, 500));
+        List<String> after = Files.readAllLines(metrics);
+        assertEquals(7, after.size());
+        assertTrue(after.get(6).startsWith("student,4,0.2,,0,"), after.get(6));
+        assertEquals(6, RunRecord.readMetrics(r.dir()).size());
 
         r.writeResult(new TreeMap<>(java.util.Map.of("teacher.test_errors", "70")));
         assertEquals("70", RunRecord.readProperties(r.dir().resolve(RunRecord.RESULT)).get("teacher.test_errors"));
