@@ -45,6 +45,36 @@ class ClusteringTest {
     }
 
     @Test
+    void blockedParallelCovarianceIsBitForBitTheRowByRowSum() {
+        // more rows than a block, an odd class count (the paired triangle rows meet in the middle),
+        // and exact zeros (skipped products) in some columns
+        SplittableRandom r = new SplittableRandom(2);
+        int c = 37;
+        double[][] x = new double[3 * ClassCovariance.BLOCK + 5][c];
+        for (double[] row : x) {
+            for (int j = 0; j < c; j++) {
+                row[j] = j % 5 == 0 ? 0 : r.nextDouble();
+            }
+        }
+        ClassCovariance blocked = new ClassCovariance(c).add(x);
+        ClassCovariance oneByOne = new ClassCovariance(c);
+        for (double[] row : x) {
+            oneByOne.add(new double[][] {row});
+        }
+        assertEquals(x.length, blocked.count());
+        double[][] want = oneByOne.covariance();
+        double[][] got = blocked.covariance();
+        for (int a = 0; a < c; a++) {
+            assertArrayEquals(want[a], got[a], 0.0, "row " + a);
+        }
+        double[][] bad = {new double[c], new double[c - 1]};
+        ClassCovariance untouched = new ClassCovariance(c);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> untouched.add(bad));
+        assertTrue(e.getMessage().contains("row of 36 values for 37 classes"), e.getMessage());
+        assertEquals(0, untouched.count(), "a bad row adds nothing");
+    }
+
+    @Test
     void blockStructuredCovarianceIsRecovered() {
         int[] truth = {0, 1, 2, 0, 1, 2, 0, 1, 0, 1, 2, 1};  // blocks of sizes 4, 5, 3, interleaved
         int c = truth.length;

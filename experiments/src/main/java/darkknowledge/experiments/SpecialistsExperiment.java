@@ -316,14 +316,15 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         // §5.3: the covariance of the generalist's predictions, clustered.
         double[][] predictions = SpecialistStages.predictions(generalist.model(), s, c.clustering(),
                 c.ensemble().clusterOn());
-        ClassPartition partition = SpecialistStages.cluster(predictions, c.clustering());
+        double[][] statistic = ClassClustering.statistic(predictions, c.clustering());
+        ClassPartition partition = ClassClustering.cluster(statistic, c.clustering());
         List<String> classNames = s.train().classNames();
         ctx.provenance().putAll("", partition.provenance());
         AtomicFiles.writeString(ctx.record().dir().resolve("partition.txt"), partition.toText() + "\n"
                 + partition.named(classNames) + "\n");
         CLUSTERING_SPECIALISTS.put(result, Integer.toString(partition.subsets().size()));
         result.put("clustering.subsets", partition.named(classNames));
-        Plots.covariance(ClassClustering.statistic(predictions, c.clustering()), partition, classNames,
+        Plots.covariance(statistic, partition, classNames,
                 ctx.record().dir().resolve("covariance.png"), name() + ": class "
                         + c.clustering().statistic().name().toLowerCase(Locale.ROOT) + " of the generalist's "
                         + c.clustering().source().name().toLowerCase(Locale.ROOT));
