@@ -506,11 +506,12 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         b.append("**").append(experiment).append(": which lever moved what, on the validation split** ")
                 .append("(accuracy in %; test figures are in ").append(experiment).append(".md)\n\n");
         b.append("| run | scale | fresh images each epoch | generalist net | generalist: epochs, lr decay, patience → run / best "
-                + "| min confusion / k / max size / overlap | specialists | specialists: epochs, patience | head "
-                + "(T, hard weight) | cover ≥ 2 (%) | generalist | ensemble: none | log(oversampling) | prior shift "
+                + "| clustered on | min confusion / k / max size / overlap | specialists | specialists: epochs, lr decay, patience "
+                + "| head "
+                + "(T, hard weight) | top n | cover ≥ 2 (%) | generalist | ensemble: none | log(oversampling) | prior shift "
                 + "| fitted | chosen correction | control: fine-tuned | control: unspecialised ensemble "
                 + "| control's gain (points) |\n");
-        b.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        b.append("|---".repeat(21)).append("|\n");
         for (FinishedRuns.Run r : runs) {
             java.util.function.Function<String, String> cfg = k -> r.config().getOrDefault(k, "–");
             java.util.function.Function<String, String> res = k -> r.result().getOrDefault(k, "–");
@@ -523,14 +524,17 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
                     .append(" | ").append(cfg.apply(net + "epochs")).append(", ").append(cfg.apply(net + "learningRateDecay"))
                     .append(", ").append(cfg.apply(net + "patience")).append(" → ").append(res.apply("generalist.epochs"))
                     .append(" / ").append(res.apply("generalist.best_epoch"))
+                    .append(" | ").append(cfg.apply("ensemble.clusterOn"))
                     .append(" | ").append(cfg.apply("clustering.minConfusion")).append(" / ").append(cfg.apply("clustering.k"))
                     .append(" / ").append(cfg.apply("clustering.maxSubsetSize")).append(" / ")
                     .append(cfg.apply("clustering.overlap"))
                     .append(" | ").append(res.apply("clustering.specialists"))
                     .append(" | ").append(cfg.apply("specialists.epochs")).append(", ")
+                    .append(cfg.apply("specialists.learningRateDecay")).append(", ")
                     .append(cfg.apply("specialists.patience"))
                     .append(" | ").append(head).append("full".equals(head) ? " (" + cfg.apply("specialists.softTemperature")
                             + ", " + cfg.apply("specialists.hardWeight") + ")" : "")
+                    .append(" | ").append(cfg.apply("ensemble.topN"))
                     .append(" | ").append(res.apply("cover2plus.validation_share"))
                     .append(" | ").append(res.apply("generalist.validation_accuracy"));
             for (String corr : List.of("none", "log_oversampling", "prior_shift", "fitted")) {
@@ -546,11 +550,15 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
                 .append(" --scale <scale> --set …`, its config in the run directory); the chosen correction is the one ")
                 .append("whose ensemble is most accurate on validation (`specialists.correctionOnValidation`). ")
                 .append("Fresh images: every net trains on its images re-rendered under new distortions each epoch ")
-                .append("(`glyphs.freshEachEpoch`). The generalist's schedule is its configured epochs, per-epoch ")
+                .append("(`glyphs.freshEachEpoch`). Clustered on: the images whose generalist predictions the class ")
+                .append("covariance is taken over (`ensemble.clusterOn`): the validation split, or the training split's ")
+                .append("images, which a generalist trained on fresh images never saw. Top n: the generalist's ")
+                .append("n most probable classes choose the specialists of an example (`ensemble.topN`; the paper's n = 1). ")
+                .append("The generalist's schedule is its configured epochs, per-epoch ")
                 .append("learning-rate decay and early-stopping patience (0: none), then the epochs it ran and the ")
                 .append("best one on validation (kept). The generalist net: a conv net's channels per stage and ")
                 .append("dense width (`conv.channels`, `conv.dense`), an MLP's hidden layers; the specialists are ")
-                .append("copies of it. The specialists' schedule: at most that many epochs, early stopping on their ")
+                .append("copies of it. The specialists' schedule: at most that many epochs, their per-epoch learning-rate decay, early stopping on their ")
                 .append("own validation examples after that many without a new best (0: none). The control's gain is the fine-tuned control's validation ")
                 .append("accuracy minus the generalist's: the generalist counts as converged (met) when it is under ")
                 .append((int) CONVERGED_BELOW_POINTS).append(" point.\n");

@@ -38,7 +38,8 @@ class SpecialistsAblationTest {
                 Map.entry("specialists.hardWeight", "1.0"), Map.entry("architecture.generalist", "conv"),
                 Map.entry("conv.epochs", "16"), Map.entry("conv.learningRateDecay", "0.85"), Map.entry("conv.patience", "0"),
                 Map.entry("conv.channels", "4,8"), Map.entry("conv.dense", "64"), Map.entry("specialists.epochs", "10"),
-                Map.entry("specialists.patience", "0")), val);
+                Map.entry("specialists.patience", "0"), Map.entry("specialists.learningRateDecay", "0.9"),
+                Map.entry("ensemble.clusterOn", "train"), Map.entry("ensemble.topN", "2")), val);
         run(runs.resolve("20261206-000002-bbbbbbbb"), Map.of("run.scale", "tiny"), val);
         run(runs.resolve("20261206-000003-cccccccc"), Map.of("run.scale", "small"), Map.of("ensemble.test_accuracy", "1"));
         // The convergence lever: fresh images, a longer schedule with early stopping, and a control that
@@ -55,7 +56,8 @@ class SpecialistsAblationTest {
         List<String> rows = md.lines().filter(l -> l.startsWith("| `")).toList();
         assertEquals(2, rows.size(), md);
         String row = rows.get(0);
-        for (String cell : List.of("20261206-000001-aaaaaaaa", "| no |", "| 4,8 / 64 |", "| 16, 0.85, 0 → 16 / 13 |", "| 10, 0 |", "full (2.0, 1.0)",
+        for (String cell : List.of("20261206-000001-aaaaaaaa", "| no |", "| 4,8 / 64 |", "| 16, 0.85, 0 → 16 / 13 |", "| train |", "| 10, 0.9, 0 |",
+                "full (2.0, 1.0) | 2 |",
                 "31.5", "92.40", "93.10", "92.95", "| none |", "92.60", "92.80", "| +0.20 (met) |")) {
             assertTrue(row.contains(cell), cell + " in " + row);
         }
