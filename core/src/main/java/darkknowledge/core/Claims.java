@@ -62,6 +62,24 @@ public final class Claims {
         GainKept.Interval of(List<ResultTables.ColumnRun> runs);
     }
 
+    /** The {@link GainKept.Interval#method()} of {@link #everySeed}. */
+    public static final String EVERY_SEED = "every seed";
+
+    /**
+     * The range of {@code metric} over the answering runs, smallest to largest seed: a claim judged by it
+     * is met only when every seed meets its target ("in the mean and in every seed"), missed when no
+     * seed does, unresolved when the seeds disagree.
+     */
+    public static IntervalOf everySeed(String metric) {
+        return runs -> {
+            DescriptiveStatistics s = new DescriptiveStatistics();
+            for (ResultTables.ColumnRun r : runs) {
+                s.addValue(Double.parseDouble(r.result().get(metric)));
+            }
+            return new GainKept.Interval(s.getMean(), s.getMin(), s.getMax(), (int) s.getN(), EVERY_SEED);
+        };
+    }
+
     /** A target on the mean of a metric: at most, at least, within a range, or none (reported only). */
     public record Target(double lo, double hi, String text) {
         public static Target atMost(double v) {
@@ -141,7 +159,8 @@ public final class Claims {
                         + (s.getN() > 1 ? " ± " + String.format(Locale.ROOT, fmt, s.getStandardDeviation()) : "");
                 verdict = c.target().verdict(s.getMean());
                 if (interval != null) {
-                    ours += ", 95% " + interval.text(c.decimals()) + " (" + interval.method() + ")";
+                    ours += EVERY_SEED.equals(interval.method()) ? ", seeds " + interval.text(c.decimals())
+                            : ", 95% " + interval.text(c.decimals()) + " (" + interval.method() + ")";
                     verdict = c.target().verdict(interval);
                 }
             }

@@ -37,6 +37,26 @@ class ClaimsTest {
     }
 
     @Test
+    void anEverySeedClaimIsMetOnlyWhenEverySeedMeetsItsTarget(@TempDir Path runs) throws Exception {
+        run(runs, "20260101-000000-aaaaaaaa", Map.of("run.scale", "full", "run.seed", "1"), "-0.01");
+        run(runs, "20260101-000001-bbbbbbbb", Map.of("run.scale", "full", "run.seed", "2"), "-0.04");
+        run(runs, "20260101-000002-cccccccc", Map.of("run.scale", "full", "run.seed", "3"), "0.17");
+        var claim = new Claims.Claim("margin", "exp", Map.of(), "errors", "–", 2, Claims.Target.above(0))
+                .withInterval(Claims.everySeed("errors"));
+        String table = Claims.markdown(runs, List.of(claim), "test");
+        // the mean (+0.04) is above 0, two seeds are not: not met
+        assertTrue(table.contains("| 0.04 ± 0.11, seeds [-0.04, 0.17] | 3 | unresolved |"), table);
+        run(runs, "20260101-000003-dddddddd", Map.of("run.scale", "full", "run.seed", "1"), "0.02");
+        run(runs, "20260101-000004-eeeeeeee", Map.of("run.scale", "full", "run.seed", "2"), "0.05");
+        assertTrue(Claims.markdown(runs, List.of(claim), "test").contains("seeds [0.02, 0.17] | 3 | **met** |"),
+                "each seed's newest run, all above 0");
+        run(runs, "20260101-000005-ffffffff", Map.of("run.scale", "full", "run.seed", "1"), "0.00");
+        run(runs, "20260101-000006-gggggggg", Map.of("run.scale", "full", "run.seed", "2"), "-0.01");
+        run(runs, "20260101-000007-hhhhhhhh", Map.of("run.scale", "full", "run.seed", "3"), "-0.2");
+        assertTrue(Claims.markdown(runs, List.of(claim), "test").contains("| 3 | missed |"), "no seed wins");
+    }
+
+    @Test
     void aboveIsStrictATieIsNoWin() {
         Claims.Target t = Claims.Target.above(0);
         assertEquals("> 0", t.text());
