@@ -54,6 +54,11 @@ public final class Claims {
         public Claim withInterval(IntervalOf interval) {
             return new Claim(claim, experiment, where, metric, paper, decimals, target, interval);
         }
+
+        /** This claim judged in every seed ({@link #everySeed} of its own metric). */
+        public Claim inEverySeed() {
+            return withInterval(everySeed(metric));
+        }
     }
 
     /** A 95% interval of a claim's figure from its answering runs (one per seed). */

@@ -42,7 +42,7 @@ class ClaimsTest {
         run(runs, "20260101-000001-bbbbbbbb", Map.of("run.scale", "full", "run.seed", "2"), "-0.04");
         run(runs, "20260101-000002-cccccccc", Map.of("run.scale", "full", "run.seed", "3"), "0.17");
         var claim = new Claims.Claim("margin", "exp", Map.of(), "errors", "–", 2, Claims.Target.above(0))
-                .withInterval(Claims.everySeed("errors"));
+                .inEverySeed();
         String table = Claims.markdown(runs, List.of(claim), "test");
         // the mean (+0.04) is above 0, two seeds are not: not met
         assertTrue(table.contains("| 0.04 ± 0.11, seeds [-0.04, 0.17] | 3 | unresolved |"), table);
