@@ -42,22 +42,33 @@ public final class Claims {
      * @param interval   a 95% interval of the mean from the answering runs, or null; when given, the
      *                   verdict comes from it: met when it lies inside the target, missed when
      *                   outside, unresolved when it straddles a bound
+     * @param seeds      the fewest answering runs (seeds) on which the claim can read met: with fewer,
+     *                   a verdict that would be met reads "unresolved (n of seeds seeds)"
      */
     public record Claim(String claim, String experiment, Map<String, String> where, String metric, String paper,
-                        int decimals, Target target, IntervalOf interval) {
+                        int decimals, Target target, IntervalOf interval, int seeds) {
+        public Claim {
+            if (seeds < 1) {
+                throw new IllegalArgumentException("claim '" + claim + "': seeds must be at least 1, got " + seeds);
+            }
+        }
+
         public Claim(String claim, String experiment, Map<String, String> where, String metric, String paper,
                      int decimals, Target target) {
-            this(claim, experiment, where, metric, paper, decimals, target, null);
+            this(claim, experiment, where, metric, paper, decimals, target, null, 1);
         }
 
         /** This claim judged by {@code interval} instead of the mean alone. */
         public Claim withInterval(IntervalOf interval) {
-            return new Claim(claim, experiment, where, metric, paper, decimals, target, interval);
+            return new Claim(claim, experiment, where, metric, paper, decimals, target, interval, seeds);
         }
 
-        /** This claim judged in every seed ({@link #everySeed} of its own metric). */
-        public Claim inEverySeed() {
-            return withInterval(everySeed(metric));
+        /**
+         * This claim judged in every seed ({@link #everySeed} of its own metric), and met only once at
+         * least {@code seeds} seeds answer it: one lucky seed of a new configuration is not the claim.
+         */
+        public Claim inEverySeed(int seeds) {
+            return new Claim(claim, experiment, where, metric, paper, decimals, target, everySeed(metric), seeds);
         }
     }
 
@@ -167,6 +178,9 @@ public final class Claims {
                     ours += EVERY_SEED.equals(interval.method()) ? ", seeds " + interval.text(c.decimals())
                             : ", 95% " + interval.text(c.decimals()) + " (" + interval.method() + ")";
                     verdict = c.target().verdict(interval);
+                }
+                if (verdict.equals("**met**") && s.getN() < c.seeds()) {
+                    verdict = "unresolved (" + s.getN() + " of " + c.seeds() + " seeds)";
                 }
             }
             b.append("| ").append(c.claim()).append(" | ").append(c.paper()).append(" | ").append(c.target().text())

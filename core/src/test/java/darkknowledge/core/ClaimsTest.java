@@ -1,6 +1,7 @@
 package darkknowledge.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -42,7 +43,7 @@ class ClaimsTest {
         run(runs, "20260101-000001-bbbbbbbb", Map.of("run.scale", "full", "run.seed", "2"), "-0.04");
         run(runs, "20260101-000002-cccccccc", Map.of("run.scale", "full", "run.seed", "3"), "0.17");
         var claim = new Claims.Claim("margin", "exp", Map.of(), "errors", "–", 2, Claims.Target.above(0))
-                .inEverySeed();
+                .inEverySeed(3);
         String table = Claims.markdown(runs, List.of(claim), "test");
         // the mean (+0.04) is above 0, two seeds are not: not met
         assertTrue(table.contains("| 0.04 ± 0.11, seeds [-0.04, 0.17] | 3 | unresolved |"), table);
@@ -54,6 +55,26 @@ class ClaimsTest {
         run(runs, "20260101-000006-gggggggg", Map.of("run.scale", "full", "run.seed", "2"), "-0.01");
         run(runs, "20260101-000007-hhhhhhhh", Map.of("run.scale", "full", "run.seed", "3"), "-0.2");
         assertTrue(Claims.markdown(runs, List.of(claim), "test").contains("| 3 | missed |"), "no seed wins");
+    }
+
+    @Test
+    void anEverySeedClaimIsNotMetOnFewerSeedsThanItNeeds(@TempDir Path runs) throws Exception {
+        // a new configuration (another key) with one winning seed replaces three seeds of the old one
+        run(runs, "20260101-000000-aaaaaaaa", Map.of("run.scale", "full", "run.seed", "1"), "-0.01");
+        run(runs, "20260101-000001-bbbbbbbb", Map.of("run.scale", "full", "run.seed", "2"), "-0.04");
+        run(runs, "20260101-000002-cccccccc", Map.of("run.scale", "full", "run.seed", "3"), "0.17");
+        run(runs, "20260102-000000-dddddddd", Map.of("run.scale", "full", "run.seed", "1", "k", "new"), "0.12");
+        var claim = new Claims.Claim("margin", "exp", Map.of(), "errors", "–", 2, Claims.Target.above(0))
+                .inEverySeed(3);
+        String table = Claims.markdown(runs, List.of(claim), "test");
+        assertTrue(table.contains("| 0.12, seeds [0.12, 0.12] | 1 | unresolved (1 of 3 seeds) |"), table);
+        run(runs, "20260102-000001-eeeeeeee", Map.of("run.scale", "full", "run.seed", "2", "k", "new"), "-0.02");
+        assertTrue(Claims.markdown(runs, List.of(claim), "test").contains("| 2 | unresolved |"),
+                "a losing seed: unresolved by the seeds, not by their number");
+        run(runs, "20260102-000002-ffffffff", Map.of("run.scale", "full", "run.seed", "2", "k", "new"), "0.03");
+        run(runs, "20260102-000003-gggggggg", Map.of("run.scale", "full", "run.seed", "3", "k", "new"), "0.05");
+        assertTrue(Claims.markdown(runs, List.of(claim), "test").contains("| 3 | **met** |"), "three winning seeds");
+        assertThrows(IllegalArgumentException.class, () -> claim.withInterval(null).inEverySeed(0));
     }
 
     @Test
