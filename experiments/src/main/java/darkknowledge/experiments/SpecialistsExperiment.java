@@ -314,21 +314,8 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         }
 
         // §5.3: the covariance of the generalist's predictions, clustered.
-        double[][] predictions = SpecialistStages.predictions(generalist.model(), s, c.clustering(),
-                c.ensemble().clusterOn());
-        double[][] statistic = ClassClustering.statistic(predictions, c.clustering());
-        ClassPartition partition = ClassClustering.cluster(statistic, c.clustering());
+        ClassPartition partition = cluster(c, ctx, generalist, s, result);
         List<String> classNames = s.train().classNames();
-        ctx.provenance().putAll("", partition.provenance());
-        AtomicFiles.writeString(ctx.record().dir().resolve("partition.txt"), partition.toText() + "\n"
-                + partition.named(classNames) + "\n");
-        CLUSTERING_SPECIALISTS.put(result, Integer.toString(partition.subsets().size()));
-        result.put("clustering.subsets", partition.named(classNames));
-        Plots.covariance(statistic, partition, classNames,
-                ctx.record().dir().resolve("covariance.png"), name() + ": class "
-                        + c.clustering().statistic().name().toLowerCase(Locale.ROOT) + " of the generalist's "
-                        + c.clustering().source().name().toLowerCase(Locale.ROOT));
-        Plots.subsetSizes(partition, ctx.record().dir().resolve("subset-sizes.png"), name() + " subset sizes");
         if (variant == SpecialistDataset.GLYPHS) {
             Montages.clustersAndConfusions(ctx, partition, generalist.model(), s, c.glyphs());
         }
@@ -566,6 +553,33 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
     }
 
     /** {@code ensemble − max(control, unspecialised)} from recorded percentages, signed; "–" where one is missing. */
+    /**
+     * §5.3: the class covariance (or the configured statistic) of the generalist's predictions on the
+     * {@code ensemble.clusterOn} split, clustered by {@link ClassClustering}; writes partition.txt and
+     * the covariance and subset-size figures. In a method of its own so that the predictions (at full
+     * glyph scale 50,080 × 3,755 doubles, 1.5 GB) and the statistic can be collected before the
+     * specialists train.
+     */
+    private ClassPartition cluster(Config c, RunContext ctx, Models.Trained generalist, RunData s,
+                                   SortedMap<String, String> result) {
+        double[][] predictions = SpecialistStages.predictions(generalist.model(), s, c.clustering(),
+                c.ensemble().clusterOn());
+        double[][] statistic = ClassClustering.statistic(predictions, c.clustering());
+        ClassPartition partition = ClassClustering.cluster(statistic, c.clustering());
+        List<String> classNames = s.train().classNames();
+        ctx.provenance().putAll("", partition.provenance());
+        AtomicFiles.writeString(ctx.record().dir().resolve("partition.txt"), partition.toText() + "\n"
+                + partition.named(classNames) + "\n");
+        CLUSTERING_SPECIALISTS.put(result, Integer.toString(partition.subsets().size()));
+        result.put("clustering.subsets", partition.named(classNames));
+        Plots.covariance(statistic, partition, classNames,
+                ctx.record().dir().resolve("covariance.png"), name() + ": class "
+                        + c.clustering().statistic().name().toLowerCase(Locale.ROOT) + " of the generalist's "
+                        + c.clustering().source().name().toLowerCase(Locale.ROOT));
+        Plots.subsetSizes(partition, ctx.record().dir().resolve("subset-sizes.png"), name() + " subset sizes");
+        return partition;
+    }
+
     private static String marginOf(String ensemble, String control, String unspecialised) {
         try {
             return String.format(Locale.ROOT, "%+.2f", Double.parseDouble(ensemble)
