@@ -552,7 +552,6 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         return b.toString();
     }
 
-    /** {@code ensemble − max(control, unspecialised)} from recorded percentages, signed; "–" where one is missing. */
     /**
      * §5.3: the class covariance (or the configured statistic) of the generalist's predictions on the
      * {@code ensemble.clusterOn} split, clustered by {@link ClassClustering}; writes partition.txt and
@@ -580,6 +579,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         return partition;
     }
 
+    /** {@code ensemble − max(control, unspecialised)} from recorded percentages, signed; "–" where one is missing. */
     private static String marginOf(String ensemble, String control, String unspecialised) {
         try {
             return String.format(Locale.ROOT, "%+.2f", Double.parseDouble(ensemble)
