@@ -146,6 +146,41 @@ public final class IntelOpenMp {
         }
     }
 
+    /**
+     * The OpenMP runtime's {@code omp_get_max_threads()} on the calling thread (the team a parallel
+     * region it opens would fork), found process-wide: Intel's when preloaded, else GNU's when a
+     * library loaded it globally; -1 when no OpenMP runtime is visible.
+     */
+    static int maxThreads() {
+        MemorySegment f = address("omp_get_max_threads");
+        if (f.address() == 0) {
+            return -1;
+        }
+        try {
+            return (int) Linker.nativeLinker().downcallHandle(f, FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException("omp_get_max_threads() failed", t);
+        }
+    }
+
+    /**
+     * {@code omp_set_num_threads(n)}: the teams the calling thread forks from now on have {@code n}
+     * threads (a per-thread setting of the runtime; oneDNN, MKL's OpenMP layer and ND4J's loops all
+     * read it). False when no OpenMP runtime is visible.
+     */
+    static boolean setMaxThreads(int n) {
+        MemorySegment f = address("omp_set_num_threads");
+        if (f.address() == 0) {
+            return false;
+        }
+        try {
+            Linker.nativeLinker().downcallHandle(f, FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT)).invokeExact(n);
+            return true;
+        } catch (Throwable t) {
+            throw new IllegalStateException("omp_set_num_threads(" + n + ") failed", t);
+        }
+    }
+
     private static MethodHandle setBlocktime;
     private static boolean setBlocktimeProbed;
 

@@ -35,6 +35,7 @@ final class Mkl {
     private static boolean probed;
     private static String unavailable;
     private static Cblas library;
+    private static SymbolLookup lookup;
 
     private Mkl() {
     }
@@ -79,6 +80,31 @@ final class Mkl {
         return library != null && library.hasBf16Gemm();
     }
 
+    /**
+     * {@code mkl_set_num_threads_local(n)}: MKL's products called from this thread use {@code n}
+     * threads (over {@code MKL_NUM_THREADS}, for this thread only). False when MKL is not loaded here.
+     */
+    static boolean setThreadsLocal(int n) {
+        SymbolLookup mkl;
+        synchronized (Mkl.class) {
+            if (!available()) {
+                return false;
+            }
+            mkl = lookup;
+        }
+        var f = mkl.find("MKL_Set_Num_Threads_Local");
+        if (f.isEmpty()) {
+            return false;
+        }
+        try {
+            int previous = (int) Linker.nativeLinker().downcallHandle(f.get(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)).invokeExact(n);
+            return previous >= 0;
+        } catch (Throwable t) {
+            throw new IllegalStateException("mkl_set_num_threads_local(" + n + ") failed", t);
+        }
+    }
+
     private static void probe() {
         if (!"mkl_rt".equals(System.getProperty("org.bytedeco.openblas.load"))) {
             unavailable = "ND4J multiplies through " + NativeLibraries.blas()
@@ -94,6 +120,7 @@ final class Mkl {
         }
         Linker linker = Linker.nativeLinker();
         SymbolLookup mkl = SymbolLookup.libraryLookup(Path.of(path), Arena.global());
+        lookup = mkl;
         String version = versionString(linker, mkl);
         try {
             library = Cblas.bind(name(version), version, path, threads(linker, mkl), false, mkl);  // last: available() reads it unlocked

@@ -37,6 +37,7 @@ public final class OpenBlas {
      */
     static final int THREAD_TIMEOUT = 4;
     private static Cblas library;
+    private static SymbolLookup lookup;
     private static String unavailable;
     private static boolean loaded;
 
@@ -123,6 +124,7 @@ public final class OpenBlas {
         SymbolLookup lib;
         try {
             lib = SymbolLookup.libraryLookup(file, Arena.global());
+            lookup = lib;
         } catch (IllegalArgumentException e) {
             throw new IllegalStateException("cannot load " + file + " (" + artifact + "): " + e.getMessage(), e);
         }
@@ -154,6 +156,42 @@ public final class OpenBlas {
         settings.add(0, config);
         // openblas_get_parallel: 0 sequential, 1 its own pthreads, 2 OpenMP
         return Cblas.bind(name, String.join(", ", settings), file.toString(), threads, parallel == 1, lib);
+    }
+
+    /**
+     * {@code openblas_set_num_threads(n)}: the size of OpenBLAS's one thread pool, for the whole
+     * process (its threads are not per caller). False when it is not loaded.
+     */
+    /** The loaded OpenBLAS's thread count now ({@code openblas_get_num_threads}); -1 when it is not loaded. */
+    static synchronized int loadedThreads() {
+        if (lookup == null) {
+            return -1;
+        }
+        var f = lookup.find("openblas_get_num_threads");
+        if (f.isEmpty()) {
+            return -1;
+        }
+        try {
+            return (int) Linker.nativeLinker().downcallHandle(f.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException("openblas_get_num_threads() failed", t);
+        }
+    }
+
+    static synchronized boolean setThreads(int n) {
+        if (lookup == null) {
+            return false;
+        }
+        var f = lookup.find("openblas_set_num_threads");
+        if (f.isEmpty()) {
+            return false;
+        }
+        try {
+            Linker.nativeLinker().downcallHandle(f.get(), FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT)).invokeExact(n);
+            return true;
+        } catch (Throwable t) {
+            throw new IllegalStateException("openblas_set_num_threads(" + n + ") failed", t);
+        }
     }
 
     /** C's {@code setenv(name, value, 1)}: seen by native code's {@code getenv}, not by {@link System#getenv}. */

@@ -19,13 +19,16 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
  * The in-process engine: a fixed pool of {@code workers} threads in this JVM, each an "executor"
  * ({@code local-1} ... {@code local-N}). A task runs once (no retries: an exception here is the
- * task's own, not a lost machine), and the first failure fails the stage.
+ * task's own, not a lost machine), and the first failure fails the stage. Each worker thread first
+ * runs the {@link WorkerThreads} on the classpath, so that the workers share the cores' native thread
+ * teams rather than multiply them ({@link #describe} records what they set as {@code worker.threads}).
  */
 public final class LocalEngine implements Engine {
     private final int workers;
@@ -35,6 +38,8 @@ public final class LocalEngine implements Engine {
     private final String host;
     private final ThreadLocal<String> executorId;
     private final SortedMap<String, String> stages = new TreeMap<>();
+    /** What the first worker thread's {@link WorkerThreads} set ("" = nothing); null before one started. */
+    private final AtomicReference<String> workerThreads = new AtomicReference<>();
 
     public LocalEngine(int workers, Path runDir) {
         if (workers < 1) {
@@ -46,7 +51,16 @@ public final class LocalEngine implements Engine {
         this.executorId = ThreadLocal.withInitial(() -> "local-" + next.incrementAndGet());
         AtomicInteger threads = new AtomicInteger();
         this.pool = Executors.newFixedThreadPool(workers, r -> {
-            Thread t = new Thread(r, "dk-engine-" + threads.incrementAndGet());
+            Thread t = new Thread(() -> {
+                String set;
+                try {
+                    set = WorkerThreads.shareAll(workers);
+                } catch (RuntimeException e) {  // slower, not wrong: the tasks still run, and provenance says so
+                    set = "not shared (" + e.getMessage() + ")";
+                }
+                workerThreads.compareAndSet(null, set);
+                r.run();
+            }, "dk-engine-" + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
@@ -61,7 +75,17 @@ public final class LocalEngine implements Engine {
     @Override
     public <R extends Serializable> List<R> runAll(String stage, List<? extends Task<R>> tasks,
                                                    Consumer<? super R> onEach) {
-        ExecutorCompletionService<TaskOutcome<R>> done = new ExecutorCompletionService<>(pool);
+        Runnable restore = WorkerThreads.stageAll(workers);
+        try {
+            return runAll(stage, tasks, onEach, new ExecutorCompletionService<>(pool));
+        } finally {
+            restore.run();
+        }
+    }
+
+    private <R extends Serializable> List<R> runAll(String stage, List<? extends Task<R>> tasks,
+                                                    Consumer<? super R> onEach,
+                                                    ExecutorCompletionService<TaskOutcome<R>> done) {
         List<Future<TaskOutcome<R>>> futures = new ArrayList<>();
         for (int i = 0; i < tasks.size(); i++) {
             int index = i;
@@ -157,6 +181,10 @@ public final class LocalEngine implements Engine {
         d.put("executors", String.valueOf(workers));
         d.put("executor.cores", "1");
         d.put("executor.hosts", host);
+        String threads = workerThreads.get();
+        if (threads != null) {
+            d.put("worker.threads", threads.isEmpty() ? "as the process's" : threads);
+        }
         synchronized (stages) {
             d.putAll(stages);
         }
