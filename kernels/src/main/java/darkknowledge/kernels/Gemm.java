@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +49,12 @@ public final class Gemm {
     static final int[][] PROBE = {{128, 800, 800, 0, 0}, {800, 800, 128, 1, 0}, {128, 800, 800, 0, 1}};
     private static final int ROUNDS = 3;
     private static final int CALLS = 8;
+    /**
+     * The share of the cores other processes may use while a probe runs for it to be cached. A probe
+     * taken beside a Maven build once read MKL 24 and OpenBLAS 14 GFLOP/s (143 and 230 on the quiet
+     * machine, a 2-core AMD EPYC Zen 5) and every later run on that CPU would have read that cache.
+     */
+    static final double BUSY_LIMIT = 0.25;
 
     /** The library chosen and why, as {@link #describe()} words it. */
     public record Decision(Cblas library, String reason) {
@@ -193,6 +200,14 @@ public final class Gemm {
 
     /** The library {@code choice} gives here, probing both (or reading {@code cacheDir}'s earlier probe) for auto. */
     static Decision decide(Choice choice, Path cacheDir) {
+        return decide(choice, cacheDir, BUSY_LIMIT);
+    }
+
+    /**
+     * As {@link #decide(Choice, Path)}, caching a probe only when other processes used at most
+     * {@code busyLimit} of the cores while it ran.
+     */
+    static Decision decide(Choice choice, Path cacheDir, double busyLimit) {
         return switch (choice) {
             case MKL -> new Decision(Mkl.library(), "asked for (" + source() + ")");
             case OPENBLAS -> new Decision(OpenBlas.library(), "asked for (" + source() + ")");
@@ -207,7 +222,7 @@ public final class Gemm {
                 } else if (openblasWhy != null) {
                     yield new Decision(Mkl.library(), "auto, the only one loaded (OpenBLAS: " + openblasWhy + ")");
                 }
-                yield faster(Mkl.library(), OpenBlas.library(), cacheDir);
+                yield faster(Mkl.library(), OpenBlas.library(), cacheDir, busyLimit);
             }
         };
     }
@@ -218,7 +233,7 @@ public final class Gemm {
     }
 
     /** The faster of the two: from the cache when this CPU and these libraries were probed, else by probing. */
-    private static Decision faster(Cblas mkl, Cblas openblas, Path cacheDir) {
+    private static Decision faster(Cblas mkl, Cblas openblas, Path cacheDir, double busyLimit) {
         String key = Cpu.identity() + "\n" + mkl.version() + " " + mkl.threads() + "\n" + openblas.version() + " "
                 + openblas.threads();
         Path file = cacheDir.resolve(Sha256.of(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16) + ".properties");
@@ -230,9 +245,16 @@ public final class Gemm {
                 Double.parseDouble(cached.getProperty("openblas.gflops"))};
             how = "cached in " + file + ", probed " + cached.getProperty("probed");
         } else {
+            Load before = Load.now();
             rates = probe(mkl, openblas);
-            how = "probed now, cached in " + file;
-            write(file, key, rates);
+            double others = before.othersShare(Load.now());
+            if (others <= busyLimit) {
+                how = "probed now, cached in " + file;
+                write(file, key, rates);
+            } else {
+                how = String.format(Locale.ROOT, "probed now on a busy machine (other processes used %.0f%% of the "
+                        + "cores), not cached", 100 * others);
+            }
         }
         boolean openblasWins = rates[1] > rates[0];
         Cblas winner = openblasWins ? openblas : mkl;
@@ -293,6 +315,57 @@ public final class Gemm {
         double[] s = x.clone();
         Arrays.sort(s);
         return s[s.length / 2];
+    }
+
+    /**
+     * The machine's busy time ({@code /proc/stat}'s first line: user, nice, system, irq, softirq and
+     * steal ticks of all CPUs), this process's CPU time and the wall clock, at one instant.
+     */
+    record Load(long busyTicks, long ownNanos, long wallNanos) {
+        /** Linux's {@code USER_HZ}: {@code /proc/stat} counts hundredths of a second on x86-64. */
+        static final double TICKS_PER_SECOND = 100;
+
+        static Load now() {
+            long ticks = -1;
+            try {
+                ticks = busyTicks(Files.readAllLines(Path.of("/proc/stat")).get(0));
+            } catch (IOException | RuntimeException e) {
+                // no /proc/stat: the load is unknown, read as quiet
+            }
+            long own = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                    ? os.getProcessCpuTime() : -1;
+            return new Load(ticks, own, System.nanoTime());
+        }
+
+        /** The busy ticks of {@code /proc/stat}'s aggregate {@code cpu} line. */
+        static long busyTicks(String cpuLine) {
+            String[] f = cpuLine.trim().split("\\s+");
+            if (!f[0].equals("cpu") || f.length < 9) {
+                throw new IllegalArgumentException("not /proc/stat's cpu line: " + cpuLine);
+            }
+            long busy = 0;
+            for (int i : new int[] {1, 2, 3, 6, 7, 8}) {  // user nice system (idle iowait) irq softirq steal
+                busy += Long.parseLong(f[i]);
+            }
+            return busy;
+        }
+
+        /**
+         * The share of the cores that processes other than this one kept busy from this instant to
+         * {@code later}, in [0, 1]; 0 when either reading is unknown.
+         */
+        double othersShare(Load later) {
+            return othersShare(later, Runtime.getRuntime().availableProcessors());
+        }
+
+        double othersShare(Load later, int cores) {
+            if (busyTicks < 0 || later.busyTicks < 0 || ownNanos < 0 || later.ownNanos < 0) {
+                return 0;
+            }
+            double wall = (later.wallNanos - wallNanos) / 1e9;
+            double others = (later.busyTicks - busyTicks) / TICKS_PER_SECOND - (later.ownNanos - ownNanos) / 1e9;
+            return wall <= 0 ? 0 : Math.min(1, Math.max(0, others / (wall * cores)));
+        }
     }
 
     /** {@code $DK_CACHE_DIR/blas}, else {@code ~/.cache/dark-knowledge/blas}. */

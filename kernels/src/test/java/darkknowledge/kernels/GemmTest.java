@@ -78,7 +78,8 @@ class GemmTest {
 
     @Test
     void autoProbesOnceThenReadsItsCacheAndPicksTheFasterOfTheMeasuredRates(@TempDir Path cache) throws Exception {
-        Gemm.Decision first = Gemm.decide(Gemm.Choice.AUTO, cache);
+        // cached however busy the machine is (the test is about the cache, not the load)
+        Gemm.Decision first = Gemm.decide(Gemm.Choice.AUTO, cache, 1);
         assertTrue(first.reason().contains("probed now"), first.reason());
         try (var files = Files.list(cache)) {
             Path file = files.findFirst().orElseThrow();
@@ -104,11 +105,32 @@ class GemmTest {
 
     @Test
     void aCacheFileThatDoesNotParseIsProbedAgain(@TempDir Path cache) throws Exception {
-        Gemm.decide(Gemm.Choice.AUTO, cache);
+        Gemm.decide(Gemm.Choice.AUTO, cache, 1);
         try (var files = Files.list(cache)) {
             Files.writeString(files.findFirst().orElseThrow(), "mkl.gflops=fast\n");
         }
-        assertTrue(Gemm.decide(Gemm.Choice.AUTO, cache).reason().contains("probed now"));
+        assertTrue(Gemm.decide(Gemm.Choice.AUTO, cache, 1).reason().contains("probed now"));
+    }
+
+    @Test
+    void aProbeTakenOnABusyMachineDecidesThisProcessOnlyAndIsNotCached(@TempDir Path cache) throws Exception {
+        Gemm.Decision d = Gemm.decide(Gemm.Choice.AUTO, cache, -1);  // any load is too busy
+        assertTrue(d.reason().contains("on a busy machine") && d.reason().contains("not cached"), d.reason());
+        try (var files = Files.list(cache)) {
+            assertEquals(0, files.count());
+        }
+    }
+
+    @Test
+    void otherProcessesLoadIsTheMachinesBusyTimeLessThisProcesssCpuTime() {
+        assertEquals(10 + 1 + 20 + 3 + 4 + 5, Gemm.Load.busyTicks("cpu  10 1 20 900 7 3 4 5 0 0"));
+        assertThrows(IllegalArgumentException.class, () -> Gemm.Load.busyTicks("cpu0 10 1 20 900 7 3 4 5 0 0"));
+        // 2 cores for 10 s: 1,500 busy ticks = 15 s, of which this process 5 s: others kept half the cores busy
+        Gemm.Load a = new Gemm.Load(1_000, 0, 0);
+        Gemm.Load b = new Gemm.Load(2_500, 5_000_000_000L, 10_000_000_000L);
+        assertEquals(0.5, a.othersShare(b, 2), 1e-12);
+        assertEquals(0, new Gemm.Load(-1, 0, 0).othersShare(b, 2), "unknown reads as quiet");
+        assertEquals(1, a.othersShare(new Gemm.Load(9_000, 0, 10_000_000_000L), 2), 1e-12);
     }
 
     /** max |C − C_ref| / max |C_ref| of op(A) op(B) on {@code lib}, against a double-precision loop. */
