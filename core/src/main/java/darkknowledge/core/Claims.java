@@ -84,7 +84,8 @@ public final class Claims {
     /**
      * The range of {@code metric} over the answering runs, smallest to largest seed: a claim judged by it
      * is met only when every seed meets its target ("in the mean and in every seed"), missed when no
-     * seed does, unresolved when the seeds disagree.
+     * seed does, or when the seeds disagree once all the seeds the claim needs have answered
+     * ("missed (not in every seed)"); unresolved while they disagree on fewer.
      */
     public static IntervalOf everySeed(String metric) {
         return runs -> {
@@ -181,6 +182,9 @@ public final class Claims {
                 }
                 if (verdict.equals("**met**") && s.getN() < c.seeds()) {
                     verdict = "unresolved (" + s.getN() + " of " + c.seeds() + " seeds)";
+                } else if (verdict.equals("unresolved") && interval != null && EVERY_SEED.equals(interval.method())
+                        && s.getN() >= c.seeds()) {
+                    verdict = "missed (not in every seed)";  // all the seeds it needs have answered, and one lost
                 }
             }
             b.append("| ").append(c.claim()).append(" | ").append(c.paper()).append(" | ").append(c.target().text())
