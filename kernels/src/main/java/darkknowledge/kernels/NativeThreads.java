@@ -53,6 +53,12 @@ public final class NativeThreads implements WorkerThreads {
         if (workers <= 1 || "false".equals(System.getProperty(PROPERTY))) {
             return () -> { };
         }
+        int total = IntelOpenMp.maxThreads();
+        if (total < 0 || perWorker(total, workers) == total) {
+            // one OpenMP thread asked for (OMP_NUM_THREADS=1): nothing forks teams to share, and the
+            // process stays as its user set it (a one-thread run is bit-identical to a one-core executor's)
+            return () -> { };
+        }
         org.nd4j.linalg.factory.Environment env = org.nd4j.linalg.factory.Nd4j.getEnvironment();
         int master = env.maxMasterThreads();  // its loops' default team; setMaxThreads is a no-op in 1.0.0-M2.1
         env.setMaxMasterThreads(perWorker(Math.max(1, master), workers));
