@@ -7,13 +7,13 @@ import darkknowledge.core.engine.WorkerThreads;
  * OpenMP teams it forks (oneDNN's convolutions, ND4J's loops, MKL's Intel threading layer) and MKL's
  * products get {@code max(1, T / w)} threads, {@code T} being the runtime's team size
  * ({@code OMP_NUM_THREADS}), so that {@code w} workers fork about {@code T} threads in all, not
- * {@code w·T}. OpenBLAS keeps its one pool (its thread count is process-wide): callers take turns on it.
+ * {@code w·T}; while a stage runs on the workers, the process-wide pools (ND4J's loops, OpenBLAS)
+ * take the same share ({@link #stage}). With {@code T = 1} nothing is touched.
  *
  * <p>Measured ({@code docs/performance.md}, "Engine workers and native threads"): the specialists of
- * {@code specialists-glyphs --scale small} on two workers of a 2-core AMD EPYC Zen 5 trained 2,961
- * examples/s with a team of 2 per worker (four spinning threads on two cores) and 4,401 with the
- * environment's {@code OMP_NUM_THREADS=1}, which this class reaches per worker without starving
- * the rest of the process (the generalist, trained on the main thread, keeps both cores).
+ * {@code specialists-glyphs --scale small} on two workers of a 2-core AMD EPYC Zen 5 trained 2,275 and
+ * 2,046 examples/s with full teams (four or more busy threads on two cores) and 3,720 and 4,186
+ * shared, two rounds side by side; the generalist, trained on the main thread, keeps both cores.
  * {@code -D}{@value #PROPERTY}{@code =false} keeps the full teams, for side-by-side measurements.
  */
 public final class NativeThreads implements WorkerThreads {
@@ -26,17 +26,11 @@ public final class NativeThreads implements WorkerThreads {
 
     @Override
     public String share(int workers) {
-        if (workers <= 1 || "false".equals(System.getProperty(PROPERTY))) {
-            return "";
-        }
-        int total = IntelOpenMp.maxThreads();
+        int total = sharedTeam(workers);
         if (total < 0) {
-            return "";  // no OpenMP runtime in this process: nothing forks teams
+            return "";
         }
         int each = perWorker(total, workers);
-        if (each == total) {
-            return "";
-        }
         IntelOpenMp.setMaxThreads(each);
         boolean mkl = Mkl.setThreadsLocal(each);
         return "OpenMP" + (mkl ? " and MKL" : "") + " teams of " + each + " per worker (" + total
@@ -50,13 +44,7 @@ public final class NativeThreads implements WorkerThreads {
      */
     @Override
     public Runnable stage(int workers) {
-        if (workers <= 1 || "false".equals(System.getProperty(PROPERTY))) {
-            return () -> { };
-        }
-        int total = IntelOpenMp.maxThreads();
-        if (total < 0 || perWorker(total, workers) == total) {
-            // one OpenMP thread asked for (OMP_NUM_THREADS=1): nothing forks teams to share, and the
-            // process stays as its user set it (a one-thread run is bit-identical to a one-core executor's)
+        if (sharedTeam(workers) < 0) {
             return () -> { };
         }
         org.nd4j.linalg.factory.Environment env = org.nd4j.linalg.factory.Nd4j.getEnvironment();
@@ -72,6 +60,20 @@ public final class NativeThreads implements WorkerThreads {
                 OpenBlas.setThreads(openblas);
             }
         };
+    }
+
+    /**
+     * The OpenMP team size {@code T} that {@code workers} workers are to share, or -1 when there is
+     * nothing to share: one worker, sharing turned off, no OpenMP runtime, or one thread asked for
+     * ({@code OMP_NUM_THREADS=1}: the process stays as its user set it, and a one-thread run is
+     * bit-identical to a one-core executor's).
+     */
+    private static int sharedTeam(int workers) {
+        if (workers <= 1 || "false".equals(System.getProperty(PROPERTY))) {
+            return -1;
+        }
+        int total = IntelOpenMp.maxThreads();
+        return total < 0 || perWorker(total, workers) == total ? -1 : total;
     }
 
     /** {@code max(1, total / workers)}: a worker's team out of {@code total} threads. */

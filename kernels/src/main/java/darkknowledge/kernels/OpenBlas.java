@@ -139,10 +139,7 @@ public final class OpenBlas {
                         .invokeExact();
                 config = s.reinterpret(1024).getString(0).strip();
             }
-            var t = lib.find("openblas_get_num_threads");
-            if (t.isPresent()) {
-                threads = (int) linker.downcallHandle(t.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
-            }
+            threads = loadedThreads();
             var m = lib.find("openblas_get_parallel");
             if (m.isPresent()) {
                 parallel = (int) linker.downcallHandle(m.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
@@ -158,10 +155,6 @@ public final class OpenBlas {
         return Cblas.bind(name, String.join(", ", settings), file.toString(), threads, parallel == 1, lib);
     }
 
-    /**
-     * {@code openblas_set_num_threads(n)}: the size of OpenBLAS's one thread pool, for the whole
-     * process (its threads are not per caller). False when it is not loaded.
-     */
     /** The loaded OpenBLAS's thread count now ({@code openblas_get_num_threads}); -1 when it is not loaded. */
     static synchronized int loadedThreads() {
         if (lookup == null) {
@@ -178,6 +171,10 @@ public final class OpenBlas {
         }
     }
 
+    /**
+     * {@code openblas_set_num_threads(n)}: the size of OpenBLAS's one thread pool, for the whole
+     * process (its threads are not per caller). False when it is not loaded.
+     */
     static synchronized boolean setThreads(int n) {
         if (lookup == null) {
             return false;

@@ -13,8 +13,8 @@ import java.util.ServiceLoader;
  *
  * <p>Why: two engine threads each calling oneDNN with a team of {@code OMP_NUM_THREADS = 2} put four
  * spinning OpenMP threads on two cores. Measured on a 2-core AMD EPYC Zen 5, the specialists of
- * {@code specialists-glyphs --scale small} trained 2,961 examples/s so, 4,401 with one thread per
- * worker ({@code docs/performance.md}, "Engine workers and native threads").
+ * {@code specialists-glyphs --scale small} trained 2,275 and 2,046 examples/s so, 3,720 and 4,186 with
+ * the workers sharing ({@code docs/performance.md}, "Engine workers and native threads").
  */
 public interface WorkerThreads {
     /**
