@@ -87,7 +87,12 @@ final class TrainingBench {
         List<GemmCeiling.Product> step = GemmCeiling.trainingStep(sizes, BATCH);
         Classifier model = Classifier.create(cfg, 784, 10, null, seeds.derive("net", width));
         Classifier stockModel = references ? Classifier.stockDl4j(cfg, 784, 10, seeds.derive("net", width)) : null;
+        // the same net updated by DL4J's three passes (division, Adam, subtraction) instead of FusedStep's one
+        Classifier threePassModel = references ? Classifier.create(cfg, 784, 10, null, seeds.derive("net", width)) : null;
         epochSeconds(model, cfg, x, y, seeds.derive("minibatches", width));
+        if (threePassModel != null) {
+            withoutFusedStep(() -> epochSeconds(threePassModel, cfg, x, y, seeds.derive("minibatches", width)));
+        }
         String bf16Unsupported = Bf16.unsupported();
         MlpConfig cfg16 = bf16Unsupported == null ? cfg.withPrecision(Precision.BF16) : null;
         Classifier model16 = cfg16 == null ? null : Classifier.create(cfg16, 784, 10, null, seeds.derive("net", width));
@@ -107,6 +112,7 @@ final class TrainingBench {
         double[] ours16 = new double[rounds];
         double[] stock = new double[rounds];
         double[] otherBlas = new double[rounds];
+        double[] threePass = new double[rounds];
         double[] peer = new double[rounds];
         Arrays.fill(bf16, Double.NaN);
         Arrays.fill(stock, Double.NaN);
@@ -137,6 +143,10 @@ final class TrainingBench {
             ours16[r] = model16 == null ? Double.NaN : epochSeconds(model16, cfg16, x, y, seeds.derive("minibatches", width, r));
             if (stockModel != null) {
                 stock[r] = epochSeconds(stockModel, cfg, x, y, seeds.derive("minibatches", width, r));
+            }
+            if (threePassModel != null) {
+                long minibatches = seeds.derive("minibatches", width, r);
+                threePass[r] = withoutFusedStep(() -> epochSeconds(threePassModel, cfg, x, y, minibatches));
             }
             if (references) {
                 Gemm.Decision chosen = Gemm.use(kernelsOnOpenblas ? Gemm.Choice.MKL : Gemm.Choice.OPENBLAS);
@@ -222,6 +232,13 @@ final class TrainingBench {
                 blasRatio.median(), "our epoch time / with " + other + "'s", String.format(Locale.ROOT, "the same net "
                 + "and minibatches, its products on the library Gemm did not choose here (%s chose %s); ratio %s",
                 Gemm.describe().contains("auto") ? "auto" : "configured", rawTraining, blasRatio.range())));
+        Spread fusedRatio = Spread.ofRatios(ours, threePass);
+        rows.add(new Row(net + " Adam's update in one pass vs DL4J's three", n / Spread.of(threePass).median(),
+                "examples/s", fusedRatio.median(), "our epoch time / with DL4J's passes", String.format(Locale.ROOT,
+                "FusedStep: Adam's pass also divides by the minibatch and subtracts the update, bit-identical; "
+                + "against the same net with -D%s=false (ND4J divi, FusedAdam, ND4J subi), %.2f s/epoch (median); "
+                + "ratio %s", darkknowledge.kernels.FusedStep.DISABLE_PROPERTY, Spread.of(threePass).median(),
+                fusedRatio.range())));
         Spread stockRatio = Spread.ofRatios(ours, stock);
         rows.add(new Row(net + " stock DL4J layers + Adam", n / Spread.of(stock).median(), "examples/s",
                 stockRatio.median(), "our epoch time / stock's", String.format(Locale.ROOT,
@@ -377,6 +394,22 @@ final class TrainingBench {
                 "of hard-label epoch", "student epochs alternated with hard-label epochs of the same net on the same "
                 + "minibatches; ratio " + ratio.range() + "; teacher outputs cached once, not recomputed per batch; "
                 + "goal <= 1.1"));
+    }
+
+    /** {@code epoch} run with {@link darkknowledge.kernels.FusedStep} off (a net first trained so stays on DL4J's passes). */
+    private static double withoutFusedStep(java.util.function.DoubleSupplier epoch) {
+        String key = darkknowledge.kernels.FusedStep.DISABLE_PROPERTY;
+        String before = System.getProperty(key);
+        System.setProperty(key, "false");
+        try {
+            return epoch.getAsDouble();
+        } finally {
+            if (before == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, before);
+            }
+        }
     }
 
     /** Seconds of one more epoch of {@code model} ({@code cfg} has one epoch), minibatches drawn from {@code seed}. */

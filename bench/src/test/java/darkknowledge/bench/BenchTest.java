@@ -58,6 +58,9 @@ class BenchTest {
         assertTrue(lines.stream().anyMatch(l -> l.contains("distillation epoch")), all);
         assertEquals(3, lines.stream().filter(l -> l.contains("5.4 solver")).count(), all);
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("784-800-800-10 stock DL4J layers + Adam,")), all);
+        // FusedStep's one pass against DL4J's division, Adam and subtraction, side by side
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("784-800-800-10 Adam's update in one pass vs DL4J's three,")
+                && l.contains(",our epoch time / with DL4J's passes,") && l.contains("over 5 rounds")), all);
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"Adam step,")), all);
         // the subnormal guard's worth, and late vs early epochs of one long training
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("Adam step on a long training's state,")

@@ -150,6 +150,9 @@ public final class FusedAdam implements IUpdater {
         private final FusedAdam config;
         private INDArray m;
         private INDArray v;
+        /** With {@link FusedStep}: this block's parameters, updated here; null otherwise. */
+        private INDArray params;
+        private FusedStep.Updater step;
 
         Updater(FusedAdam config) {
             this.config = config;
@@ -218,7 +221,10 @@ public final class FusedAdam implements IUpdater {
             double alpha = lr * Math.sqrt(1 - Math.pow(config.beta2, t)) / (1 - Math.pow(config.beta1, t));
             long n = gradient.length();
             DataType type = gradient.dataType();
-            if (type == DataType.FLOAT && m.dataType() == DataType.FLOAT) {
+            if (params != null && step.fusing()) {
+                stepFloatApply(segment(gradient, 4), segment(m, 4), segment(v, 4), segment(params, 4), n,
+                        step.divisor(), (float) config.beta1, (float) config.beta2, (float) alpha, (float) config.epsilon);
+            } else if (type == DataType.FLOAT && m.dataType() == DataType.FLOAT) {
                 stepFloat(segment(gradient, 4), segment(m, 4), segment(v, 4), n, (float) config.beta1,
                         (float) config.beta2, (float) alpha, (float) config.epsilon);
             } else if (type == DataType.DOUBLE && m.dataType() == DataType.DOUBLE) {
@@ -227,6 +233,47 @@ public final class FusedAdam implements IUpdater {
             } else {
                 throw new IllegalArgumentException("FusedAdam supports FLOAT or DOUBLE gradients and state of the same "
                         + "type, got " + type + " and " + m.dataType());
+            }
+        }
+
+        /**
+         * Fuses this block into {@code owner}'s step: from now on, while {@code owner} is {@linkplain
+         * FusedStep.Updater#fusing() fusing}, {@link #applyUpdater} divides the gradient by the
+         * minibatch itself and subtracts its update from {@code params} (this block's parameters,
+         * float, contiguous, as long as the gradient) instead of writing it to the gradient.
+         */
+        void fuse(INDArray params, FusedStep.Updater owner) {
+            if (params.length() != m.length() || params.dataType() != DataType.FLOAT || m.dataType() != DataType.FLOAT
+                    || !contiguous(params)) {
+                throw new IllegalArgumentException("a fused Adam block needs " + m.length()
+                        + " contiguous float parameters, got " + params.length() + " " + params.dataType());
+            }
+            this.params = params;
+            this.step = owner;
+        }
+
+        /**
+         * {@link #stepFloat} on {@code g / divisor} with the update subtracted from {@code p}: DL4J's
+         * division by the minibatch, this step and ND4J's {@code p.subi(update)} in one pass, the same
+         * float operations in the same order (bit-identical; {@code FusedStepTest}).
+         */
+        static void stepFloatApply(MemorySegment g, MemorySegment m, MemorySegment v, MemorySegment p, long n,
+                float divisor, float b1, float b2, float alpha, float eps) {
+            long i = Simd.AVAILABLE
+                    ? Simd.Kernels.adamStepApply(g, m, v, p, 0, n, divisor, b1, b2, alpha, eps, Subnormals.THRESHOLD) : 0;
+            float c1 = 1 - b1;
+            float c2 = 1 - b2;
+            float tiny = Subnormals.THRESHOLD;
+            for (; i < n; i++) {
+                float gi = g.getAtIndex(ValueLayout.JAVA_FLOAT, i) / divisor;
+                float mi = b1 * m.getAtIndex(ValueLayout.JAVA_FLOAT, i) + c1 * gi;
+                float vi = b2 * v.getAtIndex(ValueLayout.JAVA_FLOAT, i) + c2 * gi * gi;
+                mi = Math.abs(mi) < tiny ? 0f : mi;
+                vi = vi < tiny ? 0f : vi;
+                m.setAtIndex(ValueLayout.JAVA_FLOAT, i, mi);
+                v.setAtIndex(ValueLayout.JAVA_FLOAT, i, vi);
+                p.setAtIndex(ValueLayout.JAVA_FLOAT, i, p.getAtIndex(ValueLayout.JAVA_FLOAT, i)
+                        - alpha * mi / ((float) Math.sqrt(vi) + eps));
             }
         }
 
