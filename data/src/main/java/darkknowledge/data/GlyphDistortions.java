@@ -1,5 +1,6 @@
 package darkknowledge.data;
 
+import darkknowledge.core.engine.LocalEngine;
 import darkknowledge.core.Seeds;
 import java.awt.Font;
 import java.nio.file.Path;
@@ -63,7 +64,10 @@ public final class GlyphDistortions {
         int d = config.imageSize() * config.imageSize();
         float[] out = new float[rows.length * d];
         Seeds seeds = new Seeds(seed);
-        IntStream.range(0, rows.length).parallel().forEach(i -> {
+        // In parallel, unless on an engine worker whose siblings already keep every core busy (the
+        // specialists stage): images are seeded each on its own, so the order changes nothing.
+        IntStream indices = IntStream.range(0, rows.length);
+        (LocalEngine.mayFork() ? indices.parallel() : indices).forEach(i -> {
             int r = rows[i];
             if (r < 0 || r >= train.count()) {
                 throw new IndexOutOfBoundsException("training image " + r + " of " + train.count());

@@ -3,6 +3,7 @@ package darkknowledge.kernels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -41,6 +42,7 @@ final class Simd {
     /** The vector loops; load only when {@link #AVAILABLE}. */
     static final class Kernels {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+        private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
         /** As many ints as F has floats, and half as many bytes of shorts. */
         private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
         private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(
@@ -100,6 +102,24 @@ final class Simd {
                 FloatVector.fromMemorySegment(F, p, at, ORDER).sub(u).intoMemorySegment(p, at, ORDER);
             }
             return i;
+        }
+
+        /**
+         * Elements [0, the vector bound of n) of {@link VectorMath#expShifted}: {@code q[j] = exp((z[j] − max) / t)}
+         * (the JDK's vector exp, within an ulp or two of {@link Math#exp}); returns the lanes' sum of
+         * those q and, in {@code end[0]}, where the caller's scalar tail starts.
+         */
+        static double expShifted(double[] z, double max, double t, double[] q, int n, int[] end) {
+            int upper = D.loopBound(n);
+            DoubleVector acc = DoubleVector.zero(D);
+            int j = 0;
+            for (; j < upper; j += D.length()) {
+                DoubleVector e = DoubleVector.fromArray(D, z, j).sub(max).div(t).lanewise(VectorOperators.EXP);
+                e.intoArray(q, j);
+                acc = acc.add(e);
+            }
+            end[0] = j;
+            return acc.reduceLanes(VectorOperators.ADD);
         }
 
         /** Σ w² over float elements [from, to): 16 partial sums, then the tail in order. */

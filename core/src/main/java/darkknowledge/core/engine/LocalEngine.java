@@ -38,6 +38,8 @@ public final class LocalEngine implements Engine {
     private final String host;
     private final ThreadLocal<String> executorId;
     private final SortedMap<String, String> stages = new TreeMap<>();
+    /** The number of workers of the engine whose worker thread this is; 0 on any other thread. */
+    private static final ThreadLocal<Integer> WORKERS_OF_THIS_THREAD = ThreadLocal.withInitial(() -> 0);
     /** What the first worker thread's {@link WorkerThreads} set ("" = nothing); null before one started. */
     private final AtomicReference<String> workerThreads = new AtomicReference<>();
 
@@ -59,6 +61,7 @@ public final class LocalEngine implements Engine {
                     set = "not shared (" + e.getMessage() + ")";
                 }
                 workerThreads.compareAndSet(null, set);
+                WORKERS_OF_THIS_THREAD.set(workers);
                 r.run();
             }, "dk-engine-" + threads.incrementAndGet());
             t.setDaemon(true);
@@ -70,6 +73,15 @@ public final class LocalEngine implements Engine {
             throw new UncheckedIOException("cannot create the engine's scratch directory", e);
         }
         this.host = hostName();
+    }
+
+    /**
+     * Whether the calling thread may spread its own work over the cores (a parallel stream): false on
+     * a worker of an engine whose workers already take every core (its tasks run side by side, and
+     * another thread each would only contend with them), true elsewhere.
+     */
+    public static boolean mayFork() {
+        return WORKERS_OF_THIS_THREAD.get() < Runtime.getRuntime().availableProcessors();
     }
 
     @Override

@@ -43,6 +43,26 @@ class LocalEngineTest {
         }
     }
 
+    record MayForkTask() implements Task<Boolean> {
+        @Override
+        public Boolean run(TaskContext ctx) {
+            return LocalEngine.mayFork();
+        }
+    }
+
+    /** A worker forks (parallel streams) only while its engine leaves cores free; other threads always may. */
+    @Test
+    void workersForkOnlyWhereTheirEngineLeavesCoresFree(@TempDir Path run) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        assertTrue(LocalEngine.mayFork(), "a thread outside any engine");
+        for (int workers : new int[] {1, cores, cores + 1}) {
+            try (Engine e = new LocalEngine(workers, run)) {
+                List<Boolean> got = e.runAll("fork", List.of(new MayForkTask(), new MayForkTask()));
+                assertEquals(List.of(workers < cores, workers < cores), got, workers + " workers on " + cores + " cores");
+            }
+        }
+    }
+
     @Test
     void resultsComeBackInTaskOrderAndOutputsAreInTheRunDirectory(@TempDir Path run) throws Exception {
         List<SumTask> tasks = new ArrayList<>();
