@@ -259,22 +259,9 @@ public final class FusedAdam implements IUpdater {
          */
         static void stepFloatApply(MemorySegment g, MemorySegment m, MemorySegment v, MemorySegment p, long n,
                 float divisor, float b1, float b2, float alpha, float eps) {
-            long i = Simd.AVAILABLE
-                    ? Simd.Kernels.adamStepApply(g, m, v, p, 0, n, divisor, b1, b2, alpha, eps, Subnormals.THRESHOLD) : 0;
-            float c1 = 1 - b1;
-            float c2 = 1 - b2;
-            float tiny = Subnormals.THRESHOLD;
-            for (; i < n; i++) {
-                float gi = g.getAtIndex(ValueLayout.JAVA_FLOAT, i) / divisor;
-                float mi = b1 * m.getAtIndex(ValueLayout.JAVA_FLOAT, i) + c1 * gi;
-                float vi = b2 * v.getAtIndex(ValueLayout.JAVA_FLOAT, i) + c2 * gi * gi;
-                mi = Math.abs(mi) < tiny ? 0f : mi;
-                vi = vi < tiny ? 0f : vi;
-                m.setAtIndex(ValueLayout.JAVA_FLOAT, i, mi);
-                v.setAtIndex(ValueLayout.JAVA_FLOAT, i, vi);
-                p.setAtIndex(ValueLayout.JAVA_FLOAT, i, p.getAtIndex(ValueLayout.JAVA_FLOAT, i)
-                        - alpha * mi / ((float) Math.sqrt(vi) + eps));
-            }
+            long start = Simd.AVAILABLE
+                    ? Simd.Kernels.adamStep(g, m, v, p, 0, n, divisor, b1, b2, alpha, eps, Subnormals.THRESHOLD) : 0;
+            stepFloatScalar(g, m, v, p, start, n, divisor, b1, b2, alpha, eps);
         }
 
         /** The float step; its vector loop ({@link Simd}) where the JVM has the Vector API, the same arithmetic. */
@@ -287,18 +274,32 @@ public final class FusedAdam implements IUpdater {
         /** Elements [from, to) of the float step, one at a time. */
         static void stepFloatScalar(MemorySegment g, MemorySegment m, MemorySegment v, long from, long to, float b1,
                 float b2, float alpha, float eps) {
+            stepFloatScalar(g, m, v, null, from, to, 1f, b1, b2, alpha, eps);
+        }
+
+        /** Elements [from, to) of {@link #stepFloatApply} (p not null) or of {@link #stepFloat} (p null, divisor 1), one at a time. */
+        private static void stepFloatScalar(MemorySegment g, MemorySegment m, MemorySegment v, MemorySegment p, long from,
+                long to, float divisor, float b1, float b2, float alpha, float eps) {
             float c1 = 1 - b1;
             float c2 = 1 - b2;
             float tiny = Subnormals.THRESHOLD;
             for (long i = from; i < to; i++) {
                 float gi = g.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                if (divisor != 1f) {
+                    gi /= divisor;
+                }
                 float mi = b1 * m.getAtIndex(ValueLayout.JAVA_FLOAT, i) + c1 * gi;
                 float vi = b2 * v.getAtIndex(ValueLayout.JAVA_FLOAT, i) + c2 * gi * gi;
                 mi = Math.abs(mi) < tiny ? 0f : mi;
                 vi = vi < tiny ? 0f : vi;
                 m.setAtIndex(ValueLayout.JAVA_FLOAT, i, mi);
                 v.setAtIndex(ValueLayout.JAVA_FLOAT, i, vi);
-                g.setAtIndex(ValueLayout.JAVA_FLOAT, i, alpha * mi / ((float) Math.sqrt(vi) + eps));
+                float u = alpha * mi / ((float) Math.sqrt(vi) + eps);
+                if (p == null) {
+                    g.setAtIndex(ValueLayout.JAVA_FLOAT, i, u);
+                } else {
+                    p.setAtIndex(ValueLayout.JAVA_FLOAT, i, p.getAtIndex(ValueLayout.JAVA_FLOAT, i) - u);
+                }
             }
         }
 

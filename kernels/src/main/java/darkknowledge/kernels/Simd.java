@@ -59,6 +59,18 @@ final class Simd {
          */
         static long adamStep(MemorySegment g, MemorySegment m, MemorySegment v, long from, long to, float b1, float b2,
                 float alpha, float eps, float tiny) {
+            return adamStep(g, m, v, null, from, to, 1f, b1, b2, alpha, eps, tiny);
+        }
+
+        /**
+         * {@link #adamStep} on {@code g / divisor}; with parameters {@code p} (not null) its update is
+         * subtracted from them in the same pass instead of written to {@code g} ({@link FusedStep}):
+         * the same arithmetic as DL4J's division by the minibatch, the step and ND4J's
+         * {@code p.subi(u)}, one operation at a time, so bit-identical to the three passes (a division
+         * by 1 is skipped, and would change nothing).
+         */
+        static long adamStep(MemorySegment g, MemorySegment m, MemorySegment v, MemorySegment p, long from, long to,
+                float divisor, float b1, float b2, float alpha, float eps, float tiny) {
             float c1 = 1 - b1;
             float c2 = 1 - b2;
             long upper = from + F.loopBound(to - from);
@@ -66,32 +78,9 @@ final class Simd {
             for (; i < upper; i += F.length()) {
                 long at = 4 * i;
                 FloatVector gi = FloatVector.fromMemorySegment(F, g, at, ORDER);
-                FloatVector mi = FloatVector.fromMemorySegment(F, m, at, ORDER).mul(b1).add(gi.mul(c1));
-                FloatVector vi = FloatVector.fromMemorySegment(F, v, at, ORDER).mul(b2).add(gi.mul(c2).mul(gi));
-                mi = mi.blend(0f, mi.abs().compare(VectorOperators.LT, tiny));
-                vi = vi.blend(0f, vi.compare(VectorOperators.LT, tiny));
-                mi.intoMemorySegment(m, at, ORDER);
-                vi.intoMemorySegment(v, at, ORDER);
-                mi.mul(alpha).div(vi.sqrt().add(eps)).intoMemorySegment(g, at, ORDER);
-            }
-            return i;
-        }
-
-        /**
-         * {@link #adamStep} on {@code g / divisor}, its update subtracted from the parameters {@code p}
-         * in the same pass instead of written to {@code g} ({@link FusedStep}); the same arithmetic as
-         * DL4J's division by the minibatch, {@link #adamStep} and ND4J's {@code p.subi(u)}, one
-         * operation at a time: bit-identical to the three passes.
-         */
-        static long adamStepApply(MemorySegment g, MemorySegment m, MemorySegment v, MemorySegment p, long from,
-                long to, float divisor, float b1, float b2, float alpha, float eps, float tiny) {
-            float c1 = 1 - b1;
-            float c2 = 1 - b2;
-            long upper = from + F.loopBound(to - from);
-            long i = from;
-            for (; i < upper; i += F.length()) {
-                long at = 4 * i;
-                FloatVector gi = FloatVector.fromMemorySegment(F, g, at, ORDER).div(divisor);
+                if (divisor != 1f) {
+                    gi = gi.div(divisor);
+                }
                 FloatVector mi = FloatVector.fromMemorySegment(F, m, at, ORDER).mul(b1).add(gi.mul(c1));
                 FloatVector vi = FloatVector.fromMemorySegment(F, v, at, ORDER).mul(b2).add(gi.mul(c2).mul(gi));
                 mi = mi.blend(0f, mi.abs().compare(VectorOperators.LT, tiny));
@@ -99,7 +88,11 @@ final class Simd {
                 mi.intoMemorySegment(m, at, ORDER);
                 vi.intoMemorySegment(v, at, ORDER);
                 FloatVector u = mi.mul(alpha).div(vi.sqrt().add(eps));
-                FloatVector.fromMemorySegment(F, p, at, ORDER).sub(u).intoMemorySegment(p, at, ORDER);
+                if (p == null) {
+                    u.intoMemorySegment(g, at, ORDER);
+                } else {
+                    FloatVector.fromMemorySegment(F, p, at, ORDER).sub(u).intoMemorySegment(p, at, ORDER);
+                }
             }
             return i;
         }
