@@ -1,7 +1,6 @@
 package darkknowledge.kernels;
 
 import java.lang.reflect.Field;
-import org.deeplearning4j.nn.api.Trainable;
 import org.deeplearning4j.nn.api.TrainingConfig;
 import org.deeplearning4j.nn.conf.BackpropType;
 import org.deeplearning4j.nn.conf.GradientNormalization;
@@ -72,15 +71,13 @@ public final class FusedStep {
      * null when installed (or already installed).
      */
     public static String install(MultiLayerNetwork net) {
+        if (installed(net)) {
+            return null;
+        }
         String why = unsupported(net);
         if (why != null) {
             return why;
         }
-        if (net.getUpdater() instanceof Updater) {
-            return null;
-        }
-        INDArray state = net.getUpdater().getStateViewArray();
-        Updater fused = new Updater(net, state);
         ConvexOptimizer optimizer = net.getOptimizer();
         if (!(optimizer instanceof StochasticGradientDescent sgd)) {
             return "optimizer " + optimizer.getClass().getSimpleName() + ", not stochastic gradient descent";
@@ -95,6 +92,7 @@ public final class FusedStep {
             return "step function " + (before == null ? "null" : before.getClass().getSimpleName())
                     + ", not the negative gradient";
         }
+        Updater fused = new Updater(net, net.getUpdater().getStateViewArray());
         fused.fuseBlocks();
         net.setUpdater(fused);
         try {

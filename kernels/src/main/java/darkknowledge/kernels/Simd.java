@@ -100,19 +100,22 @@ final class Simd {
         /**
          * Elements [0, the vector bound of n) of {@link VectorMath#expShifted}: {@code q[j] = exp((z[j] − max) / t)}
          * (the JDK's vector exp, within an ulp or two of {@link Math#exp}); returns the lanes' sum of
-         * those q and, in {@code end[0]}, where the caller's scalar tail starts.
+         * those q. The caller's scalar tail starts at {@link #doubleLoopBound}{@code (n)}.
          */
-        static double expShifted(double[] z, double max, double t, double[] q, int n, int[] end) {
-            int upper = D.loopBound(n);
+        static double expShifted(double[] z, double max, double t, double[] q, int n) {
+            int upper = doubleLoopBound(n);
             DoubleVector acc = DoubleVector.zero(D);
-            int j = 0;
-            for (; j < upper; j += D.length()) {
+            for (int j = 0; j < upper; j += D.length()) {
                 DoubleVector e = DoubleVector.fromArray(D, z, j).sub(max).div(t).lanewise(VectorOperators.EXP);
                 e.intoArray(q, j);
                 acc = acc.add(e);
             }
-            end[0] = j;
             return acc.reduceLanes(VectorOperators.ADD);
+        }
+
+        /** The largest multiple of the double vectors' length not above {@code n}: where a double loop's tail starts. */
+        static int doubleLoopBound(int n) {
+            return D.loopBound(n);
         }
 
         /** Σ w² over float elements [from, to): 16 partial sums, then the tail in order. */

@@ -28,9 +28,8 @@ public final class VectorMath {
         if (n > z.length || n > q.length) {
             throw new IllegalArgumentException("n = " + n + " for arrays of " + z.length + " and " + q.length);
         }
-        int[] end = {0};
-        double sum = vectors ? Simd.Kernels.expShifted(z, max, t, q, n, end) : 0;
-        for (int j = end[0]; j < n; j++) {
+        double sum = vectors ? Simd.Kernels.expShifted(z, max, t, q, n) : 0;
+        for (int j = vectors ? Simd.Kernels.doubleLoopBound(n) : 0; j < n; j++) {
             q[j] = Math.exp((z[j] - max) / t);
             sum += q[j];
         }
