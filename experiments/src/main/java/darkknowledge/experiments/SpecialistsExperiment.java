@@ -486,6 +486,18 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
         return b.toString();
     }
 
+    /**
+     * The generalist's plateau reductions as the ablation table shows them after its decay: empty when
+     * off or not in the run's config (older runs), else e.g. {@code " ×0.5 after 3 flat"}.
+     */
+    static String plateau(java.util.Map<String, String> config, String net) {
+        String epochs = config.get(net + "plateau.epochs");
+        if (epochs == null || "0".equals(epochs)) {
+            return "";
+        }
+        return " ×" + config.get(net + "plateau.factor") + " after " + epochs + " flat";
+    }
+
     /** The ablation table's markdown (see {@link #figures}). */
     static String ablation(String experiment, List<FinishedRuns.Run> runs) {
         StringBuilder b = new StringBuilder();
@@ -509,6 +521,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
                     .append(" | ").append("true".equals(r.config().get("glyphs.freshEachEpoch")) ? "yes" : "no")
                     .append(" | ").append(netSize(r.config()))
                     .append(" | ").append(cfg.apply(net + "epochs")).append(", ").append(cfg.apply(net + "learningRateDecay"))
+                    .append(plateau(r.config(), net))
                     .append(", ").append(cfg.apply(net + "patience")).append(" → ").append(res.apply("generalist.epochs"))
                     .append(" / ").append(res.apply("generalist.best_epoch"))
                     .append(" | ").append(cfg.apply("ensemble.clusterOn"))
@@ -542,7 +555,8 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
                 .append("images, which a generalist trained on fresh images never saw. Top n: the generalist's ")
                 .append("n most probable classes choose the specialists of an example (`ensemble.topN`; the paper's n = 1). ")
                 .append("The generalist's schedule is its configured epochs, per-epoch ")
-                .append("learning-rate decay and early-stopping patience (0: none), then the epochs it ran and the ")
+                .append("learning-rate decay (then, e.g., \"×0.5 after 3 flat\": multiplied by 0.5 each time 3 epochs pass without a new best ")
+                .append("on validation, `conv.plateau.*`) and early-stopping patience (0: none), then the epochs it ran and the ")
                 .append("best one on validation (kept). The generalist net: a conv net's channels per stage and ")
                 .append("dense width (`conv.channels`, `conv.dense`), an MLP's hidden layers; the specialists are ")
                 .append("copies of it. The specialists' schedule: at most that many epochs, their per-epoch learning-rate decay, early stopping on their ")

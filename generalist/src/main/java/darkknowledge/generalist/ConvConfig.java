@@ -38,11 +38,14 @@ import java.util.List;
  *                          {@code backend=dnnl} on a CPU with {@code avx512_bf16} or {@code amx_bf16}
  *                          ({@link DnnlConv#bf16Unsupported}); refused elsewhere. Pooling and the dense layers
  *                          stay fp32
+ * @param plateau           reductions of the learning rate when validation stops improving ({@link Plateau}:
+ *                          keys {@code plateau.epochs}, 0 = none, and {@code plateau.factor})
  */
 public record ConvConfig(int inputHeight, int inputWidth, int inputChannels, List<Integer> channels, int convsPerStage,
                          int kernel, int pool, List<Integer> dense, double dropout, int jitter,
                          MlpConfig.Optimizer optimizer, double learningRate, double momentum, double learningRateDecay,
-                         int epochs, int batchSize, int patience, double l2, Backend backend, Precision precision)
+                         int epochs, int batchSize, int patience, double l2, Backend backend, Precision precision,
+                         Plateau plateau)
         implements TrainingSchedule {
 
     /** What computes the convolutions (key {@code conv.backend}). */
@@ -84,6 +87,17 @@ public record ConvConfig(int inputHeight, int inputWidth, int inputChannels, Lis
         String bf16 = precision == Precision.BF16 ? DnnlConv.bf16Unsupported() : null;
         Check.that(bf16 == null, "precision", "bf16 needs bfloat16 instructions, which this machine lacks: " + bf16
                 + "; use fp32 here");
+        Check.that(plateau != null, "plateau", "must be given (Plateau.OFF for none)");
+    }
+
+    /** Without plateau reductions. */
+    public ConvConfig(int inputHeight, int inputWidth, int inputChannels, List<Integer> channels, int convsPerStage,
+                      int kernel, int pool, List<Integer> dense, double dropout, int jitter,
+                      MlpConfig.Optimizer optimizer, double learningRate, double momentum, double learningRateDecay,
+                      int epochs, int batchSize, int patience, double l2, Backend backend, Precision precision) {
+        this(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense, dropout, jitter,
+                optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend,
+                precision, Plateau.OFF);
     }
 
     /** In fp32 (the default). */
@@ -108,58 +122,64 @@ public record ConvConfig(int inputHeight, int inputWidth, int inputChannels, Lis
     public ConvConfig withInput(int height, int width, int channelsPerPixel) {
         return new ConvConfig(height, width, channelsPerPixel, channels, convsPerStage, kernel, pool, dense, dropout,
                 jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend,
-                precision);
+                precision, plateau);
     }
 
     public ConvConfig withChannels(List<Integer> c, int perStage) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, c, perStage, kernel, pool, dense, dropout,
                 jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend,
-                precision);
+                precision, plateau);
     }
 
     public ConvConfig withDense(List<Integer> d) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, d, dropout,
                 jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend,
-                precision);
+                precision, plateau);
     }
 
     public ConvConfig withDropout(double p) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense, p,
                 jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend,
-                precision);
+                precision, plateau);
     }
 
     public ConvConfig withEpochs(int e) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
                 dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, e, batchSize, patience, l2, backend,
-                precision);
+                precision, plateau);
     }
 
     public ConvConfig withLearningRate(double lr) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
                 dropout, jitter, optimizer, lr, momentum, learningRateDecay, epochs, batchSize, patience, l2, backend,
-                precision);
+                precision, plateau);
     }
 
     public ConvConfig withBatchSize(int b) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
                 dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, b, patience, l2, backend,
-                precision);
+                precision, plateau);
     }
 
     public ConvConfig withBackend(Backend b) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
                 dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2,
-                b, precision);
+                b, precision, plateau);
     }
 
     public ConvConfig withPrecision(Precision p) {
         return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
                 dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2,
-                backend, p);
+                backend, p, plateau);
     }
 
-    /** Learning rate of epoch {@code e} (0-based): {@code learningRate * learningRateDecay^e}. */
+    public ConvConfig withPlateau(Plateau p) {
+        return new ConvConfig(inputHeight, inputWidth, inputChannels, channels, convsPerStage, kernel, pool, dense,
+                dropout, jitter, optimizer, learningRate, momentum, learningRateDecay, epochs, batchSize, patience, l2,
+                backend, precision, p);
+    }
+
+    /** Learning rate of epoch {@code e} (0-based) by the decay alone: {@code learningRate * learningRateDecay^e}. */
     @Override
     public double learningRateAt(int e) {
         return learningRate * Math.pow(learningRateDecay, e);

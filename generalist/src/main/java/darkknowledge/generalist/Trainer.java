@@ -10,8 +10,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Minibatch training with a per-epoch learning-rate decay and early stopping on the validation
- * split: the parameters of the epoch with the fewest validation errors are restored at the end.
+ * Minibatch training with a per-epoch learning-rate decay, reductions of it when validation stops
+ * improving ({@link Plateau}, if the schedule asks), and early stopping on the validation split: the parameters of the epoch with the fewest validation errors are restored at the end.
  * Without a validation split ({@code validation = null}, the paper's protocol) there is no early
  * stopping and no selection: the net is its last epoch's, and the reports carry -1 validation errors
  * of 0 examples.
@@ -151,6 +151,10 @@ public final class Trainer {
             throw new IllegalArgumentException(name + ": patience " + cfg.patience()
                     + " (early stopping) needs a validation split; got none");
         }
+        if (validation == null && cfg.plateau().on()) {
+            throw new IllegalArgumentException(name + ": plateau.epochs " + cfg.plateau().epochs()
+                    + " (learning-rate reductions when validation stops improving) needs a validation split; got none");
+        }
         MultiLayerNetwork net = model.network();
         Minibatches batches = batches(data, data.features(), cfg, seed);
         List<EpochReport> history = new ArrayList<>();
@@ -180,7 +184,7 @@ public final class Trainer {
         darkknowledge.core.Seeds seeds = new darkknowledge.core.Seeds(seed);
         boolean stopped = start > 0 && cfg.patience() > 0 && start - 1 - bestEpoch >= cfg.patience();
         for (int epoch = start; epoch < cfg.epochs() && !stopped; epoch++) {
-            double lr = cfg.learningRateAt(epoch);
+            double lr = cfg.learningRateAt(epoch, validationErrors(history));
             net.setLearningRate(lr);
             org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(seeds.derive("dropout", epoch));
             long t0 = System.nanoTime();
@@ -241,6 +245,11 @@ public final class Trainer {
         }
         net.setParams(best);
         return new Outcome(bestEpoch, bestErrors, history.size(), totalSeconds, List.copyOf(history));
+    }
+
+    /** The validation errors of the epochs in {@code history}, in order. */
+    private static int[] validationErrors(List<EpochReport> history) {
+        return history.stream().mapToInt(EpochReport::validationErrors).toArray();
     }
 
     /** Minibatches over {@code features} and {@code data}'s targets, jittered if {@code cfg} says so. */

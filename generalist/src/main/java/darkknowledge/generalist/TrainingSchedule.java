@@ -2,7 +2,8 @@ package darkknowledge.generalist;
 
 /**
  * What {@link Trainer} needs of a net's configuration, whatever the architecture: minibatch size,
- * input jitter, the number of epochs, early-stopping patience and the per-epoch learning rate.
+ * input jitter, the number of epochs, early-stopping patience and the per-epoch learning rate
+ * (decayed per epoch, and reduced on validation plateaus if {@link #plateau()} says so).
  * {@link MlpConfig} and {@link ConvConfig} provide it.
  */
 public interface TrainingSchedule {
@@ -22,6 +23,20 @@ public interface TrainingSchedule {
     /** Per-epoch multiplicative decay of the learning rate. */
     double learningRateDecay();
 
-    /** Learning rate of epoch {@code e} (0-based). */
+    /** Learning rate of epoch {@code e} (0-based) by the per-epoch decay alone. */
     double learningRateAt(int e);
+
+    /** Reductions of the learning rate when validation stops improving ({@link Plateau#OFF}: none). */
+    default Plateau plateau() {
+        return Plateau.OFF;
+    }
+
+    /**
+     * Learning rate of epoch {@code e} after epochs {@code 0..e-1} made {@code validationErrors}:
+     * the decayed rate times the plateau reductions so far, {@code lr_0 · decay^e · factor^(r_e)}
+     * ({@link Plateau}).
+     */
+    default double learningRateAt(int e, int[] validationErrors) {
+        return learningRateAt(e) * plateau().multiplierBefore(e, validationErrors);
+    }
 }

@@ -392,8 +392,9 @@ public final class SpecialistStages {
     /**
      * The generalist trained on for up to as many example-passes as all specialists together
      * ({@code extraExamplePasses}), as its own training would have gone on: from the learning rate its
-     * schedule reaches after its last epoch, {@code lr_0 · decay^epochsRun}, decaying as before, with
-     * its early-stopping patience; the best of its own epochs on validation is kept (reused by a resumed
+     * schedule reaches after its last epoch, {@code lr_0 · decay^epochsRun · factor^(r_epochsRun)}
+     * ({@link darkknowledge.generalist.Plateau}), decaying as before and reduced on its own validation
+     * plateaus (counted afresh from its first epoch), with its early-stopping patience; the best of its own epochs on validation is kept (reused by a resumed
      * run only if it started from the same learning rate). It is the copy the
      * unspecialised ensemble averages with the generalist; {@link #fineTuned} picks the compute-matched
      * control from it.
@@ -401,8 +402,11 @@ public final class SpecialistStages {
     public static Models.Trained control(RunContext ctx, Models.Trained generalist, TrainingSchedule generalistCfg,
                                          long extraExamplePasses, RunData s) {
         int epochs = (int) Math.max(1, Math.round((double) extraExamplePasses / s.train().numExamples()));
+        int[] generalistErrors = generalist.outcome().history().stream()
+                .mapToInt(Trainer.EpochReport::validationErrors).toArray();
         Schedule cfg = new Schedule(epochs, generalistCfg.batchSize(), generalistCfg.jitter(), generalistCfg.patience(),
-                generalistCfg.learningRateAt(generalist.outcome().epochsRun()), generalistCfg.learningRateDecay());
+                generalistCfg.learningRateAt(generalist.outcome().epochsRun(), generalistErrors),
+                generalistCfg.learningRateDecay(), generalistCfg.plateau());
         String rate = Double.toString(cfg.learningRate());
         Store.Entry at = ctx.store().open("control");
         if (at.done() && rate.equals(at.info().get("learning_rate"))) {  // a resumed run: the control finished before
