@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -20,7 +21,11 @@ import jdk.incubator.vector.VectorSpecies;
  * the scaling and the pooling compute exactly what their scalar loops
  * compute, bit for bit (no fused multiply-adds; sqrt and division are correctly rounded in both),
  * which {@code SimdTest} checks; the sum of squares adds in 16 lanes, so it differs from the scalar
- * loop's order by float rounding (as ND4J's own parallel norm does).
+ * loop's order by float rounding (as ND4J's own parallel norm does), and it sums the lanes in index
+ * order. Only correctly rounded operations are used (no {@code reduceLanes} of floats, no
+ * transcendental lane operation such as {@code EXP}, whose compiled form, Intel's short-vector math
+ * library, differs from its interpreted one in the last bit): a result never depends on whether the
+ * JIT had compiled the loop yet, so two engines running the same training agree bit for bit.
  *
  * <p>Why: C2 leaves a loop over {@link MemorySegment}s with a conditional (the subnormal flush) or
  * a square root scalar; Adam's step over the 1.27 M parameters of a 784-800-800-10 net took 2.4 ms
@@ -99,18 +104,40 @@ final class Simd {
 
         /**
          * Elements [0, the vector bound of n) of {@link VectorMath#expShifted}: {@code q[j] = exp((z[j] − max) / t)}
-         * (the JDK's vector exp, within an ulp or two of {@link Math#exp}); returns the lanes' sum of
-         * those q. The caller's scalar tail starts at {@link #doubleLoopBound}{@code (n)}.
+         * by {@link VectorMath#exp}'s arithmetic, lane by lane (the same IEEE operations and fused
+         * multiply-adds, so bit for bit what the scalar function gives, interpreted or compiled). The
+         * caller's scalar tail starts at {@link #doubleLoopBound}{@code (n)}; the caller sums.
          */
-        static double expShifted(double[] z, double max, double t, double[] q, int n) {
+        static void expShifted(double[] z, double max, double t, double[] q, int n) {
             int upper = doubleLoopBound(n);
-            DoubleVector acc = DoubleVector.zero(D);
+            double[] c = VectorMath.EXP_TAYLOR;  // 14 coefficients, named one by one: vectors in an array are boxed
+            DoubleVector ln2Hi = DoubleVector.broadcast(D, VectorMath.LN2_HI);
+            DoubleVector ln2Lo = DoubleVector.broadcast(D, VectorMath.LN2_LO);
+            DoubleVector c0 = DoubleVector.broadcast(D, c[0]), c1 = DoubleVector.broadcast(D, c[1]);
+            DoubleVector c2 = DoubleVector.broadcast(D, c[2]), c3 = DoubleVector.broadcast(D, c[3]);
+            DoubleVector c4 = DoubleVector.broadcast(D, c[4]), c5 = DoubleVector.broadcast(D, c[5]);
+            DoubleVector c6 = DoubleVector.broadcast(D, c[6]), c7 = DoubleVector.broadcast(D, c[7]);
+            DoubleVector c8 = DoubleVector.broadcast(D, c[8]), c9 = DoubleVector.broadcast(D, c[9]);
+            DoubleVector c10 = DoubleVector.broadcast(D, c[10]), c11 = DoubleVector.broadcast(D, c[11]);
+            DoubleVector c12 = DoubleVector.broadcast(D, c[12]), c13 = DoubleVector.broadcast(D, c[13]);
             for (int j = 0; j < upper; j += D.length()) {
-                DoubleVector e = DoubleVector.fromArray(D, z, j).sub(max).div(t).lanewise(VectorOperators.EXP);
-                e.intoArray(q, j);
-                acc = acc.add(e);
+                DoubleVector x = DoubleVector.fromArray(D, z, j).sub(max).div(t)
+                        .max(VectorMath.EXP_LOWEST).min(VectorMath.EXP_HIGHEST);
+                DoubleVector kd = x.fma(VectorMath.LOG2_E, VectorMath.ROUNDER);
+                DoubleVector minusK = kd.sub(VectorMath.ROUNDER).neg();
+                DoubleVector r = minusK.fma(ln2Hi, x);
+                r = minusK.fma(ln2Lo, r);
+                DoubleVector r2 = r.mul(r);
+                DoubleVector even = c12.fma(r2, c10).fma(r2, c8).fma(r2, c6).fma(r2, c4).fma(r2, c2).fma(r2, c0);
+                DoubleVector odd = c13.fma(r2, c11).fma(r2, c9).fma(r2, c7).fma(r2, c5).fma(r2, c3).fma(r2, c1);
+                DoubleVector poly = odd.fma(r, even);
+                LongVector k = kd.reinterpretAsLongs().sub(VectorMath.ROUNDER_BITS);
+                LongVector k1 = k.lanewise(VectorOperators.ASHR, 1);
+                LongVector k2 = k.sub(k1);
+                DoubleVector s1 = k1.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+                DoubleVector s2 = k2.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
+                poly.mul(s1).mul(s2).intoArray(q, j);
             }
-            return acc.reduceLanes(VectorOperators.ADD);
         }
 
         /** The largest multiple of the double vectors' length not above {@code n}: where a double loop's tail starts. */
@@ -127,7 +154,12 @@ final class Simd {
                 FloatVector x = FloatVector.fromMemorySegment(F, w, 4 * i, ORDER);
                 acc = x.mul(x).add(acc);
             }
-            float s = acc.reduceLanes(VectorOperators.ADD);
+            // the lanes in index order: reduceLanes(ADD) may add in another order compiled than
+            // interpreted, and a result must not depend on when the JIT got to it
+            float s = 0f;
+            for (int l = 0; l < F.length(); l++) {
+                s += acc.lane(l);
+            }
             for (; i < to; i++) {
                 float x = w.getAtIndex(ValueLayout.JAVA_FLOAT, i);
                 s += x * x;
