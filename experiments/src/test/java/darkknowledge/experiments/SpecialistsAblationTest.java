@@ -102,4 +102,41 @@ class SpecialistsAblationTest {
                 "the recorded margin (from counts), not one from rounded percentages: " + md);
         assertTrue(rows.get(2).contains("| unseen typefaces | 79.37 | 79.52 | 79.67 | 79.52 | -0.15 |"), md);
     }
+
+    /** Every full-scale conv generalist, whole runs and generalist-only ones, with its schedule: validation only. */
+    @Test
+    void theGeneralistsTableListsEachFullScaleGeneralistWithItsScheduleAndNoTestFigure(@TempDir Path root)
+            throws Exception {
+        Path runs = root.resolve("runs").resolve("specialists-glyphs");
+        Map<String, String> conv = Map.of("run.scale", "full", "run.seed", "3", "architecture.generalist", "conv",
+                "conv.channels", "4,8", "conv.dense", "64", "conv.epochs", "80", "conv.patience", "0");
+        Map<String, String> decayed = new TreeMap<>(conv);
+        decayed.put("conv.learningRateDecay", "0.95");
+        run(runs.resolve("20261207-000001-aaaaaaaa"), decayed, Map.of("generalist.validation_accuracy", "78.25",
+                "control.validation_accuracy", "78.70", "generalist.epochs", "80", "generalist.best_epoch", "74",
+                "seen.generalist.test_accuracy", "81.96"));
+        Map<String, String> plateau = new TreeMap<>(conv);
+        plateau.putAll(Map.of("conv.learningRateDecay", "1.0", "conv.plateau.epochs", "3", "conv.plateau.factor", "0.5",
+                "stages.generalistOnly", "true"));
+        run(runs.resolve("20261208-000002-bbbbbbbb"), plateau, Map.of("generalist.validation_accuracy", "92.30",
+                "generalist.epochs", "80", "generalist.best_epoch", "77", "seen.generalist.test_accuracy", "94.61"));
+        Map<String, String> small = new TreeMap<>(plateau);
+        small.put("run.scale", "small");
+        run(runs.resolve("20261208-000003-cccccccc"), small, Map.of("generalist.validation_accuracy", "99.00"));
+        Path results = root.resolve("results");
+        new SpecialistsExperiment(SpecialistDataset.GLYPHS).figures(runs, results);
+        String md = Files.readString(results.resolve("specialists-glyphs-generalists.md"));
+        List<String> rows = md.lines().filter(l -> l.startsWith("| `")).toList();
+        assertEquals(2, rows.size(), "full scale only:\n" + md);
+        for (String cell : List.of("20261207-000001-aaaaaaaa", "| 3 |", "| 4,8 / 64 |", "| 80, 0.95, 0 |", "| 80 / 74 |",
+                "| 78.25 |", "| +0.45 |", "| yes |")) {
+            assertTrue(rows.get(0).contains(cell), cell + " in " + rows.get(0));
+        }
+        for (String cell : List.of("| 80, 1.0 ×0.5 after 3 flat, 0 |", "| 80 / 77 |", "| 92.30 |", "| – |",
+                "| no (generalist only) |")) {
+            assertTrue(rows.get(1).contains(cell), cell + " in " + rows.get(1));
+        }
+        assertFalse(md.contains("81.96") || md.contains("94.61"), "no test figure");
+        assertFalse(Files.exists(results.resolve("specialists-glyphs-ablation.md")), "no ensemble: no ablation row");
+    }
 }
