@@ -382,8 +382,16 @@ public final class Pipeline implements Experiment<Pipeline.Config> {
         return Models.trainOrLoad(ctx, at, name, c.studentSchedule(), c.distill().loss(), data, s).model();
     }
 
-    private static String text(String prefix, Record r) {
-        return Configs.toText(Configs.write(prefix, r));
+    /**
+     * A config section as a stage's key text. A conv net's {@code plateau.*} keys are left out while
+     * its plateau is off (their defaults): the stages trained before the keys existed are still found.
+     */
+    static String text(String prefix, Record r) {
+        java.util.SortedMap<String, String> keys = Configs.write(prefix, r);
+        if (r instanceof ConvConfig conv && !conv.plateau().on()) {
+            keys.keySet().removeIf(k -> k.startsWith(prefix + ".plateau."));
+        }
+        return Configs.toText(keys);
     }
 
     /**

@@ -236,8 +236,9 @@ final class Presets {
                     m.put(SEEN_TEST_KEY, "2");
                     m.put("conv.channels", "8,16");
                     m.put("conv.dense", "64");
-                    m.put("conv.epochs", "2");
-                    m.put("conv.plateau.epochs", "1");  // the full preset's schedule, at two epochs
+                    // the full preset's schedule: three epochs, so that a reduction after a flat epoch 1 is taken
+                    m.put("conv.epochs", "3");
+                    m.put("conv.plateau.epochs", "1");
                     m.put("clustering.k", "5");
                     m.put("clustering.overlap", "2");
                     // The new paths of the glyphs run: unconfused classes left out, §6.1's full head,

@@ -87,4 +87,17 @@ class PipelineTest {
                 List.of("studentNet=cnn")));
         assertTrue(bad.getMessage().contains("studentNet"), bad.getMessage());
     }
+
+    /**
+     * A conv stage's key leaves out the plateau's keys while it is off, so that the generalists cached
+     * before the keys existed are found again; with the plateau on they are part of the key.
+     */
+    @Test
+    void aConvStageKeyNamesThePlateauOnlyWhenItIsOn() {
+        darkknowledge.generalist.ConvConfig off = darkknowledge.generalist.ConvConfig.small(3);
+        assertFalse(Pipeline.text("conv", off).contains("plateau"), Pipeline.text("conv", off));
+        assertTrue(Pipeline.text("conv", off).contains("conv.learningRateDecay="));
+        String on = Pipeline.text("conv", off.withPlateau(new darkknowledge.generalist.Plateau(3, 0.5)));
+        assertTrue(on.contains("conv.plateau.epochs=3") && on.contains("conv.plateau.factor=0.5"), on);
+    }
 }

@@ -23,7 +23,7 @@ public interface TrainingSchedule {
     /** Per-epoch multiplicative decay of the learning rate. */
     double learningRateDecay();
 
-    /** Learning rate of epoch {@code e} (0-based) by the per-epoch decay alone. */
+    /** Learning rate of epoch {@code e} (0-based) by the schedule's per-epoch rule, before any plateau reductions. */
     double learningRateAt(int e);
 
     /** Reductions of the learning rate when validation stops improving ({@link Plateau#OFF}: none). */
@@ -33,8 +33,8 @@ public interface TrainingSchedule {
 
     /**
      * Learning rate of epoch {@code e} after epochs {@code 0..e-1} made {@code validationErrors}:
-     * the decayed rate times the plateau reductions so far, {@code lr_0 · decay^e · factor^(r_e)}
-     * ({@link Plateau}).
+     * {@link #learningRateAt(int)} times the plateau reductions so far, {@code factor^(r_e)} ({@link
+     * Plateau}); for a decaying schedule {@code lr_0 · decay^e · factor^(r_e)}.
      */
     default double learningRateAt(int e, int[] validationErrors) {
         return learningRateAt(e) * plateau().multiplierBefore(e, validationErrors);

@@ -16,13 +16,15 @@ import jdk.incubator.vector.VectorSpecies;
  * The per-element loops of a training step that HotSpot does not vectorise by itself, written with
  * the Vector API ({@code jdk.incubator.vector}): Adam's update ({@link FusedAdam}), the fp32→bf16
  * rounding ({@link Bf16#round}) and the max-norm constraint's column norms and scaling
- * ({@link FusedMaxNorm}), max pooling forward and backward ({@link NhwcMaxPool}), and a dense
- * ReLU layer's bias, activation and their backward pass ({@link ReluBias}). The first two,
- * the scaling and the pooling compute exactly what their scalar loops
- * compute, bit for bit (no fused multiply-adds; sqrt and division are correctly rounded in both),
- * which {@code SimdTest} checks; the sum of squares adds in 16 lanes, so it differs from the scalar
- * loop's order by float rounding (as ND4J's own parallel norm does), and it sums the lanes in index
- * order. Only correctly rounded operations are used (no {@code reduceLanes} of floats, no
+ * ({@link FusedMaxNorm}), max pooling forward and backward ({@link NhwcMaxPool}), a dense
+ * ReLU layer's bias, activation and their backward pass ({@link ReluBias}), and a softmax's
+ * exponentials ({@link VectorMath}). The first two, the scaling and the pooling compute exactly what
+ * their scalar loops compute, bit for bit (no fused multiply-adds; sqrt and division are correctly
+ * rounded in both), which {@code SimdTest} checks; the exponentials are {@link VectorMath#exp}'s
+ * fused multiply-adds lane by lane, the same bits ({@code VectorMathTest}); the sum of squares keeps
+ * one partial sum per lane (16 with AVX-512, 8 with AVX2), so it differs from the scalar loop's order
+ * by float rounding (as ND4J's own parallel norm does) and from one vector width to another, and it
+ * sums the lanes in index order. Only correctly rounded operations are used (no {@code reduceLanes} of floats, no
  * transcendental lane operation such as {@code EXP}, whose compiled form, Intel's short-vector math
  * library, differs from its interpreted one in the last bit): a result never depends on whether the
  * JIT had compiled the loop yet, so two engines running the same training agree bit for bit.
@@ -145,7 +147,7 @@ final class Simd {
             return D.loopBound(n);
         }
 
-        /** Σ w² over float elements [from, to): 16 partial sums, then the tail in order. */
+        /** Σ w² over float elements [from, to): one partial sum per lane, the lanes in index order, then the tail in order. */
         static float sumOfSquares(MemorySegment w, long from, long to) {
             long upper = from + F.loopBound(to - from);
             FloatVector acc = FloatVector.zero(F);

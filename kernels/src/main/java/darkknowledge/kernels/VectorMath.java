@@ -30,9 +30,13 @@ public final class VectorMath {
     /** 1.5·2^52: adding it rounds a double of magnitude under 2^51 to an integer, in its low mantissa bits. */
     static final double ROUNDER = 6755399441055744.0;
     static final long ROUNDER_BITS = Double.doubleToRawLongBits(ROUNDER);
-    /** Arguments are clamped to [EXP_LOWEST, EXP_HIGHEST]: e^-1000 underflows to 0 as Math.exp's does, e^709 is finite. */
+    /**
+     * Arguments are clamped to [EXP_LOWEST, EXP_HIGHEST], where e^x underflows to 0 and overflows to
+     * infinity as Math.exp's does (the clamp keeps k inside the rounding trick's range, and each of the
+     * two factors of 2^k a normal double).
+     */
     static final double EXP_LOWEST = -1000;
-    static final double EXP_HIGHEST = 709;
+    static final double EXP_HIGHEST = 1000;
 
     private VectorMath() {
     }

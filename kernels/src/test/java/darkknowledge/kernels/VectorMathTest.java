@@ -57,8 +57,35 @@ class VectorMathTest {
     }
 
     /**
+     * The edges on the vector lanes, against the scalar function bit for bit: arguments down to -1,200
+     * (subnormal results and underflow), -∞ and NaN logits, a shifted logit of -0.0.
+     */
+    @Test
+    void theLanesMatchTheScalarFunctionAtTheEdges() {
+        int n = 4099;
+        double[] z = new double[n];
+        for (int j = 0; j < n; j++) {
+            z[j] = -12.0 * j / (n - 1);  // at t = 0.01, (z - 0) / t spans [-1200, 0]
+        }
+        z[5] = Double.NEGATIVE_INFINITY;
+        z[9] = Double.NaN;
+        z[13] = -0.0;
+        double[] vq = new double[n];
+        double[] sq = new double[n];
+        VectorMath.expShifted(z, 0, 0.01, vq, n, true);
+        VectorMath.expShifted(z, 0, 0.01, sq, n, false);
+        assertArrayEquals(sq, vq);
+        assertEquals(0.0, vq[5], 0);
+        assertTrue(Double.isNaN(vq[9]));
+        assertEquals(1.0, vq[13], 0);
+        int subnormal = (n - 1) * 3 / 5;  // x = -720
+        assertTrue(vq[n - 1] == 0 && vq[subnormal] > 0 && vq[subnormal] < Double.MIN_NORMAL, "underflow and subnormals reached");
+    }
+
+    /**
      * The JDK's vector EXP gave other bits once compiled than interpreted (178 of 3,755 on a Xeon):
-     * the first call, before the JIT, and one after thousands must agree bit for bit.
+     * the first call in this test (cold unless another test ran the loop before it) and one after
+     * thousands must agree bit for bit.
      */
     @Test
     void aColdCallAndAWarmOneGiveTheSameBits() {
@@ -82,10 +109,13 @@ class VectorMathTest {
         assertEquals(1.0, VectorMath.exp(-0.0), 0);
         assertEquals(0.0, VectorMath.exp(-1000), 0, "underflows as Math.exp does");
         assertEquals(0.0, VectorMath.exp(Double.NEGATIVE_INFINITY), 0);
+        assertEquals(Math.exp(709.5), VectorMath.exp(709.5), 2 * Math.ulp(Math.exp(709.5)), "the top of the finite range");
+        assertEquals(Double.POSITIVE_INFINITY, VectorMath.exp(710), 0, "overflows as Math.exp does");
+        assertEquals(Double.POSITIVE_INFINITY, VectorMath.exp(Double.POSITIVE_INFINITY), 0);
         assertTrue(Double.isNaN(VectorMath.exp(Double.NaN)));
         SplittableRandom r = new SplittableRandom(3);
         for (int i = 0; i < 200_000; i++) {
-            double x = -745 + 1454 * r.nextDouble();  // [-745, 709]: subnormal results to the largest finite
+            double x = -745 + 1454.7 * r.nextDouble();  // [-745, 709.7]: subnormal results to the largest finite
             double exact = Math.exp(x);
             double tolerance = exact < Double.MIN_NORMAL ? Double.MIN_VALUE : 2 * Math.ulp(exact);
             assertEquals(exact, VectorMath.exp(x), tolerance, "x = " + x);

@@ -43,8 +43,8 @@ public record DataConfig(int validationSize, int trainLimit, int testLimit, Stri
 
     /**
      * Refuses a config that needs a validation split when {@code data.validationSize} is 0: every
-     * {@code patience} greater than 0 anywhere in {@code experimentConfig} (early stopping), named by
-     * its key. Called when a config is resolved, before anything trains.
+     * {@code patience} greater than 0 anywhere in {@code experimentConfig} (early stopping) and every
+     * plateau that is on ({@code plateau.epochs > 0}: learning-rate reductions), named by its key. Called when a config is resolved, before anything trains.
      */
     public static void requireHoldOutWhereNeeded(Record experimentConfig) {
         DataConfig data = of(experimentConfig);
@@ -69,7 +69,13 @@ public record DataConfig(int validationSize, int trainLimit, int testLimit, Stri
         for (var c : r.getClass().getRecordComponents()) {
             String key = prefix.isEmpty() ? c.getName() : prefix + "." + c.getName();
             Object v = value(c, r);
-            if (v instanceof Record nested) {
+            if (v instanceof darkknowledge.generalist.Plateau pl) {
+                if (pl.on()) {
+                    throw new darkknowledge.core.ConfigException(key + ".epochs=" + pl.epochs() + ": reducing the "
+                            + "learning rate when validation stops improving needs a validation split, and "
+                            + "data.validationSize is 0. Set " + key + ".epochs=0, or data.validationSize > 0.");
+                }
+            } else if (v instanceof Record nested) {
                 patience(key, nested);
             } else if (c.getName().equals("patience") && v instanceof Integer p && p > 0) {
                 throw new darkknowledge.core.ConfigException(key + "=" + p + ": early stopping needs a validation split, "

@@ -65,6 +65,11 @@ public final class Models {
             throw new darkknowledge.core.ConfigException(name + ".patience=" + cfg.patience() + ": early stopping needs a "
                     + "validation split, and data.validationSize is 0 (no hold-out).");
         }
+        if (!s.hasValidation() && cfg.plateau().on()) {
+            throw new darkknowledge.core.ConfigException(name + ".plateau.epochs=" + cfg.plateau().epochs() + ": reducing "
+                    + "the learning rate when validation stops improving needs a validation split, and "
+                    + "data.validationSize is 0 (no hold-out).");
+        }
         Classifier model = Classifier.create(cfg, s.train().numFeatures(), s.train().numClasses(), lossOnLogits, seed);
         Trainer.Outcome outcome = Trainer.fit(name, model, data, validation(s), cfg, seed, ctx.progress(),
                 at.checkpoints());

@@ -391,10 +391,11 @@ public final class SpecialistStages {
 
     /**
      * The generalist trained on for up to as many example-passes as all specialists together
-     * ({@code extraExamplePasses}), as its own training would have gone on: from the learning rate its
-     * schedule reaches after its last epoch, {@code lr_0 · decay^epochsRun · factor^(r_epochsRun)}
+     * ({@code extraExamplePasses}), much as its own training would have gone on: from the learning rate
+     * its schedule reaches after its last epoch, {@code lr_0 · decay^epochsRun · factor^(r_epochsRun)}
      * ({@link darkknowledge.generalist.Plateau}), decaying as before and reduced on its own validation
-     * plateaus (counted afresh from its first epoch), with its early-stopping patience; the best of its own epochs on validation is kept (reused by a resumed
+     * plateaus, counted afresh from its first epoch (a generalist two flat epochs into a plateau of three
+     * would have halved its rate one epoch later; the control waits three), with its early-stopping patience; the best of its own epochs on validation is kept (reused by a resumed
      * run only if it started from the same learning rate). It is the copy the
      * unspecialised ensemble averages with the generalist; {@link #fineTuned} picks the compute-matched
      * control from it.

@@ -87,6 +87,21 @@ class ModelsTest {
         assertFalse(ctx.store().open("teacher").done());
     }
 
+    /** An experiment config of a data section and a conv net, as the glyph experiments have. */
+    private record WithConv(DataConfig data, ConvConfig conv) {
+    }
+
+    @Test
+    void aPlateauScheduleWithoutAValidationSplitIsRefusedNamingTheKey() {
+        ConvConfig plateau = ConvConfig.small(3).withPlateau(new darkknowledge.generalist.Plateau(3, 0.5));
+        var e = assertThrows(ConfigException.class, () -> DataConfig.requireHoldOutWhereNeeded(
+                new WithConv(new DataConfig(0, 0, 0, "", 0), plateau)));
+        assertTrue(e.getMessage().startsWith("conv.plateau.epochs=3: reducing the learning rate when validation stops "
+                + "improving needs a validation split"), e.getMessage());
+        DataConfig.requireHoldOutWhereNeeded(new WithConv(new DataConfig(0, 0, 0, "", 0), ConvConfig.small(3)));
+        DataConfig.requireHoldOutWhereNeeded(new WithConv(new DataConfig(100, 0, 0, "", 0), plateau));
+    }
+
     /** What kind of net a store entry holds: read with DL4J itself, not through our loader. */
     private static long storedParameters(Path zip) throws Exception {
         return org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(zip.toFile(), false).numParams();
