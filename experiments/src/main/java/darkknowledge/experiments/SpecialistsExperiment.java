@@ -515,33 +515,36 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
             Double gain = controlGain(r.result());
             b.append("| `").append(r.id()).append("` | ").append(cfg.apply("run.seed"))
                     .append(" | ").append(netSize(r.config()))
-                    .append(" | ").append(cfg.apply("conv.epochs")).append(", ").append(cfg.apply("conv.learningRateDecay"))
-                    .append(plateau(r.config(), "conv.")).append(", ").append(cfg.apply("conv.patience"))
+                    .append(" | ").append(schedule(r.config(), "conv."))
                     .append(" | ").append(res.apply("generalist.epochs")).append(" / ").append(res.apply("generalist.best_epoch"))
                     .append(" | ").append(res.apply("generalist.validation_accuracy"))
                     .append(" | ").append(gain == null ? "–" : String.format(Locale.ROOT, "%+.2f", gain))
                     .append(" | ").append("true".equals(r.config().get("stages.generalistOnly")) ? "no (generalist only)"
                             : "yes").append(" |\n");
         }
-        b.append("\nThe schedule: at most that many epochs, the per-epoch learning-rate decay (then, e.g., \"×0.5 after 3 ")
-                .append("flat\": multiplied by 0.5 each time 3 epochs pass without a new best on validation, ")
-                .append("`conv.plateau.*`) and early-stopping patience (0: none); the best epoch on validation is kept. ")
+        b.append("\nThe schedule: at most that many epochs, the per-epoch learning-rate decay ").append(PLATEAU_WORDS)
+                .append(" and early-stopping patience (0: none); the best epoch on validation is kept. ")
                 .append("The control's gain: the fine-tuned control's validation accuracy minus the generalist's, given the ")
                 .append("specialists' extra example-passes (convergence: under ").append(CONVERGED_BELOW_POINTS)
                 .append(" point).\n");
         return b.toString();
     }
 
+    /** How the tables' notes read {@link #schedule}'s plateau part. */
+    private static final String PLATEAU_WORDS = "(then, e.g., \"×0.5 after 3 flat\": multiplied by 0.5 each time 3 "
+            + "epochs pass without a new best on validation, `conv.plateau.*`)";
+
     /**
-     * The generalist's plateau reductions as the ablation table shows them after its decay: empty when
-     * off or not in the run's config (older runs), else e.g. {@code " ×0.5 after 3 flat"}.
+     * A generalist's schedule as the tables show it: {@code "epochs, decay[ ×factor after n flat], patience"},
+     * the plateau part only when on and in the run's config (older runs lack it), e.g.
+     * {@code "80, 1.0 ×0.5 after 3 flat, 0"}; {@code net} is the section's prefix ({@code "conv."}).
      */
-    static String plateau(java.util.Map<String, String> config, String net) {
+    static String schedule(java.util.Map<String, String> config, String net) {
+        java.util.function.Function<String, String> cfg = k -> config.getOrDefault(net + k, "–");
         String epochs = config.get(net + "plateau.epochs");
-        if (epochs == null || "0".equals(epochs)) {
-            return "";
-        }
-        return " ×" + config.get(net + "plateau.factor") + " after " + epochs + " flat";
+        String plateau = epochs == null || "0".equals(epochs) ? ""
+                : " ×" + config.get(net + "plateau.factor") + " after " + epochs + " flat";
+        return cfg.apply("epochs") + ", " + cfg.apply("learningRateDecay") + plateau + ", " + cfg.apply("patience");
     }
 
     /** The ablation table's markdown (see {@link #figures}). */
@@ -566,9 +569,7 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
             b.append("| `").append(r.id()).append("` | ").append(cfg.apply("run.scale"))
                     .append(" | ").append("true".equals(r.config().get("glyphs.freshEachEpoch")) ? "yes" : "no")
                     .append(" | ").append(netSize(r.config()))
-                    .append(" | ").append(cfg.apply(net + "epochs")).append(", ").append(cfg.apply(net + "learningRateDecay"))
-                    .append(plateau(r.config(), net))
-                    .append(", ").append(cfg.apply(net + "patience")).append(" → ").append(res.apply("generalist.epochs"))
+                    .append(" | ").append(schedule(r.config(), net)).append(" → ").append(res.apply("generalist.epochs"))
                     .append(" / ").append(res.apply("generalist.best_epoch"))
                     .append(" | ").append(cfg.apply("ensemble.clusterOn"))
                     .append(" | ").append(cfg.apply("clustering.minConfusion")).append(" / ").append(cfg.apply("clustering.k"))
@@ -601,8 +602,8 @@ public final class SpecialistsExperiment implements Experiment<SpecialistsExperi
                 .append("images, which a generalist trained on fresh images never saw. Top n: the generalist's ")
                 .append("n most probable classes choose the specialists of an example (`ensemble.topN`; the paper's n = 1). ")
                 .append("The generalist's schedule is its configured epochs, per-epoch ")
-                .append("learning-rate decay (then, e.g., \"×0.5 after 3 flat\": multiplied by 0.5 each time 3 epochs pass without a new best ")
-                .append("on validation, `conv.plateau.*`) and early-stopping patience (0: none), then the epochs it ran and the ")
+                .append("learning-rate decay ").append(PLATEAU_WORDS)
+                .append(" and early-stopping patience (0: none), then the epochs it ran and the ")
                 .append("best one on validation (kept). The generalist net: a conv net's channels per stage and ")
                 .append("dense width (`conv.channels`, `conv.dense`), an MLP's hidden layers; the specialists are ")
                 .append("copies of it. The specialists' schedule: at most that many epochs, their per-epoch learning-rate decay, early stopping on their ")

@@ -103,6 +103,11 @@ public final class Trainer {
             }
         }
 
+        /** The validation errors of the epochs in {@code history}, in order (what a {@link Plateau} reads). */
+        public static int[] validationErrors(List<EpochReport> history) {
+            return history.stream().mapToInt(EpochReport::validationErrors).toArray();
+        }
+
         /** The history {@link #putHistory} wrote (empty if none). */
         public static List<EpochReport> history(java.util.function.Function<String, String> p) {
             List<EpochReport> out = new ArrayList<>();
@@ -184,7 +189,7 @@ public final class Trainer {
         darkknowledge.core.Seeds seeds = new darkknowledge.core.Seeds(seed);
         boolean stopped = start > 0 && cfg.patience() > 0 && start - 1 - bestEpoch >= cfg.patience();
         for (int epoch = start; epoch < cfg.epochs() && !stopped; epoch++) {
-            double lr = cfg.learningRateAt(epoch, validationErrors(history));
+            double lr = cfg.learningRateAt(epoch, EpochReport.validationErrors(history));
             net.setLearningRate(lr);
             org.nd4j.linalg.factory.Nd4j.getRandom().setSeed(seeds.derive("dropout", epoch));
             long t0 = System.nanoTime();
@@ -245,11 +250,6 @@ public final class Trainer {
         }
         net.setParams(best);
         return new Outcome(bestEpoch, bestErrors, history.size(), totalSeconds, List.copyOf(history));
-    }
-
-    /** The validation errors of the epochs in {@code history}, in order. */
-    private static int[] validationErrors(List<EpochReport> history) {
-        return history.stream().mapToInt(EpochReport::validationErrors).toArray();
     }
 
     /** Minibatches over {@code features} and {@code data}'s targets, jittered if {@code cfg} says so. */

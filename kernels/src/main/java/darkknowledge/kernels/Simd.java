@@ -107,11 +107,11 @@ final class Simd {
         /**
          * Elements [0, the vector bound of n) of {@link VectorMath#expShifted}: {@code q[j] = exp((z[j] − max) / t)}
          * by {@link VectorMath#exp}'s arithmetic, lane by lane (the same IEEE operations and fused
-         * multiply-adds, so bit for bit what the scalar function gives, interpreted or compiled). The
-         * caller's scalar tail starts at {@link #doubleLoopBound}{@code (n)}; the caller sums.
+         * multiply-adds, so bit for bit what the scalar function gives, interpreted or compiled). Returns
+         * where the caller's scalar tail starts; the caller sums.
          */
-        static void expShifted(double[] z, double max, double t, double[] q, int n) {
-            int upper = doubleLoopBound(n);
+        static int expShifted(double[] z, double max, double t, double[] q, int n) {
+            int upper = D.loopBound(n);
             double[] c = VectorMath.EXP_TAYLOR;  // 14 coefficients, named one by one: vectors in an array are boxed
             DoubleVector ln2Hi = DoubleVector.broadcast(D, VectorMath.LN2_HI);
             DoubleVector ln2Lo = DoubleVector.broadcast(D, VectorMath.LN2_LO);
@@ -140,11 +140,7 @@ final class Simd {
                 DoubleVector s2 = k2.add(1023).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
                 poly.mul(s1).mul(s2).intoArray(q, j);
             }
-        }
-
-        /** The largest multiple of the double vectors' length not above {@code n}: where a double loop's tail starts. */
-        static int doubleLoopBound(int n) {
-            return D.loopBound(n);
+            return upper;
         }
 
         /** Σ w² over float elements [from, to): one partial sum per lane, the lanes in index order, then the tail in order. */

@@ -66,14 +66,13 @@ public final class VectorMath {
         double r = Math.fma(minusK, LN2_HI, x);
         r = Math.fma(minusK, LN2_LO, r);
         double r2 = r * r;
-        double[] c = EXP_TAYLOR;
-        int top = c.length - 1;
-        double even = c[top - top % 2];
-        for (int i = top - top % 2 - 2; i >= 0; i -= 2) {
+        double[] c = EXP_TAYLOR;  // c[0..13]: even coefficients c12..c0, odd c13..c1, as Simd's lanes take them
+        double even = c[12];
+        for (int i = 10; i >= 0; i -= 2) {
             even = Math.fma(even, r2, c[i]);
         }
-        double odd = c[top - 1 + top % 2];
-        for (int i = top - 1 + top % 2 - 2; i >= 1; i -= 2) {
+        double odd = c[13];
+        for (int i = 11; i >= 1; i -= 2) {
             odd = Math.fma(odd, r2, c[i]);
         }
         double poly = Math.fma(odd, r, even);
@@ -97,11 +96,7 @@ public final class VectorMath {
         if (n > z.length || n > q.length) {
             throw new IllegalArgumentException("n = " + n + " for arrays of " + z.length + " and " + q.length);
         }
-        int from = 0;
-        if (vectors) {
-            Simd.Kernels.expShifted(z, max, t, q, n);
-            from = Simd.Kernels.doubleLoopBound(n);
-        }
+        int from = vectors ? Simd.Kernels.expShifted(z, max, t, q, n) : 0;
         for (int j = from; j < n; j++) {
             q[j] = exp((z[j] - max) / t);
         }

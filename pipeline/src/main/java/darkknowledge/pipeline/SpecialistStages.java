@@ -403,8 +403,7 @@ public final class SpecialistStages {
     public static Models.Trained control(RunContext ctx, Models.Trained generalist, TrainingSchedule generalistCfg,
                                          long extraExamplePasses, RunData s) {
         int epochs = (int) Math.max(1, Math.round((double) extraExamplePasses / s.train().numExamples()));
-        int[] generalistErrors = generalist.outcome().history().stream()
-                .mapToInt(Trainer.EpochReport::validationErrors).toArray();
+        int[] generalistErrors = Trainer.EpochReport.validationErrors(generalist.outcome().history());
         Schedule cfg = new Schedule(epochs, generalistCfg.batchSize(), generalistCfg.jitter(), generalistCfg.patience(),
                 generalistCfg.learningRateAt(generalist.outcome().epochsRun(), generalistErrors),
                 generalistCfg.learningRateDecay(), generalistCfg.plateau());
